@@ -1,0 +1,3 @@
+"""Densitometer: capacity density and scaling predictability for language models."""
+
+__version__ = "0.1.0"

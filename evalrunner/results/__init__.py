@@ -1,0 +1,1 @@
+"""Result files: schema, safe reading, validation, writing and loading into frames."""
