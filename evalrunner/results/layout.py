@@ -56,5 +56,5 @@ def expected_ids(rel: PurePosixPath) -> dict[str, str]:
 
 def schema_comment(kind: str, rel: PurePosixPath) -> str:
     """The yaml-language-server line that lets editors validate the file against our schema."""
-    up = "../" * (len(rel.parts))  # from the file's folder up to the repository root
+    up = "../" * (len(rel.parts) - 1)  # from the file's folder up to the repository root
     return f"# yaml-language-server: $schema={up}{SCHEMA_DIR}/{kind}.schema.json\n"

@@ -15,7 +15,7 @@ Layout (paths are derived from ids, and the validator checks that they agree):
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,7 +50,7 @@ class Strict(BaseModel):
 # Shared pieces
 
 
-class CountSource(str, Enum):
+class CountSource(StrEnum):
     config = "config"
     safetensors = "safetensors"
     declared = "declared"
@@ -93,12 +93,12 @@ class Link(Strict):
 # Registries
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     higher = "higher"
     lower = "lower"
 
 
-class OutputType(str, Enum):
+class OutputType(StrEnum):
     multiple_choice = "multiple_choice"
     loglikelihood = "loglikelihood"
     generate_until = "generate_until"
@@ -354,7 +354,9 @@ class RunnerProvenance(Strict):
 
 class ImportProvenance(Strict):
     kind: Literal["import"]
-    repository: Annotated[str, Field(max_length=200)] = Field(description="owner/name of the source.")
+    repository: Annotated[str, Field(max_length=200)] = Field(
+        description="owner/name of the source."
+    )
     commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,40}$")]
     path: Annotated[str, Field(max_length=500)] = Field(description="Path inside the repository.")
     license: Annotated[str, Field(max_length=100)]
@@ -381,7 +383,7 @@ Provenance = Annotated[
 ]
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     reproduced = "reproduced"
     submitted = "submitted"
     published = "published"

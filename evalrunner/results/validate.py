@@ -1,0 +1,440 @@
+"""Validation of a results tree: every problem with its location, collected, then reported once.
+
+A problem reads `results/pythia/pythia-70m/zero-shot/step143000.yaml:12: scores.arc_easy.stderr:
+expected greater than or equal to 0, found -0.02`. Checks, in order: the file's place in the
+tree, safe reading (read.py), the schema (schema.py), the path against the content, then facts
+that span files (unknown model, task or setting; duplicates; aggregates).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import layout
+from .read import ReadError, decode, locate, normalise_id, parse_text, read_bytes
+from .schema import (
+    FILE_MODELS,
+    ID_PATTERN,
+    Family,
+    Model,
+    Result,
+    Setting,
+    SettingRegistry,
+    Task,
+    TaskRegistry,
+)
+
+# Metrics reported as fractions in [0, 1]; anything else (perplexity, bias scores) is unbounded.
+FRACTION_METRICS = frozenset(
+    {"acc", "acc_norm", "acc_bytes", "acc_mutual_info", "exact_match", "em", "f1", "mc1", "mc2",
+     "pass@1", "pass_at_1", "pct_stereotype", "brier_score", "bleu_acc", "rouge1_acc"}
+)
+# Parallel parsing pays off only past this many files (process start-up costs ~0.1 s).
+PARALLEL_THRESHOLD = 2000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one file. `loc` is the dotted field path inside the file."""
+
+    path: str
+    line: int | None
+    loc: str
+    message: str
+    severity: str = "error"  # error | warning
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line or 0, self.loc, self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.loc + ': ' if self.loc else ''}{self.message}"
+
+    def github(self) -> str:
+        """A GitHub Actions workflow annotation."""
+        line = f",line={self.line}" if self.line else ""
+        text = (f"{self.loc}: " if self.loc else "") + self.message
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{self.severity} file={self.path}{line}::{text}"
+
+
+@dataclass
+class Tree:
+    """The parsed, schema-valid documents of a results tree (invalid files are left out)."""
+
+    root: Path
+    tasks: dict[str, Task] = field(default_factory=dict)
+    settings: dict[str, Setting] = field(default_factory=dict)
+    families: dict[str, Family] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
+    model_paths: dict[str, str] = field(default_factory=dict)
+    results: list[tuple[str, Result]] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # files that exist but failed to validate
+
+
+@dataclass
+class Report:
+    tree: Tree
+    problems: list[Problem]
+    files: int
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ValidationFailed(Exception):
+    """Raised by loaders when a tree has errors; carries the report."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        shown = "\n".join(str(p) for p in report.errors[:20])
+        more = len(report.errors) - 20
+        super().__init__(shown + (f"\n... and {more} more" if more > 0 else ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# One file
+
+
+def _found(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _pydantic_problems(err: ValidationError, shown: str, text: str, model: type) -> list[Problem]:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        # Tagged unions add the tag as a path segment (provenance.import.commit): drop it.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("runner", "import",
+                                                                        "submission")))
+        dotted = ".".join(str(p) for p in loc)
+        kind, msg = e["type"], e["msg"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_fields(model, loc[:-1])
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            message = "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
+            if allowed:
+                message += f" (allowed: {', '.join(allowed)})"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "value_error":
+            message = msg.removeprefix("Value error, ")
+        else:
+            expected = msg.removeprefix("Input should be ")
+            for noun in ("String", "List", "Dictionary", "Value"):
+                expected = expected.replace(f"{noun} should have", f"a {noun.lower()} with")
+                expected = expected.replace(f"{noun} should match", f"a {noun.lower()} matching")
+            message = f"expected {expected}, found {_found(e.get('input'))}"
+        problems.append(Problem(shown, locate(text, loc), dotted, message))
+    return problems
+
+
+def _allowed_fields(model: type, loc: tuple) -> list[str]:
+    """Field names of the nested model at loc (best effort, for 'did you mean')."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return []
+        if part not in fields:
+            continue  # a dict key (a task id): `current` is already the value's model
+        current = _inner_model(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model inside Optional[...], list[...], dict[..., ...] or a union."""
+    from typing import get_args
+
+    if hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in reversed(get_args(annotation)):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def check_file(root: Path, rel: PurePosixPath, shown: str) -> tuple[Any, list[Problem]]:
+    """Read and schema-check one file. Returns (model object or None, problems)."""
+    kind = layout.kind_of(rel)
+    if kind is None:
+        return None, [Problem(shown, None, "", "not a results file location; expected tasks.yaml, "
+                              "settings.yaml, <family>/family.yaml, <family>/<model>/model.yaml or "
+                              "<family>/<model>/<setting>/<revision>.yaml")]
+    try:
+        text = decode(read_bytes(root / rel, shown), shown)
+        data = parse_text(text, shown)
+    except ReadError as err:
+        return None, [Problem(shown, err.line, "", err.message)]
+    except OSError as err:
+        return None, [Problem(shown, None, "", f"cannot read: {err.strerror}")]
+    if not isinstance(data, dict):
+        return None, [Problem(shown, 1, "", f"expected a mapping at the top, found "
+                              f"{type(data).__name__}")]
+    model = FILE_MODELS[kind]
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as err:
+        return None, _pydantic_problems(err, shown, text, model)
+    return obj, _path_problems(obj, rel, shown, text)
+
+
+def _path_problems(obj: Any, rel: PurePosixPath, shown: str, text: str) -> list[Problem]:
+    """The ids a file carries must be the ids its path says (paths derive from ids)."""
+    problems = []
+    for dotted, want in layout.expected_ids(rel).items():
+        if dotted == "family" and isinstance(obj, Result):
+            continue  # a result names its model; the model names its family
+        got: Any = obj
+        for part in dotted.split("."):
+            got = getattr(got, part)
+        if got != want:
+            loc = tuple(dotted.split("."))
+            problems.append(Problem(shown, locate(text, loc), dotted,
+                                    f"expected {want!r} (from the file's path), found {got!r}; "
+                                    f"move the file or fix the id"))
+    return problems
+
+
+def _check_chunk(args: tuple[str, list[str], str]) -> list[tuple[str, Any, list[Problem]]]:
+    root, rels, prefix = args
+    out = []
+    for rel in rels:
+        obj, problems = check_file(Path(root), PurePosixPath(rel), prefix + rel)
+        out.append((rel, obj, problems))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The tree
+
+
+def discover(root: Path) -> tuple[list[PurePosixPath], list[Problem]]:
+    """Every file under root, sorted, with problems for things that are not plain files."""
+    files, problems = [], []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        dirnames.sort()
+        for d in list(dirnames):
+            if (base / d).is_symlink():
+                rel = (base / d).relative_to(root).as_posix()
+                problems.append(Problem(_shown(root, rel), None, "",
+                                        "symbolic links are not allowed in results/"))
+                dirnames.remove(d)
+        for name in sorted(filenames):
+            if name.startswith(".") and name.endswith(".tmp"):
+                continue  # an atomic write in progress
+            rel = PurePosixPath((base / name).relative_to(root).as_posix())
+            files.append(rel)
+    return files, problems
+
+
+def _shown(root: Path, rel: str | PurePosixPath) -> str:
+    return (Path(root) / rel).as_posix()
+
+
+def validate_tree(
+    root: Path, only: Iterable[Path] | None = None, jobs: int | None = None
+) -> Report:
+    """Validate the results tree at root. `only` limits per-file messages to those paths, but
+    cross-file facts are always checked against the whole tree."""
+    root = Path(root)
+    if not root.is_dir():
+        problem = Problem(str(root), None, "", "not a directory; expected a results tree")
+        return Report(Tree(root), [problem], 0)
+    rels, problems = discover(root)
+    prefix = root.as_posix().rstrip("/") + "/"
+    parsed = _parse_all(root, rels, prefix, jobs)
+    tree = Tree(root)
+    for rel, obj, file_problems in parsed:
+        problems.extend(file_problems)
+        if obj is None:
+            tree.broken.add(rel)
+            continue
+        shown = prefix + rel
+        if isinstance(obj, TaskRegistry):
+            problems.extend(_registry(obj.tasks, tree.tasks, shown, "tasks"))
+        elif isinstance(obj, SettingRegistry):
+            problems.extend(_registry(obj.settings, tree.settings, shown, "settings"))
+        elif isinstance(obj, Family):
+            tree.families[obj.id] = obj
+        elif isinstance(obj, Model):
+            tree.models[obj.id] = obj
+            tree.model_paths[obj.id] = rel
+        elif isinstance(obj, Result):
+            tree.results.append((rel, obj))
+    problems.extend(cross_check(tree, prefix))
+    if only is not None:
+        wanted = {Path(p).resolve() for p in only}
+        problems = [p for p in problems if _within(Path(p.path).resolve(), wanted)]
+    return Report(tree, sorted(set(problems), key=Problem.sort_key), len(rels))
+
+
+def _within(path: Path, wanted: set[Path]) -> bool:
+    return any(path == w or w in path.parents for w in wanted)
+
+
+def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str,
+               jobs: int | None) -> list[tuple[str, Any, list[Problem]]]:
+    names = [r.as_posix() for r in rels]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(names) < PARALLEL_THRESHOLD:
+        return _check_chunk((str(root), names, prefix))
+    size = max(200, len(names) // (jobs * 4))
+    chunks = [(str(root), names[i:i + size], prefix) for i in range(0, len(names), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return [row for part in pool.map(_check_chunk, chunks) for row in part]
+
+
+def _registry(items: list, into: dict, shown: str, what: str) -> list[Problem]:
+    problems = []
+    seen_norm: dict[str, str] = {}
+    for i, item in enumerate(items):
+        norm = normalise_id(item.id)
+        if item.id in into or norm in seen_norm:
+            problems.append(Problem(shown, None, f"{what}.{i}.id",
+                                    f"duplicate id {item.id!r} (ids must differ after case "
+                                    f"folding and Unicode normalisation)"))
+            continue
+        seen_norm[norm] = item.id
+        into[item.id] = item
+    return problems
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {hint[0]!r}?" if hint else ""
+
+
+def cross_check(tree: Tree, prefix: str) -> list[Problem]:
+    """Facts that span files."""
+    problems: list[Problem] = []
+    for model_id, model in tree.models.items():
+        family_file = f"{model.family}/family.yaml"
+        if model.family not in tree.families and family_file not in tree.broken:
+            problems.append(Problem(prefix + tree.model_paths[model_id], None, "family",
+                                    f"unknown family {model.family!r}: add "
+                                    f"{model.family}/family.yaml"))
+    norm_ids: dict[str, str] = {}
+    for kind, ids in (("family", tree.families), ("model", tree.models)):
+        for i in ids:
+            other = norm_ids.setdefault(normalise_id(i), i)
+            if other != i:
+                problems.append(Problem(prefix + (tree.model_paths.get(i) or f"{i}/family.yaml"),
+                                        None, "id", f"{kind} id {i!r} collides with {other!r} "
+                                        "after case folding"))
+    seen: dict[tuple, str] = {}
+    for rel, result in tree.results:
+        problems.extend(_check_result(tree, prefix + rel, rel, result))
+        rev = result.revision
+        keys = [("id", rev.id)]
+        if rev.step is not None:
+            keys.append(("step", rev.step))
+        if rev.commit:
+            keys.append(("commit", rev.commit[:7]))
+        for key in keys:
+            full = (result.model, result.setting, *key)
+            if full in seen and seen[full] != rel:
+                problems.append(Problem(prefix + rel, None, "revision",
+                                        f"duplicate result: {prefix + seen[full]} already holds "
+                                        f"model {result.model!r}, setting {result.setting!r}, "
+                                        f"revision {key[0]} {key[1]!r}"))
+            seen.setdefault(full, rel)
+    return problems
+
+
+def _check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Problem]:
+    problems: list[Problem] = []
+    family = PurePosixPath(rel).parts[0]
+    model = tree.models.get(result.model)
+    if model is None and f"{family}/{result.model}/model.yaml" in tree.broken:
+        pass  # reported on the model file itself
+    elif model is None:
+        problems.append(Problem(shown, None, "model", f"unknown model {result.model!r}: add "
+                                f"{family}/{result.model}/model.yaml"
+                                + _did_you_mean(result.model, tree.models)))
+    elif model.family != family:
+        problems.append(Problem(shown, None, "model", f"model {result.model!r} belongs to family "
+                                f"{model.family!r}, but the file is under {family!r}"))
+    setting = tree.settings.get(result.setting)
+    if setting is None and "settings.yaml" in tree.broken:
+        pass
+    elif setting is None:
+        problems.append(Problem(shown, None, "setting", f"unknown setting {result.setting!r}; "
+                                "add it to settings.yaml"
+                                + _did_you_mean(result.setting, tree.settings)))
+    imported = result.provenance.kind == "import"
+    for task_id, score in result.scores.items():
+        loc = f"scores.{task_id}"
+        task = tree.tasks.get(task_id)
+        if task is None and "tasks.yaml" in tree.broken:
+            continue
+        if task is None:
+            problems.append(Problem(shown, None, loc, f"unknown task {task_id!r}; add it to "
+                                    "tasks.yaml" + _did_you_mean(task_id, tree.tasks)))
+            continue
+        if setting is not None:
+            want_metric = setting.metric_per_task.get(task_id, task.metric)
+            if score.metric != want_metric:
+                problems.append(Problem(shown, None, f"{loc}.metric",
+                                        f"expected {want_metric!r} (the headline metric of "
+                                        f"{task_id!r} in setting {setting.id!r}), found "
+                                        f"{score.metric!r}; report others under extra"))
+            want_shots = setting.shots_for(task_id)
+            if score.n_shot is not None and want_shots is not None and score.n_shot != want_shots:
+                problems.append(Problem(shown, None, f"{loc}.n_shot",
+                                        f"expected {want_shots} (setting {setting.id!r}), found "
+                                        f"{score.n_shot}; a different shot count is another "
+                                        "setting"))
+        if score.metric in FRACTION_METRICS and not 0 <= score.value <= 1:
+            hint = " (percent? divide by 100 and set converted_from: percent)" \
+                if 1 < score.value <= 100 else ""
+            problems.append(Problem(shown, None, f"{loc}.value",
+                                    f"expected a fraction in [0, 1] for {score.metric}, found "
+                                    f"{score.value!r}{hint}"))
+        if (imported and score.metric in FRACTION_METRICS and score.stderr is None
+                and score.n_items is None and task.n_items is None and score.aggregate is None):
+            problems.append(Problem(shown, None, f"{loc}.stderr",
+                                    "imported accuracy needs a stderr, or n_items here or in "
+                                    "tasks.yaml for the binomial stderr"))
+        if score.aggregate is not None:
+            problems.extend(_check_aggregate(shown, loc, result, score))
+    return problems
+
+
+def _check_aggregate(shown: str, loc: str, result: Result, score: Any) -> list[Problem]:
+    parts = [result.scores.get(t) for t in score.aggregate.of]
+    missing = [t for t, p in zip(score.aggregate.of, parts, strict=True) if p is None]
+    if missing:
+        return [Problem(shown, None, f"{loc}.aggregate.of",
+                        f"subtasks missing from this file: {', '.join(missing[:5])}")]
+    if score.aggregate.method != "macro_mean":
+        return []
+    mean = sum(p.value for p in parts) / len(parts)
+    if abs(mean - score.value) > 1e-9 * max(1.0, abs(mean)):
+        return [Problem(shown, None, f"{loc}.value",
+                        f"expected the macro mean of its {len(parts)} subtasks, {mean!r}, found "
+                        f"{score.value!r}")]
+    return []
+
+
+__all__ = ["ID_PATTERN", "Problem", "Report", "Tree", "ValidationFailed", "validate_tree",
+           "check_file"]
