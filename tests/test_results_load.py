@@ -61,3 +61,10 @@ def test_json_schema_accepts_what_pydantic_accepts(tmp_path: Path) -> None:
     doc["scores"]["piqa"]["stderr"] = -1
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
+
+
+def test_every_committed_result_file_is_valid() -> None:
+    from evalrunner.results.validate import validate_tree
+
+    report = validate_tree(REPO / "results")
+    assert report.errors == [], "\n".join(str(p) for p in report.errors[:20])
