@@ -5,3 +5,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# The single-node Slurm fixture (session-scoped, so all Slurm tests share one cluster).
+from slurm_cluster import slurm_cluster  # noqa: E402, F401
