@@ -13,6 +13,8 @@ import typer
 # Stage modules, in pipeline order. Each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
     "evalrunner.results.commands",
+    "evalrunner.submit.commands",
+    "evalrunner.site.commands",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,70 @@
+"""The static API under api/v1/: stable paths, CSV and JSON, documented on the API page.
+
+    api/v1/leaderboard.json   every setting's leaderboard, one object per model, full precision
+    api/v1/models.csv         one row per model (the loader's models frame)
+    api/v1/results.csv        one row per score: model, revision, setting, task, metric, value,
+                              stderr, n_items, tier, source (+ family, step, tokens, final, ...)
+    api/v1/families.csv, settings.csv, task_registry.csv   the registries
+    api/v1/<metric table>.csv for predictability_family_task, checkpoints, tasks, density,
+                              density_models, densing_law (empty with a header when not computed)
+    api/v1/schema.json        the JSON Schemas of every results file kind, by file name
+    api/v1/index.json         the list of files above
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from evalrunner.results.jsonschema import json_schemas
+
+from .data import METRIC_TABLES, SiteData
+from .leaderboard import Leaderboard
+from .tables import frame_csv, plain
+
+RESULT_COLUMNS = ["model", "revision", "setting", "task", "metric", "value", "stderr", "n_items",
+                  "tier", "source", "family", "step", "tokens", "final", "n_shot", "primary",
+                  "aggregate", "answer_nll_token", "answer_nll_byte", "path"]
+
+
+def _json(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1, sort_keys=True) + "\n"
+
+
+def leaderboard_doc(boards: dict[str, Leaderboard]) -> dict[str, Any]:
+    out: dict[str, Any] = {"version": 1, "settings": {}}
+    for sid, b in boards.items():
+        rows = []
+        for r in b.rows.to_dict("records"):
+            row = {k: plain(r.get(k)) for k in (
+                "model", "name", "family", "revision", "tier", "rank", "avg", "avg_se",
+                "avg_lo", "avg_hi", "n_non_embedding", "n_total", "n_fit", "tokens",
+                "release_date", "kind", "open_weights", "density") if k in r}
+            row["scores"] = {t: {"value": plain(r[t]), "stderr": plain(r[f"{t}__se"])}
+                             for t in b.tasks if not pd.isna(r[t])}
+            rows.append(row)
+        out["settings"][sid] = {"core_tasks": b.core, "tasks": b.tasks,
+                                "density_reference": b.density_reference, "rows": rows}
+    return out
+
+
+def api_files(data: SiteData, boards: dict[str, Leaderboard]) -> dict[str, str]:
+    """Every api/v1 file as text, keyed by path relative to docs_dir."""
+    f = data.frames
+    files = {
+        "api/v1/leaderboard.json": _json(leaderboard_doc(boards)),
+        "api/v1/models.csv": frame_csv(f.models),
+        "api/v1/results.csv": frame_csv(f.scores[RESULT_COLUMNS]),
+        "api/v1/families.csv": frame_csv(f.families),
+        "api/v1/settings.csv": frame_csv(f.settings),
+        "api/v1/task_registry.csv": frame_csv(f.tasks),
+        "api/v1/schema.json": _json(json_schemas()),
+    }
+    for name in METRIC_TABLES:
+        table = data.metrics.get(name)
+        files[f"api/v1/{name}.csv"] = frame_csv(table) if table is not None else "\n"
+    files["api/v1/index.json"] = _json({"version": 1, "files": sorted(
+        p.removeprefix("api/v1/") for p in files)})
+    return files

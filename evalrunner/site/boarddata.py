@@ -1,0 +1,147 @@
+"""The compact JSON the browser renders tables from (site_src/javascripts/board.js).
+
+Format (version 1), chosen so the page's HTML does not grow with the number of models:
+
+    {"v": 1, "title": ..., "note": ..., "fields": [names], "rows": [[values in field order]],
+     "columns": [{"key", "label", "type": "num"|"text", "digits", "text", "err", "link",
+                  "help", "hidden"}],
+     "filters": [{"key", "label", "kind": "select"|"range"|"check"}]}
+
+Numbers are already rounded to what the page shows (fmt.py decides), so the browser prints
+them with `toFixed(digits)` and shows exactly what Python would; `text` names a field holding
+preformatted text (counts such as '70.4M'), `err` a field shown as the cell's tooltip, and `link`
+the kind of page the cell links to ('model', 'family').
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import fmt
+from .leaderboard import Leaderboard
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    key: str
+    label: str
+    type: str = "text"  # num | text
+    digits: int = 0
+    text: str | None = None
+    err: str | None = None
+    link: str | None = None
+    help: str = ""
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    key: str
+    label: str
+    kind: str  # select (one of the values), check (any of the values), range (min/max)
+
+
+def encode(title: str, note: str, columns: list[BoardColumn], filters: list[BoardFilter],
+           records: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> str:
+    """The JSON text; the fields are the union of keys the columns and filters use."""
+    fields: list[str] = ["id"]
+    for c in columns:
+        for k in (c.key, c.text, c.err):
+            if k and k not in fields:
+                fields.append(k)
+    for f in filters:
+        if f.key not in fields:
+            fields.append(f.key)
+    for extra_key in ("family",):
+        if extra_key not in fields:
+            fields.append(extra_key)
+    rows = [[_plain(r.get(k)) for k in fields] for r in records]
+    doc = {"v": 1, "title": title, "note": note, "fields": fields, "rows": rows,
+           "columns": [{k: v for k, v in asdict(c).items() if v not in (None, "", False)}
+                       for c in columns],
+           "filters": [asdict(f) for f in filters], **(extra or {})}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+def _plain(v: Any) -> Any:
+    if fmt.is_missing(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+SIZE_HELP = "Non-embedding parameters (active non-embedding for mixture-of-experts)."
+
+
+def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_name: str) -> str:
+    """The leaderboard of one setting in the compact format."""
+    names = frames_tasks.set_index("task")["name"]
+    ref = board.density_reference
+    columns = [
+        BoardColumn("rank", "Rank", "num", 0,
+                    help="Tie group: 1 + the number of models whose 95% interval of the average "
+                         "lies wholly above this one's."),
+        BoardColumn("name", "Model", link="model"),
+        BoardColumn("family_name", "Family", link="family"),
+        BoardColumn("avg", "Average", "num", fmt.SCORE_DIGITS, text="avg_t",
+                    help="Mean score (%) over " + ", ".join(board.core) + " with the 95% interval"
+                    if board.core else "No task is shared by enough models to average."),
+    ]
+    if "density" in board.rows.columns:
+        columns.append(BoardColumn("density", f"Density (ref. {ref})" if ref else "Density",
+                                   "num", 0, text="density_t", err="density_status",
+                                   help=f"Capacity density relative to the {ref} reference "
+                                   "family (Densing Law, arXiv 2412.04315)."))
+    for t in board.tasks:
+        columns.append(BoardColumn(f"t:{t}", str(names.get(t, t)), "num", fmt.SCORE_DIGITS,
+                                   err=f"e:{t}", help=f"{t}: score in %, stderr in the tooltip"))
+    columns += [
+        BoardColumn("n_ne", "Params (non-emb.)", "num", 0, text="n_ne_t", help=SIZE_HELP),
+        BoardColumn("n_total", "Params (total)", "num", 0, text="n_total_t", hidden=True),
+        BoardColumn("tokens", "Tokens", "num", 0, text="tokens_t",
+                    help="Training tokens seen by the revision shown."),
+        BoardColumn("release", "Released"),
+        BoardColumn("tier", "Tier", help="reproduced: run by this project; submitted: by a "
+                    "contributor; published: imported from a public source."),
+        BoardColumn("kind", "Kind", hidden=True),
+        BoardColumn("open", "Open weights", hidden=True),
+        BoardColumn("revision", "Revision", hidden=True),
+    ]
+    filters = [BoardFilter("family_name", "Family", "select"),
+               BoardFilter("n_ne", "Size", "range"),
+               BoardFilter("tier", "Tier", "check"),
+               BoardFilter("kind", "Kind", "check"),
+               BoardFilter("open", "Open weights", "check")]
+    records = []
+    for r in board.rows.to_dict("records"):
+        rec = {"id": r["model"], "name": r["name"], "family": r["family"],
+               "family_name": r["family_name"], "rank": r["rank"],
+               "avg": fmt.pct_value(r["avg"]),
+               "avg_t": fmt.plus_minus(r["avg"], r["avg_hi"] - r["avg"])
+               if not fmt.is_missing(r["avg"]) else f"{fmt.MISSING} ({r['avg_reason']})",
+               "n_ne": r["n_fit"], "n_ne_t": fmt.count(r["n_fit"]),
+               "n_total": r["n_total"], "n_total_t": fmt.count(r["n_total"]),
+               "tokens": r["tokens"], "tokens_t": fmt.count(r["tokens"]),
+               "release": None if fmt.is_missing(r["release_date"]) else fmt.day(
+                   r["release_date"]),
+               "tier": r["tier"], "kind": r["kind"],
+               "open": "yes" if r["open_weights"] else "no", "revision": r["revision"]}
+        if "density" in r:
+            rec["density"] = None if fmt.is_missing(r["density"]) else float(fmt.ratio(
+                r["density"]))
+            rec["density_t"] = fmt.ratio(r["density"])
+            rec["density_status"] = r.get("density_status")
+        for t in board.tasks:
+            rec[f"t:{t}"] = fmt.pct_value(r[t])
+            rec[f"e:{t}"] = "" if fmt.is_missing(r[f"{t}__se"]) else (
+                f"stderr {fmt.pct(r[f'{t}__se'])}")
+        records.append(rec)
+    title = f"Leaderboard: {setting_name}"
+    note = "Scores in %. " + (f"Average over {len(board.core)} tasks." if board.core else "")
+    return encode(title, note, columns, filters, records,
+                  {"setting": board.setting, "default_sort": "rank"})

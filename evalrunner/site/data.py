@@ -1,0 +1,81 @@
+"""What every page is generated from: the loaded results, the parsed documents and the metrics.
+
+`load_site_data(root)` validates and loads the tree (the lead's loader), keeps the parsed
+documents for what the frames leave out (provenance, links, notes), and computes the metric tables
+when the metrics stage is importable. Nothing here formats or writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalrunner.results.load import Frames, frames_from_tree
+from evalrunner.results.schema import Result
+from evalrunner.results.validate import Tree, ValidationFailed, validate_tree
+
+# The metric tables the site publishes, in the order the API lists them.
+METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
+                 "density_models", "densing_law")
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """Everything the pages stage reads. `metrics` maps table name -> DataFrame (may be empty)."""
+
+    frames: Frames
+    tree: Tree
+    metrics: dict[str, pd.DataFrame] = field(default_factory=dict)
+    registry: list[dict[str, Any]] = field(default_factory=list)
+    metrics_note: str = ""  # why metrics are missing, shown on the pages that need them
+    reference: str | None = None  # the headline reference family for density
+    d0: float | None = None
+
+    @property
+    def result_by_path(self) -> dict[str, Result]:
+        """The parsed result file at each path (relative to the results root)."""
+        cached = self.__dict__.get("_by_path")
+        if cached is None:
+            cached = dict(self.tree.results)
+            object.__setattr__(self, "_by_path", cached)
+        return cached
+
+
+def load_site_data(root: Path, with_metrics: bool = True) -> SiteData:
+    """Validate and load results/ at root; compute metrics if the metrics stage is available."""
+    report = validate_tree(Path(root))
+    if not report.ok:
+        raise ValidationFailed(report)
+    frames = frames_from_tree(report.tree)
+    if not with_metrics:
+        return SiteData(frames, report.tree, metrics_note="metrics were not computed")
+    from .metrics_bridge import compute_metrics
+
+    tables, registry, note, reference, d0 = compute_metrics(frames)
+    return SiteData(frames, report.tree, tables, registry, note, reference, d0)
+
+
+def leaderboard_revisions(scores: pd.DataFrame) -> pd.DataFrame:
+    """The revision each model shows per setting: a final one (latest step), else the latest.
+
+    Returns columns model, setting, revision (one row per model and setting).
+    """
+    revs = scores[["model", "setting", "revision", "step", "final"]].drop_duplicates(
+        ["model", "setting", "revision"])
+    revs = revs.assign(_step=revs["step"].astype("float64").fillna(-1.0))
+    revs = revs.sort_values(["model", "setting", "final", "_step", "revision"], kind="stable")
+    return revs.groupby(["model", "setting"], sort=True).tail(1)[
+        ["model", "setting", "revision"]].reset_index(drop=True)
+
+
+def top_tasks(frames: Frames) -> list[str]:
+    """Task ids that are not subtasks, in registry order (sorted by id)."""
+    t = frames.tasks
+    return list(t.loc[t["parent"].isna(), "task"])
+
+
+def task_info(frames: Frames) -> dict[str, dict[str, Any]]:
+    return {r["task"]: r for r in frames.tasks.to_dict("records")}

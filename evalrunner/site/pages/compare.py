@@ -1,0 +1,71 @@
+"""The compare view: 2-4 models or revisions side by side, rendered in the browser.
+
+The page itself is static; site_src/javascripts/compare.js reads `data/compare.json` (the model
+list, task names, settings) and `data/models/<id>.json` for each model picked, and keeps the
+selection in the URL (`?s=<setting>&m=<model>[@<revision>]&m=...`).
+
+Per-model file (version 1): {"id", "name", "family", "settings": {setting: {"revisions":
+[[id, step, tokens_text, final]], "scores": {revision: {task: [value_pct, stderr_pct]}}}}}
+Values are percent with the site's display precision (fmt.SCORE_DIGITS).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .. import fmt
+from ..data import SiteData
+from ..render import Page
+
+
+@dataclass(frozen=True)
+class ComparePage:
+    index_src: str
+    max_models: int = 4
+
+
+def _dump(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      sort_keys=False) + "\n"
+
+
+def client_files(data: SiteData) -> dict[str, str]:
+    """data/compare.json and data/models/<id>.json (paths relative to docs_dir)."""
+    f = data.frames
+    fam = f.families.set_index("family")["name"]
+    s = f.scores[f.scores["primary"]]
+    out: dict[str, str] = {}
+    for mid, g in s.groupby("model", sort=True):
+        m = f.models.set_index("model").loc[mid]
+        settings: dict[str, Any] = {}
+        for sid, gs in g.groupby("setting", sort=True):
+            revs = gs.drop_duplicates("revision").assign(
+                _s=lambda d: d["step"].astype("float64")).sort_values(["_s", "revision"])
+            scores: dict[str, dict[str, list]] = {}
+            for r in gs.itertuples(index=False):
+                scores.setdefault(r.revision, {})[r.task] = [
+                    fmt.pct_value(r.value),
+                    None if fmt.is_missing(r.stderr) else fmt.pct_value(r.stderr)]
+            settings[sid] = {
+                "revisions": [[r.revision, None if fmt.is_missing(r.step) else int(r.step),
+                               fmt.count(r.tokens), bool(r.final)]
+                              for r in revs.itertuples(index=False)],
+                "scores": scores}
+        out[f"data/models/{mid}.json"] = _dump({
+            "id": mid, "name": m["name"], "family": m["family"],
+            "family_name": fam.get(m["family"], m["family"]), "settings": settings})
+    tasks = {r["task"]: [r["name"], None if fmt.is_missing(r["parent"]) else r["parent"]]
+             for r in f.tasks.to_dict("records")}
+    models = [[m["model"], m["name"], fam.get(m["family"], m["family"])]
+              for m in f.models.to_dict("records") if m["model"] in set(s["model"])]
+    settings = {r["setting"]: r["name"] for r in f.settings.to_dict("records")}
+    out["data/compare.json"] = _dump({"v": 1, "models": models, "tasks": tasks,
+                                      "settings": settings, "z": fmt.Z95})
+    return out
+
+
+def compare_page() -> Page:
+    return Page("compare/index.md", "compare.md.j2", ComparePage("../data/compare.json"),
+                "Compare")

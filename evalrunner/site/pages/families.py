@@ -1,0 +1,200 @@
+"""One page per family: its models, scaling curves per task (the P_pow fit and the
+leave-largest-out prediction against the actual value), checkpoint trajectories, density over
+training and the family's predictability rows.
+
+Context: `FamilyPage` with one `FamilySetting` per setting the family was evaluated in; charts
+and tables are referred to by id (the page's `charts` / `tables`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from .. import fmt
+from ..charts import ChartBlock, scaling_chart, series_chart, trajectory_chart
+from ..data import SiteData, leaderboard_revisions
+from ..escape import link
+from ..render import Page
+from ..tables import Column, Table, make_table
+from .common import metric_table, model_href, task_href
+from .predictability import predictability_columns
+
+X_TITLES = {"log10_compute": "training compute 6ND (FLOPs)",
+            "log10_params": "parameters N (tokens unknown)"}
+
+
+@dataclass(frozen=True)
+class FamilySetting:
+    setting: str
+    name: str
+    charts: list[str]  # scaling chart ids, one per task
+    trajectory: str | None
+    density: str | None
+    predictability: str | None
+
+
+@dataclass(frozen=True)
+class FamilyPage:
+    id: str
+    name: str
+    facts: list[tuple[str, Any]]
+    links: list[Markup]
+    description: str
+    models: str  # table id
+    settings: list[FamilySetting] = field(default_factory=list)
+    note: str = ""
+
+
+def _curve(row: dict[str, Any], chance: float, ceiling: float) -> pd.DataFrame | None:
+    """The fitted law over the family's x range (x is log10 of compute or parameters)."""
+    from evalrunner.metrics import laws
+
+    a, b = row.get("fit_a"), row.get("fit_b")
+    if fmt.is_missing(a) or fmt.is_missing(b):
+        return None
+    lo, hi = float(row["x_min"]), float(row["x_max"])
+    xs = np.linspace(lo - 0.1, hi + 0.1, 40)
+    if row.get("law") == "log_line":
+        ys = laws.log_line(a, b, xs)
+    else:
+        ys = laws.p_pow(a, b, xs, chance, ceiling)
+    return pd.DataFrame({"x": 10.0 ** xs, "value": ys})
+
+
+def _scaling(sid: str, finals: pd.DataFrame, task: str, tinfo: dict[str, Any],
+             pred: pd.DataFrame | None) -> ChartBlock:
+    """Score against compute (or parameters) of the family's final models, with the fit."""
+    pts = finals[finals["task"] == task]
+    use_compute = bool((pts["tokens"] > 0).all())
+    x = 6 * pts["n_fit"] * pts["tokens"] if use_compute else pts["n_fit"]
+    axis = "log10_compute" if use_compute else "log10_params"
+    se = pts["stderr"].fillna(0.0)
+    points = pd.DataFrame({"name": pts["name"], "x": x, "value": pts["value"],
+                           "lo": pts["value"] - fmt.Z95 * se, "hi": pts["value"] + fmt.Z95 * se})
+    points = points[points["x"] > 0].sort_values(["x", "name"], kind="stable")
+    curve = predicted = None
+    note = ""
+    rows = [] if pred is None else pred[pred["task"] == task].to_dict("records")
+    if rows:
+        row = rows[0]
+        if row.get("x_axis") in X_TITLES:
+            axis = row["x_axis"]
+        curve = _curve(row, float(tinfo["chance"]), float(tinfo["ceiling"]))
+        if not fmt.is_missing(row.get("llo_pred")):
+            predicted = pd.DataFrame({"x": [10.0 ** float(row["x_max"])],
+                                      "value": [row["llo_pred"]], "actual": [row["llo_actual"]]})
+        note = f"{row.get('status')}" + (f": {row['reason']}" if row.get("reason") else "")
+    return scaling_chart(f"scaling-{sid}-{task}", f"{tinfo['name']} ({task})", points, "x",
+                         X_TITLES[axis], curve, predicted, note)
+
+
+def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
+                tasks: list[str]) -> ChartBlock | None:
+    """Checkpoint trajectories of every model with more than one revision with tokens."""
+    s = scores[scores["tokens"].notna() & (scores["tokens"] > 0) & scores["task"].isin(tasks)]
+    counts = s.groupby("model")["revision"].nunique()
+    s = s[s["model"].isin(counts[counts > 1].index)]
+    if s.empty:
+        return None
+    frame = pd.DataFrame({"name": s["model"].map(names), "task": s["task"],
+                          "revision": s["revision"], "tokens": s["tokens"], "value": s["value"],
+                          "n": s["n_fit"]}).sort_values(["n", "name", "task", "tokens"],
+                                                        kind="stable")
+    shown = [t for t in tasks if t in set(frame["task"])]
+    return trajectory_chart(f"trajectories-{sid}", "Checkpoint trajectories (pick a task)",
+                            frame.reset_index(drop=True), shown)
+
+
+def _density_training(sid: str, density: pd.DataFrame | None, fid: str,
+                      names: dict[str, str]) -> ChartBlock | None:
+    """Density of each checkpoint against tokens seen, where the metrics give it."""
+    if density is None or not {"model", "revision", "tokens", "density"} <= set(density):
+        return None
+    d = density
+    if "family" in d.columns:
+        d = d[d["family"] == fid]
+    if "setting" in d.columns:
+        d = d[d["setting"] == sid]
+    d = d[d["tokens"].notna() & d["density"].notna() & (d["density"] > 0)]
+    if d["revision"].nunique() < 2:
+        return None
+    frame = pd.DataFrame({"model": d["model"].map(names), "tokens": d["tokens"],
+                          "density": d["density"]}).sort_values(["model", "tokens"])
+    return series_chart(f"density-{sid}", "Capacity density over training", frame, "tokens",
+                        "training tokens", "density", "capacity density", "model", log_y=True)
+
+
+def _models_table(f_models: pd.DataFrame, root: str) -> Table:
+    m = f_models.assign(href=[model_href(root, x) for x in f_models["model"]])
+    m = m.sort_values(["n_fit", "model"], kind="stable")
+    return make_table("models", m, [
+        Column("name", "Model", link="href"), Column("n_non_embedding", "Params (non-emb.)",
+                                                     "count"),
+        Column("n_total", "Params (total)", "count"), Column("training_tokens", "Tokens", "count"),
+        Column("release_date", "Released", "date"), Column("kind", "Kind"),
+        Column("open_weights", "Open weights", "bool")],
+        data=m.drop(columns="href"))
+
+
+def family_pages(data: SiteData) -> list[Page]:
+    f = data.frames
+    root = "../../"
+    names = dict(zip(f.models["model"], f.models["name"], strict=True))
+    tinfo = {r["task"]: r for r in f.tasks.to_dict("records")}
+    top = [t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])
+           and tinfo[t]["category"] != "bias"]
+    pred_all = metric_table(data, "predictability_family_task")
+    density = metric_table(data, "density")
+    primary = f.scores[f.scores["primary"]].merge(
+        f.models[["model", "name", "n_fit"]], on="model")
+    chosen = leaderboard_revisions(primary)
+    out = []
+    for fam in f.families.to_dict("records"):
+        fid = fam["family"]
+        doc = data.tree.families[fid]
+        fm = f.models[f.models["family"] == fid]
+        tables = [_models_table(fm, root)]
+        charts: list[ChartBlock] = []
+        sections = []
+        fs = primary[primary["family"] == fid]
+        for sid in sorted(fs["setting"].unique()):
+            s = fs[fs["setting"] == sid]
+            finals = s.merge(chosen, on=["model", "setting", "revision"])
+            finals = finals[finals["n_fit"].notna()]
+            pred = None
+            if pred_all is not None:
+                pred = pred_all[(pred_all["family"] == fid) & (pred_all["setting"] == sid)]
+            tasks = [t for t in top if t in set(finals["task"])]
+            ids = []
+            if finals["model"].nunique() >= 2:
+                for t in tasks:
+                    c = _scaling(sid, finals, t, tinfo[t], pred)
+                    charts.append(c)
+                    ids.append(c.id)
+            traj = _trajectory(sid, s, names, tasks)
+            dens = _density_training(sid, density, fid, names)
+            charts += [c for c in (traj, dens) if c is not None]
+            pred_id = None
+            if pred is not None and len(pred):
+                pred_id = f"predictability-{sid}"
+                shown = pred.assign(task_href=[task_href(root, t) for t in pred["task"]])
+                tables.append(make_table(pred_id, shown, predictability_columns(
+                    data, link_task=True), data=pred))
+            sections.append(FamilySetting(
+                sid, str(f.settings.set_index("setting").loc[sid, "name"]), ids,
+                traj.id if traj else None, dens.id if dens else None, pred_id))
+        facts = [("Organisation", fam["organisation"]), ("License", fam["license"]),
+                 ("Training data", fam["training_data"] or fmt.MISSING),
+                 ("Tokenizer", fam["tokenizer"] or fmt.MISSING),
+                 ("Reference family for density", fmt.boolean(fam["reference"])),
+                 ("Models", str(len(fm)))]
+        ctx = FamilyPage(fid, fam["name"], facts, [link(x.url, x.title) for x in doc.links],
+                         fam["description"] or "", "models", sections, data.metrics_note)
+        out.append(Page(f"families/{fid}/index.md", "family.md.j2", ctx, fam["name"], tables,
+                        charts))
+    return out

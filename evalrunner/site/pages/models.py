@@ -1,0 +1,215 @@
+"""One page per model (never per checkpoint) and the models index.
+
+`ModelPage`: facts, links, and per setting a `ModelSetting` with every revision x top-level task
+(value +- stderr), the subtasks of the revision shown on the leaderboard, where each result came
+from (`Origin`) and the command that reproduces it. Everything of the model is also offered as one
+long CSV/JSON (`scores`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from .. import fmt
+from ..data import SiteData, leaderboard_revisions
+from ..escape import link
+from ..render import Page
+from ..tables import Column, Table, make_table
+from .common import family_href, metric_table, setting_href, task_href
+
+SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
+                  "stderr", "n_items", "n_shot", "answer_nll_token", "tier", "source", "primary",
+                  "path"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one result file came from."""
+
+    revision: str
+    tier: str
+    source: str
+    details: list[tuple[str, Any]]  # label, text or Markup (links are http(s) only)
+    path: str
+
+
+@dataclass(frozen=True)
+class ModelSetting:
+    setting: str
+    name: str
+    href: str
+    shown_revision: str
+    scores: str  # id of the revisions x tasks table
+    subtasks: str | None
+    origins: list[Origin]
+    reproduce: str
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    id: str
+    name: str
+    family: str
+    family_name: str
+    family_href: str
+    facts: list[tuple[str, Any]]
+    links: list[Markup]
+    notes: str
+    settings: list[ModelSetting] = field(default_factory=list)
+    density: str | None = None  # id of the density table, if any
+
+
+def _facts(m: dict[str, Any]) -> list[tuple[str, Any]]:
+    def count(kind: str) -> str:
+        v = m.get(f"n_{kind}")
+        src = m.get(f"n_{kind}_source")
+        return fmt.MISSING if fmt.is_missing(v) else f"{fmt.count(v)} ({fmt.integer(v)}, {src})"
+
+    facts = [("Model id", m["model"])]
+    if m.get("hf_id"):
+        facts.append(("Hugging Face", link(f"https://huggingface.co/{m['hf_id']}", m["hf_id"])))
+    facts += [("Kind", m["kind"]), ("Open weights", fmt.boolean(m["open_weights"])),
+              ("Open data", fmt.boolean(m["open_data"])),
+              ("Architecture", m.get("architecture") or fmt.MISSING),
+              ("Mixture of experts", fmt.boolean(m["moe"])),
+              ("Parameters, non-embedding", count("non_embedding")),
+              ("Parameters, total", count("total"))]
+    if m["moe"]:
+        facts += [("Parameters, active", count("active")),
+                  ("Parameters, active non-embedding", count("active_non_embedding"))]
+    facts += [("Parameters used by fits", f"{fmt.count(m['n_fit'])} ({m['n_fit_basis']})"),
+              ("Training tokens", fmt.count(m["training_tokens"])),
+              ("Release date", fmt.day(m["release_date"]) + (
+                  f" ({m['release_date_source']})" if m.get("release_date_source") else ""))]
+    return facts
+
+
+def _origin(data: SiteData, path: str, revision: str) -> Origin:
+    result = data.result_by_path[path]
+    p = result.provenance
+    details: list[tuple[str, Any]] = []
+    if p.kind == "import":
+        details = [("repository", p.repository), ("commit", p.commit), ("file", p.path),
+                   ("license", p.license), ("importer", p.importer)]
+        if p.row:
+            details.append(("row", p.row))
+        source = f"import: {p.repository}"
+    elif p.kind == "submission":
+        details = [("submitter", p.submitter)]
+        if p.url:
+            details.append(("link", link(p.url)))
+        if p.command:
+            details.append(("command", p.command))
+        source = f"submission by {p.submitter}"
+    else:
+        details = [("command", p.command), ("densitometer", p.densitometer_version),
+                   ("lm-eval", p.lm_eval_version), ("model source", p.model_source)]
+        source = "this project's runner"
+    if getattr(p, "notes", ""):
+        details.append(("notes", p.notes))
+    return Origin(revision, result.tier, source, details, path)
+
+
+def reproduce_command(data: SiteData, model: dict[str, Any], setting: str, path: str) -> str:
+    """The command that re-runs a result with this project's runner."""
+    p = data.result_by_path[path].provenance
+    if p.kind == "runner":
+        return p.command
+    if p.kind == "submission" and p.command:
+        return p.command
+    revision = data.result_by_path[path].revision.id
+    return (f"densitometer run --model {model['hf_id'] or model['model']} "
+            f"--revision {revision} --setting {setting}")
+
+
+def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, str],
+                  root: str) -> Table:
+    rows = []
+    for rev, g in s.groupby("revision", sort=False):
+        first = g.iloc[0]
+        row = {"revision": rev, "step": first["step"], "tokens": first["tokens"],
+               "final": first["final"], "tier": first["tier"]}
+        for t in tasks:
+            hit = g[g["task"] == t]
+            row[t] = hit["value"].iloc[0] if len(hit) else float("nan")
+            row[f"{t}__se"] = hit["stderr"].iloc[0] if len(hit) else float("nan")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["_s"] = pd.to_numeric(frame["step"].astype("Float64"))
+    frame = frame.sort_values(["_s", "revision"], kind="stable").drop(columns="_s")
+    cols = [Column("revision", "Revision"), Column("step", "Step", "int"),
+            Column("tokens", "Tokens", "count"), Column("final", "Final", "bool")]
+    cols += [Column(t, names.get(t, t), "score", help=f"{t}: % ± stderr", stderr=f"{t}__se")
+             for t in tasks]
+    return make_table(f"scores-{sid}", frame, cols, downloads=True)
+
+
+def model_pages(data: SiteData) -> list[Page]:
+    f = data.frames
+    names = dict(zip(f.tasks["task"], f.tasks["name"], strict=True))
+    fam_names = dict(zip(f.families["family"], f.families["name"], strict=True))
+    top = set(f.tasks.loc[f.tasks["parent"].isna(), "task"])
+    primary = f.scores[f.scores["primary"]]
+    shown = leaderboard_revisions(primary).set_index(["model", "setting"])["revision"]
+    by_model = dict(tuple(f.scores.groupby("model", sort=True)))
+    density = metric_table(data, "density_models")
+    out = []
+    root = "../../"
+    for m in f.models.to_dict("records"):
+        mid = m["model"]
+        scores = by_model.get(mid, f.scores.iloc[:0])
+        tables: list[Table] = []
+        settings = []
+        for sid in sorted(scores["setting"].unique()):
+            s = scores[(scores["setting"] == sid) & scores["primary"]]
+            present = set(s["task"])
+            tasks = [t for t in f.tasks["task"] if t in present and t in top]
+            subs = [t for t in f.tasks["task"] if t in present and t not in top]
+            tables.append(_scores_table(sid, s, tasks, names, root))
+            rev = shown.get((mid, sid))
+            sub_id = None
+            if subs:
+                sub = s[(s["revision"] == rev) & s["task"].isin(subs)].assign(
+                    task_name=lambda d: d["task"].map(names),
+                    href=lambda d: [task_href(root, t) for t in d["task"]])
+                sub_id = f"subtasks-{sid}"
+                tables.append(make_table(sub_id, sub, [
+                    Column("task_name", "Subtask", link="href"), Column("task", "Task id"),
+                    Column("value", "Score (%)", "score", stderr="stderr"),
+                    Column("n_items", "Items", "int")]))
+            paths = s.drop_duplicates("path")[["path", "revision"]]
+            origins = [_origin(data, p, r) for p, r in zip(paths["path"], paths["revision"],
+                                                            strict=True)]
+            last = paths[paths["revision"] == rev]["path"].iloc[0]
+            settings.append(ModelSetting(
+                sid, str(f.settings.set_index("setting").loc[sid, "name"]),
+                setting_href(root, sid), rev, f"scores-{sid}", sub_id, origins,
+                reproduce_command(data, m, sid, last)))
+        download = scores[SCORE_DOWNLOAD].reset_index(drop=True)
+        tables.append(Table("scores", [], [], download))
+        dens_id = None
+        if density is not None and "model" in density.columns:
+            d = density[density["model"] == mid]
+            if len(d):
+                dens_id = "density"
+                tables.append(make_table("density", d, [Column(c, c, _kind(d[c]))
+                                                        for c in d.columns]))
+        model = data.tree.models[mid]
+        ctx = ModelPage(mid, m["name"], m["family"], fam_names.get(m["family"], m["family"]),
+                        family_href(root, m["family"]), _facts(m),
+                        [link(x.url, x.title) for x in model.links], model.notes, settings,
+                        dens_id)
+        out.append(Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables))
+    return out
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series):
+        return "ratio"
+    return "text"

@@ -1,0 +1,117 @@
+"""The predictability page: per setting, a task x family table of the headline backtest (the
+leave-largest-out error) with each cell's status and reason, and the full per (family, task)
+table with every F-metric of METRICS.md 2.2.
+
+Column labels and tooltips come from the metric registry where it names the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import fmt
+from ..data import SiteData
+from ..render import Page
+from ..tables import Column, Table, make_table
+from .common import family_href, metric_table, task_href
+
+# column -> (label, kind); registry descriptions become tooltips
+PRED_COLUMNS = [
+    ("family", "Family", "text"), ("task", "Task", "text"), ("kind", "Kind", "text"),
+    ("n", "Points", "int"), ("span_decades", "Span (decades)", "fixed2"),
+    ("spearman", "Spearman ρ", "fixed2"), ("r2", "R²", "fixed2"),
+    ("llo_pred", "Predicted largest", "score"), ("llo_actual", "Actual largest", "score"),
+    ("llo_ae", "Abs. error (LLO)", "score"), ("llo_re", "Rel. error (LLO)", "fixed3"),
+    ("skill", "Skill vs naive", "fixed2"), ("rolling_ae", "Rolling-origin error", "score"),
+    ("shape", "Shape", "text"), ("emergent", "Emergent", "bool"), ("snr", "SNR", "ratio"),
+    ("status", "Status", "text"), ("reason", "Reason", "text"),
+]
+
+
+def registry_help(data: SiteData) -> dict[str, str]:
+    """Tooltip text per column name from the metric registry."""
+    out = {}
+    for entry in data.registry:
+        key = entry.get("column") or entry.get("name") or entry.get("id")
+        text = entry.get("description") or entry.get("title") or ""
+        if key:
+            out[str(key)] = str(text)
+    return out
+
+
+def predictability_columns(data: SiteData, link_task: bool = False,
+                           link_family: bool = False) -> list[Column]:
+    helps = registry_help(data)
+    cols = []
+    for key, label, kind in PRED_COLUMNS:
+        link = "task_href" if key == "task" and link_task else (
+            "family_href" if key == "family" and link_family else None)
+        cols.append(Column(key, label, kind, helps.get(key, ""), link=link,
+                           title="reason" if key == "status" else None))
+    return cols
+
+
+@dataclass(frozen=True)
+class MatrixSetting:
+    setting: str
+    name: str
+    matrix: str  # table id: tasks x families
+    full: str  # table id: every row
+
+
+@dataclass(frozen=True)
+class PredictabilityPage:
+    settings: list[MatrixSetting] = field(default_factory=list)
+    note: str = ""
+
+
+def _matrix(table_id: str, pred: pd.DataFrame, families: list[str], root: str) -> Table:
+    """One row per task, one column per family: the LLO abs. error, or the status."""
+    rows = []
+    for task, g in pred.groupby("task", sort=True):
+        row: dict = {"task": task, "task_href": task_href(root, task)}
+        for fam in families:
+            hit = g[g["family"] == fam]
+            if hit.empty:
+                continue
+            r = hit.iloc[0]
+            row[fam] = r["llo_ae"]
+            row[f"{fam}__why"] = f"{r['status']}" + (f": {r['reason']}" if r["reason"] else "")
+            if fmt.is_missing(r["llo_ae"]):
+                row[f"{fam}__text"] = str(r["status"])
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    cols = [Column("task", "Task", link="task_href")] + [
+        Column(f, f, "score", help="leave-largest-out absolute error (points of %); the "
+               "tooltip gives the status and reason", title=f"{f}__why") for f in families]
+    table = make_table(table_id, frame, cols, data=frame.drop(columns=["task_href"]))
+    # a missing error shows its status instead of a dash
+    for r, rec in zip(table.rows, frame.to_dict("records"), strict=True):
+        for i, fam in enumerate(families, start=1):
+            text = rec.get(f"{fam}__text")
+            if isinstance(text, str):
+                r[i] = r[i].__class__(text, r[i].sort, r[i].href, r[i].title)
+    return table
+
+
+def predictability_page(data: SiteData) -> Page:
+    pred = metric_table(data, "predictability_family_task")
+    root = "../"
+    ctx = PredictabilityPage(note=data.metrics_note if pred is None else "")
+    page = Page("predictability/index.md", "predictability.md.j2", ctx, "Predictability")
+    if pred is None:
+        return page
+    names = data.frames.settings.set_index("setting")["name"]
+    for sid in sorted(pred["setting"].unique()):
+        p = pred[pred["setting"] == sid]
+        families = sorted(p["family"].unique())
+        mid, fid = f"matrix-{sid}", f"predictability-{sid}"
+        page.tables.append(_matrix(mid, p, families, root))
+        shown = p.assign(task_href=[task_href(root, t) for t in p["task"]],
+                         family_href=[family_href(root, x) for x in p["family"]])
+        page.tables.append(make_table(fid, shown, predictability_columns(data, True, True),
+                                      data=p))
+        ctx.settings.append(MatrixSetting(sid, str(names.get(sid, sid)), mid, fid))
+    return page

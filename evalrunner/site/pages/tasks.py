@@ -1,0 +1,137 @@
+"""One page per task and the tasks index.
+
+`TaskPage`: the registry facts (description, chance level, ceiling, metric, direction), the
+task's row of the metrics' per-task table (coverage, extrapolation error, shape census, SNR), its
+predictability across families, and per setting a ranking of models by this task (the first
+RANKING_ROWS rows shown, all of them in the download) with a chart of score against parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from .. import fmt
+from ..charts import scatter_chart
+from ..data import SiteData, leaderboard_revisions
+from ..escape import link
+from ..render import Page
+from ..tables import Column, make_table
+from .common import family_href, metric_table, model_href, task_href
+from .predictability import predictability_columns, registry_help
+
+RANKING_ROWS = 100
+CHART_MAX_POINTS = 2000  # beyond this the page links the data instead of drawing it
+
+
+@dataclass(frozen=True)
+class TaskRanking:
+    setting: str
+    name: str
+    table: str
+    chart: str | None
+    n_models: int
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    id: str
+    name: str
+    facts: list[tuple[str, Any]]
+    description: str
+    citation: str
+    url: Markup | None
+    subtasks: list[tuple[str, str]]  # (name, href)
+    summary: str | None  # table id of the metrics' per-task row
+    predictability: str | None
+    rankings: list[TaskRanking] = field(default_factory=list)
+    note: str = ""
+
+
+def task_pages(data: SiteData) -> list[Page]:
+    f = data.frames
+    root = "../../"
+    primary = f.scores[f.scores["primary"]]
+    chosen = leaderboard_revisions(primary)
+    finals = primary.merge(chosen, on=["model", "setting", "revision"]).merge(
+        f.models[["model", "name", "n_fit"]], on="model").merge(
+        f.families[["family", "name"]].rename(columns={"name": "family_name"}), on="family")
+    pred = metric_table(data, "predictability_family_task")
+    per_task = metric_table(data, "tasks")
+    helps = registry_help(data)
+    setting_names = f.settings.set_index("setting")["name"]
+    by_task = dict(tuple(finals.groupby("task", sort=True)))
+    out = []
+    for t in f.tasks.to_dict("records"):
+        tid = t["task"]
+        tables, charts, rankings = [], [], []
+        fin = by_task.get(tid, finals.iloc[:0])
+        for sid in sorted(fin["setting"].unique()):
+            g = fin[fin["setting"] == sid].sort_values(
+                ["value", "model"], ascending=[t["direction"] == "lower", True], kind="stable")
+            g = g.assign(rank=range(1, len(g) + 1), href=[model_href(root, m) for m in g["model"]],
+                         family_href=[family_href(root, x) for x in g["family"]])
+            full = g[["rank", "model", "name", "family", "revision", "value", "stderr",
+                      "n_items", "n_fit", "tier"]]
+            tables.append(make_table(f"ranking-{sid}", g.head(RANKING_ROWS), [
+                Column("rank", "#", "int"), Column("name", "Model", link="href"),
+                Column("family_name", "Family", link="family_href"),
+                Column("value", "Score (%)", "score", stderr="stderr"),
+                Column("n_fit", "Params (non-emb.)", "count"), Column("tier", "Tier")],
+                data=full))
+            chart_id = None
+            pts = g[g["n_fit"].notna()]
+            if 0 < len(pts) <= CHART_MAX_POINTS:
+                chart_id = f"scores-{sid}"
+                charts.append(scatter_chart(chart_id, f"{t['name']}: score against parameters",
+                                            pd.DataFrame({"name": pts["name"],
+                                                          "family": pts["family_name"],
+                                                          "n": pts["n_fit"],
+                                                          "value": pts["value"]}),
+                                            "n", "parameters N (non-embedding)"))
+            rankings.append(TaskRanking(sid, str(setting_names.get(sid, sid)),
+                                        f"ranking-{sid}", chart_id, len(g)))
+        summary = pred_id = None
+        if per_task is not None and "task" in per_task.columns:
+            row = per_task[per_task["task"] == tid]
+            if len(row):
+                summary = "summary"
+                cols = [Column(c, c.replace("_", " "), _kind(row[c]), helps.get(c, ""))
+                        for c in row.columns if c != "task"]
+                tables.append(make_table("summary", row, cols))
+        if pred is not None:
+            p = pred[pred["task"] == tid]
+            if len(p):
+                pred_id = "predictability"
+                shown = p.assign(family_href=[family_href(root, x) for x in p["family"]])
+                tables.append(make_table(pred_id, shown, predictability_columns(
+                    data, link_family=True), data=p))
+        subs = [(s["name"], task_href(root, s["task"])) for s in f.tasks.to_dict("records")
+                if s["parent"] == tid]
+        facts = [("Task id", tid), ("Harness task", t["harness_task"] or tid),
+                 ("Metric", t["metric"]), ("Better", t["direction"]),
+                 ("Chance level", fmt.pct(t["chance"]) + " %"),
+                 ("Ceiling", fmt.pct(t["ceiling"]) + " %"),
+                 ("Items", fmt.integer(t["n_items"])), ("Output type", t["output_type"]),
+                 ("Category", t["category"])]
+        if not fmt.is_missing(t["parent"]):
+            facts.append(("Subtask of", Markup('<a href="{}">{}</a>').format(
+                task_href(root, t["parent"]), t["parent"])))
+        ctx = TaskPage(tid, t["name"], facts, t["description"] or "", t["citation"] or "",
+                       link(t["url"], t["url"]) if t["url"] else None, subs, summary, pred_id,
+                       rankings, data.metrics_note)
+        out.append(Page(f"tasks/{tid}/index.md", "task.md.j2", ctx, t["name"], tables, charts))
+    return out
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_numeric_dtype(series):
+        return "fixed3"
+    return "text"

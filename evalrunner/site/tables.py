@@ -1,0 +1,135 @@
+"""Tables: values kept apart from their text, rendered as HTML and written as CSV and JSON.
+
+A `Table` holds the raw DataFrame (what the downloads contain, full precision) and the cells the
+page shows (`Cell`: text, sortable value, link, tooltip). `Column.kind` picks the formatter from
+fmt.py, so every table formats a kind of number the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import fmt
+from .escape import safe_url
+from .files import write_text
+
+# kind -> (formatter, numeric?)
+KINDS: dict[str, tuple[Callable[[Any], str], bool]] = {
+    "text": (lambda v: fmt.MISSING if fmt.is_missing(v) else str(v), False),
+    "score": (fmt.pct, True),  # a fraction shown in percent
+    "count": (fmt.count, True),  # parameters, tokens: 70.4M
+    "ratio": (fmt.ratio, True),  # 3 significant digits
+    "fixed2": (lambda v: fmt.fixed(v, 2), True),
+    "fixed3": (lambda v: fmt.fixed(v, 3), True),
+    "int": (fmt.integer, True),
+    "date": (fmt.day, True),
+    "days": (fmt.days, True),
+    "bool": (fmt.boolean, False),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `key` in the data, header `label`, formatter `kind`, tooltip `help`."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    help: str = ""
+    link: str | None = None  # key of a column holding this cell's link target
+    stderr: str | None = None  # key of a column holding the stderr shown as '± s'
+    title: str | None = None  # key of a column holding the cell's tooltip (a reason)
+
+    @property
+    def numeric(self) -> bool:
+        return KINDS[self.kind][1]
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    sort: str | None = None  # data-sort value for numeric columns
+    href: str | None = None
+    title: str = ""
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rendered table and the data behind it; `id` names its downloads (`<id>.csv`)."""
+
+    id: str
+    columns: list[Column]
+    rows: list[list[Cell]]
+    data: pd.DataFrame
+    caption: str = ""
+    downloads: bool = True
+    classes: list[str] = field(default_factory=list)
+
+
+def cell(column: Column, record: dict[str, Any]) -> Cell:
+    value = record.get(column.key)
+    formatter, numeric = KINDS[column.kind]
+    text = formatter(value)
+    if column.stderr is not None and not fmt.is_missing(value):
+        text = fmt.score(value, record.get(column.stderr))
+    href = record.get(column.link) if column.link else None
+    external = False
+    if isinstance(href, str) and href.startswith(("http://", "https://")):
+        href, external = safe_url(href), True
+    title = record.get(column.title) if column.title else ""
+    return Cell(text, fmt.sort_value(value) if numeric else None, href or None,
+                "" if fmt.is_missing(title) else str(title), external)
+
+
+def make_table(table_id: str, frame: pd.DataFrame, columns: Sequence[Column],
+               caption: str = "", data: pd.DataFrame | None = None,
+               downloads: bool = True) -> Table:
+    """Cells for `columns` from each row of `frame`; `data` (default: frame) is downloaded."""
+    records = frame.to_dict("records")
+    rows = [[cell(c, r) for c in columns] for r in records]
+    return Table(table_id, list(columns), rows, frame if data is None else data, caption,
+                 downloads)
+
+
+def plain(value: Any) -> Any:
+    if fmt.is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """Deterministic CSV: dates as ISO days, floats in shortest round-trip form."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def frame_json(frame: pd.DataFrame) -> str:
+    """Deterministic JSON: a list of records in column order, NaN as null."""
+    records = [{k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return json.dumps(records, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")) + "\n"
+
+
+def write_downloads(table: Table, folder: Path) -> list[Path]:
+    """`<id>.csv` and `<id>.json` beside the page."""
+    if not table.downloads:
+        return []
+    csv_path = folder / f"{table.id}.csv"
+    json_path = folder / f"{table.id}.json"
+    write_text(csv_path, frame_csv(table.data))
+    write_text(json_path, frame_json(table.data))
+    return [csv_path, json_path]

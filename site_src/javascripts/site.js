@@ -1,0 +1,106 @@
+/* Densitometer glue: runs on the first page and after every instant navigation.
+ * - draws every <div class="vega-chart" data-spec="..."> with vega-embed, loading the Vega
+ *   libraries (javascripts/vendor/, copied from node_modules at build time) only on pages that
+ *   have a chart;
+ * - makes every content table sortable (tablesort), numeric columns by their data-sort value.
+ * Other scripts (board.js, compare.js) register with Densitometer.onEachPage.
+ */
+(function () {
+  "use strict";
+
+  var here = document.currentScript ? document.currentScript.src : "";
+  var base = here.replace(/javascripts\/site\.js(\?.*)?$/, "");
+  var VENDOR = ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"];
+
+  // Run fn for the first page and after every instant navigation (Material's document$).
+  // From file:// document$ completes without a value: fall back to DOMContentLoaded.
+  function onEachPage(fn) {
+    var seen = false;
+    if (typeof document$ === "undefined") {
+      if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+      else fn();
+      return;
+    }
+    document$.subscribe({
+      next: function () { seen = true; fn(); },
+      complete: function () {
+        if (seen) return;
+        if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+        else fn();
+      },
+    });
+  }
+
+  var vegaReady = null;
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = function () { reject(new Error("could not load " + src)); };
+      document.head.appendChild(s);
+    });
+  }
+  function loadVega() {
+    if (!vegaReady) {
+      vegaReady = VENDOR.reduce(function (p, name) {
+        return p.then(function () { return loadScript(base + "javascripts/vendor/" + name); });
+      }, Promise.resolve());
+    }
+    return vegaReady;
+  }
+
+  var embedded = [];
+  var options = {
+    renderer: "svg",
+    // no "Open in Vega Editor" (an outside site), no source views; keep SVG/PNG export
+    actions: { export: true, source: false, compiled: false, editor: false },
+  };
+
+  function renderCharts() {
+    embedded.forEach(function (r) { r.finalize(); });
+    embedded = [];
+    var charts = document.querySelectorAll("div.vega-chart");
+    if (!charts.length) return;
+    loadVega().then(function () {
+      var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
+      charts.forEach(function (el) {
+        var spec;
+        try {
+          spec = JSON.parse(el.dataset.spec);
+        } catch (err) {
+          el.textContent = "Chart spec is not valid JSON: " + err.message;
+          console.error(err);
+          return;
+        }
+        vegaEmbed(el, spec, Object.assign({ theme: dark ? "dark" : undefined }, options))
+          .then(function (result) { embedded.push(result); })
+          .catch(function (err) {
+            el.textContent = "Chart failed to render: " + err.message;
+            console.error(err);
+          });
+      });
+    }).catch(function (err) { console.error(err); });
+  }
+
+  // Numbers sort by data-sort (a plain decimal); empty (missing) sorts below every number.
+  if (typeof Tablesort !== "undefined") {
+    Tablesort.extend("dm-number", function () { return false; }, function (a, b) {
+      var x = a === "" ? -Infinity : parseFloat(a);
+      var y = b === "" ? -Infinity : parseFloat(b);
+      return y - x;
+    });
+  }
+
+  function sortableTables() {
+    if (typeof Tablesort === "undefined") return;
+    document.querySelectorAll("article table:not([class])").forEach(function (table) {
+      if (table.closest(".dm-board") || table.closest(".dm-compare")) return;
+      if (table.tHead && table.tBodies.length) new Tablesort(table);
+    });
+  }
+
+  window.Densitometer = { onEachPage: onEachPage, base: base };
+  onEachPage(renderCharts);
+  onEachPage(sortableTables);
+})();
