@@ -1,0 +1,202 @@
+"""Capacity density relative to a reference family (METRICS.md 1; Xiao et al. 2024, "Densing
+Law of LLMs", arXiv 2412.04315, section 2).
+
+Per (reference family, setting, task) the reference's revisions give (N, D, L, S) points:
+two-step (loss law on the conditional answer loss, then the sigmoid link) when the reference
+has answer losses, else the accuracy-only composed fit. A target's final score S_M inverts to
+`L^ = l - (1/gamma)*ln(c/(S_M - d) - 1)`, `N^ = ((L^ - b*D0^(-beta))/a)^(-1/alpha)` and
+`rho = N^/N_M`; scores outside the invertible range are reported as below floor or above
+ceiling, never clipped. Only capability tasks with higher-is-better metrics enter; a subtask
+enters through its parent when the parent is scored in the same setting (MMLU counts once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import fit, laws
+from .config import MetricsConfig
+
+TWO_STEP = "two-step"
+ACCURACY_ONLY = "accuracy-only fit"
+PARAMS = ("a", "alpha", "b", "beta", "c", "gamma", "l", "d")
+FIT_COLUMNS = ["reference", "setting", "task", "metric", "source", "method", "n_points",
+               *PARAMS, "rmse", "loss_rmse_log", "d0", "status", "reason"]
+COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
+           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method"]
+
+
+def density_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows that may enter density: capability, higher is better, subtasks via their parent."""
+    use = rows.loc[(rows["category"] == "capability") & rows["higher"]]
+    sub = use.loc[use["parent"].notna(), ["setting", "parent"]]
+    if sub.empty:
+        return use
+    present = pd.MultiIndex.from_frame(use[["setting", "task"]].drop_duplicates())
+    via_parent = pd.MultiIndex.from_frame(sub).isin(present)
+    return use.drop(index=sub.index[via_parent])
+
+
+def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
+    """Fit one (reference, setting, task) from its revisions; returns a FIT_COLUMNS record."""
+    n, d = points["n_fit"].to_numpy(float), points["tokens"].to_numpy(float)
+    s, loss = points["value"].to_numpy(float), points["answer_nll_token"].to_numpy(float)
+    rec: dict = dict.fromkeys(PARAMS, np.nan)
+    rec.update(n_points=len(points), rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
+    has_loss = np.isfinite(loss) & (loss > 0)
+    if has_loss.sum() >= config.min_reference_points:
+        rec["method"] = TWO_STEP
+        n, d, s, loss = n[has_loss], d[has_loss], s[has_loss], loss[has_loss]
+        rec["n_points"] = int(has_loss.sum())
+        law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss)
+        if not law.ok:
+            return {**rec, "status": fit.FAILED, "reason": f"loss law: {law.reason}"}
+        link = fit.fit_link(loss, s, config.huber_delta_score)
+        if not link.ok:
+            return {**rec, "status": fit.FAILED, "reason": f"link: {link.reason}"}
+        rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
+        rec["loss_rmse_log"] = float(np.sqrt(np.mean(
+            (np.log(loss) - np.log(loss - np.asarray(law.residuals))) ** 2)))
+        rec["rmse"] = float(np.sqrt(np.mean(np.square(link.residuals))))
+        note = "; ".join(f"{name}: {r.reason}" for name, r in (("loss law", law), ("link", link))
+                         if r.reason)
+    else:
+        rec["method"] = ACCURACY_ONLY
+        if len(points) < config.min_reference_points:
+            return {**rec, "status": fit.FAILED, "reason": f"{len(points)} (N, D) points; the "
+                    f"fit needs at least {config.min_reference_points}"}
+        comp = fit.fit_composed(n, d, s, config.huber_delta_score)
+        if not comp.ok:
+            return {**rec, "status": fit.FAILED, "reason": f"composed fit: {comp.reason}"}
+        rec.update({k: comp[k] for k in PARAMS})
+        rec["rmse"] = float(np.sqrt(np.mean(np.square(comp.residuals))))
+        note = "no conditional answer loss: accuracy-only fit (l = 0, gamma = -1 fixed)"
+        note += f"; {comp.reason}" if comp.reason else ""
+    return {**rec, "status": fit.OK, "reason": note or "fitted"}
+
+
+def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsConfig):
+    """Fits per (reference, setting, task): every revision of the reference family's models
+    with known N and D > 0, from the reference's most frequent source in that setting (sources
+    are never mixed in one fit)."""
+    usable = rows.loc[rows["family"].isin(references) & (rows["tokens"] > 0)
+                      & (rows["n_fit"] > 0)]
+    records = []
+    for (ref, setting), group in usable.groupby(["family", "setting"], sort=True):
+        counts = group.groupby("source").size()
+        source = sorted(counts.index[counts == counts.max()])[0]
+        group = group.loc[group["source"] == source]
+        for (task, metric), pts in group.groupby(["task", "metric"], sort=True):
+            rec = fit_reference(pts, config)
+            records.append({"reference": ref, "setting": setting, "task": task,
+                            "metric": metric, "source": source, **rec})
+    table = pd.DataFrame(records, columns=FIT_COLUMNS)
+    # several metrics for one task in one setting: the most fitted points wins, then the name
+    table = table.sort_values(["reference", "setting", "task", "n_points", "metric"],
+                              ascending=[True, True, True, False, True], kind="stable")
+    table = table.drop_duplicates(["reference", "setting", "task"])
+    return table.sort_values(["reference", "setting", "task"], kind="stable").reset_index(
+        drop=True)
+
+
+def invert(score: np.ndarray, p: dict[str, np.ndarray], d0: float):
+    """Vectorised inversion; returns (L^, N^, status) with status ok / below_floor /
+    above_ceiling. Parameters are arrays aligned with score (or scalars)."""
+    s = np.asarray(score, dtype=float)
+    loss_hat = laws.link_inverse(s, p["c"], p["gamma"], p["l"], p["d"])
+    n_hat = laws.effective_params(loss_hat, p["a"], p["alpha"], p["b"], p["beta"], d0)
+    below = s <= p["d"]
+    above = ~below & ~np.isfinite(n_hat)  # s >= c + d, or L^ <= b*D0^(-beta)
+    status = np.select([below, above], ["below_floor", "above_ceiling"], "ok").astype(object)
+    return loss_hat, n_hat, status
+
+
+def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
+    """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason."""
+    targets = density_rows(finals)
+    if targets.empty or fits.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    fit_cols = ["reference", "setting", "task", "metric", "method", "status", "reason", *PARAMS]
+    merged = targets.merge(fits[fit_cols].rename(columns={
+        "metric": "fit_metric", "status": "fit_status", "reason": "fit_reason"}),
+        on=["setting", "task"], how="inner")
+    score = merged["value"].to_numpy(float)
+    p = {k: merged[k].to_numpy(float) for k in PARAMS}
+    loss_hat, n_hat, status = invert(score, p, config.d0)
+    n_m = merged["n_fit"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = n_hat / n_m
+    reason = np.select(
+        [status == "below_floor", status == "above_ceiling"],
+        ["score at or below the link's floor d", "score at or above what the fitted law reaches "
+         "at D0 (ceiling c + d, or L^ <= b*D0^(-beta))"], "in range").astype(object)
+    no_fit = merged["fit_status"].to_numpy() != fit.OK
+    mismatch = merged["metric"].to_numpy() != merged["fit_metric"].to_numpy()
+    no_n = ~(n_m > 0)
+    status = np.where(no_n, "no_param_count", status)
+    reason = np.where(no_n, "model has no parameter count", reason)
+    status = np.where(mismatch, "metric_mismatch", status)
+    reason = np.where(mismatch, "target metric " + merged["metric"].astype(str).to_numpy()
+                      + " differs from the reference's " + merged["fit_metric"].astype(str)
+                      .to_numpy(), reason)
+    status = np.where(no_fit, "reference_fit_failed", status)
+    reason = np.where(no_fit, "reference fit failed: " + merged["fit_reason"].astype(str)
+                      .to_numpy(), reason)
+    ok = status == "ok"
+    out = pd.DataFrame({
+        "model": merged["model"], "setting": merged["setting"],
+        "reference": merged["reference"], "task": merged["task"], "score": score,
+        "n_hat": np.where(ok, n_hat, np.nan), "density": np.where(ok, rho, np.nan),
+        "status": status, "reason": reason, "family": merged["family"], "kind": merged["kind"],
+        "source": merged["source"], "metric": merged["metric"], "n_fit": n_m,
+        "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat), "method": merged["method"],
+    })
+    return out.sort_values(["model", "setting", "reference", "task"], kind="stable"
+                           ).reset_index(drop=True)[COLUMNS]
+
+
+MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
+                 "log_density_mean", "log_density_sd", "n_below_floor", "n_above_ceiling",
+                 "n_not_computed", "method", "d0", "default_reference", "status", "reason",
+                 "family", "kind", "n_fit", "release_date"]
+
+
+def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: str,
+                config: MetricsConfig) -> pd.DataFrame:
+    """Per (model, setting, reference): geometric mean of the per-task densities where defined,
+    with the count and list of tasks (METRICS.md 1.5)."""
+    if density.empty:
+        return pd.DataFrame(columns=MODEL_COLUMNS)
+    keys = ["model", "setting", "reference"]
+    ok_mask = density["status"] == "ok"
+    d = density.assign(
+        log_rho=np.log(density["density"].where(ok_mask)), is_ok=ok_mask.astype(int),
+        below=(density["status"] == "below_floor").astype(int),
+        above=(density["status"] == "above_ceiling").astype(int))
+    table = d.groupby(keys, sort=True).agg(
+        n_rows=("task", "size"), n_tasks=("is_ok", "sum"), log_density_mean=("log_rho", "mean"),
+        n_below_floor=("below", "sum"), n_above_ceiling=("above", "sum"),
+        family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"))
+    table["log_density_sd"] = d.groupby(keys, sort=True)["log_rho"].std(ddof=0)
+    ok = d.loc[ok_mask].sort_values(keys + ["task"], kind="stable")
+    table["tasks"] = ok.groupby(keys, sort=True)["task"].agg(";".join)
+    table["method"] = ok.drop_duplicates(keys + ["method"]).sort_values(
+        keys + ["method"], kind="stable").groupby(keys, sort=True)["method"].agg(" + ".join)
+    table = table.reset_index()
+    table["tasks"] = table["tasks"].fillna("")
+    table["density"] = np.exp(table["log_density_mean"])
+    table["n_not_computed"] = (table["n_rows"] - table["n_tasks"] - table["n_below_floor"]
+                               - table["n_above_ceiling"])
+    table["d0"] = config.d0
+    table["default_reference"] = table["reference"] == default_reference
+    has = table["n_tasks"].to_numpy() > 0
+    table["status"] = np.where(has, "ok", "out_of_range")
+    in_range = ("geometric mean over " + table["n_tasks"].astype(str) + " of "
+                + table["n_rows"].astype(str) + " tasks")
+    none = ("no task in range (" + table["n_below_floor"].astype(str) + " below floor, "
+            + table["n_above_ceiling"].astype(str) + " above ceiling, "
+            + table["n_not_computed"].astype(str) + " not computed)")
+    table["reason"] = np.where(has, in_range, none)
+    table["release_date"] = table["model"].map(models.set_index("model")["release_date"])
+    return table[MODEL_COLUMNS]

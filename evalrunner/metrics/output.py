@@ -1,0 +1,65 @@
+"""Writing metric tables: CSV and JSON with stable columns, sorted rows, fixed float format.
+
+Floats are written with 12 significant digits (`%.12g`), so reruns on the same input give
+byte-identical files; missing values are empty in CSV and null in JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evalrunner.results.write import atomic_write_text
+
+from .compute import MetricTables
+from .registry import registry_json
+
+FLOAT_FORMAT = "%.12g"
+
+
+def _json_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if not math.isfinite(value) else float(FLOAT_FORMAT % value)
+    return value
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def to_json(table: pd.DataFrame) -> str:
+    records = [{k: _json_value(v) for k, v in row.items()}
+               for row in table.to_dict(orient="records")]
+    return json.dumps({"columns": list(table.columns), "rows": records}, indent=1) + "\n"
+
+
+def write_tables(tables: MetricTables, out: Path) -> list[Path]:
+    """Write every table as <name>.csv and <name>.json, and the metric registry; returns the
+    paths written (unchanged files are left alone)."""
+    out = Path(out)
+    written = []
+    for name, table in tables.tables().items():
+        for suffix, text in ((".csv", to_csv(table)), (".json", to_json(table))):
+            path = out / f"{name}{suffix}"
+            if atomic_write_text(path, text):
+                written.append(path)
+    path = out / "metric_registry.json"
+    if atomic_write_text(path, registry_json()):
+        written.append(path)
+    return written
