@@ -13,6 +13,7 @@ import typer
 # Stage modules, in pipeline order. Each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES = [
     "evalrunner.results.commands",
+    "evalrunner.importers.commands",
     "evalrunner.metrics.commands",
     "evalrunner.submit.commands",
     "evalrunner.site.commands",

@@ -1,0 +1,104 @@
+"""Importers: published evaluations -> results/ YAML, with `import` provenance, tier `published`.
+
+    densitometer import all --from ../shared/data --into results/
+
+Sources: pythia (EleutherAI/pythia evals), obsscaling, sloth (Open LLM Leaderboard v1/v2),
+epoch-dates (release dates), and lmeval-json (one lm-eval JSON listed in a data folder's
+MANIFEST.csv). Every import is idempotent: a second run changes no byte.
+
+Model facts are merged from every source present in the data folder (catalog.py), so
+model.yaml does not depend on which import ran first.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+from .base import ImportReport, SourceDataError, Writer, find_data_root
+
+SOURCES = ("pythia", "obsscaling", "sloth", "epoch-dates", "lmeval-json")
+ALL = ("pythia", "obsscaling", "sloth", "epoch-dates")  # `all`, in this order
+
+
+def load_catalog(data_root: Path):
+    """The merged model catalogue of every source present under data_root."""
+    from . import epoch_dates, obsscaling, pythia, sloth
+    from .catalog import build_catalog
+
+    facts = pythia.model_facts()
+    if (data_root / obsscaling.FILE).is_file():
+        facts += obsscaling.model_facts(data_root)
+    if (data_root / sloth.FILE).is_file() and (data_root / obsscaling.FILE).is_file():
+        facts += sloth.model_facts(data_root)
+    dates = {}
+    if (data_root / epoch_dates.FILE).is_file():
+        dates = epoch_dates.release_dates(data_root, sorted({f.hf_id for f in facts
+                                                             if f.hf_id}))
+    return build_catalog(facts, dates)
+
+
+def run_import(source: str, data: Path | None, into: Path, catalog=None) -> ImportReport:
+    """Import one source (not lmeval-json) from the data folder into the results root."""
+    from . import epoch_dates, obsscaling, pythia, sloth
+    from .catalog import write_models
+
+    if source not in ALL:
+        raise SourceDataError("<command>", "source", f"one of {', '.join(ALL)}", source)
+    data_root = find_data_root(data)
+    catalog = catalog or load_catalog(data_root)
+    writer = Writer(Path(into))
+    report = ImportReport(source)
+    if source == "epoch-dates":
+        epoch_dates.run(data_root, writer, report)
+    else:
+        module = {"pythia": pythia, "obsscaling": obsscaling, "sloth": sloth}[source]
+        families = {m: model.family for m, model in catalog.models.items()}
+        module.run(data_root, writer, report, families)
+        write_models(writer, catalog, report.models)
+        report.families = {catalog.models[m].family for m in report.models}
+    report.files, report.changed = writer.files, sorted(writer.changed)
+    return report
+
+
+def import_lmeval_json(path: Path, into: Path, model: str, setting: str,
+                       revision: str | None = None, data: Path | None = None) -> ImportReport:
+    """One lm-eval results JSON (listed in its data folder's MANIFEST.csv) -> one Result for a
+    model that already has a model.yaml under `into`, in an existing setting."""
+    from evalrunner.results.layout import result_path
+    from evalrunner.results.schema import Result, Revision
+
+    from .lmeval import parse_lmeval
+    from .manifest import Manifest
+    from .registry import setting as setting_of
+    from .registry import upsert_registries
+    from .taskdefs import all_tasks
+
+    path = Path(path)
+    data_root = find_data_root(data or path.parent)
+    source = Manifest(data_root).source(path.resolve())
+    s = setting_of(setting)
+    headline = {t.id: s.metric_per_task.get(t.id, t.metric) for t in all_tasks()}
+    run = parse_lmeval(json.loads(path.read_text(encoding="utf-8")), headline, where=source.path)
+    homes = sorted(Path(into).glob(f"*/{model}/model.yaml"))
+    if len(homes) != 1:
+        raise SourceDataError(into, "model", f"one {model}/model.yaml under the results root",
+                              [str(h) for h in homes], fix="import or add the model first")
+    family = homes[0].parent.parent.name
+    rev_id = revision or run.meta.revision or "main"
+    result = Result(model=model, setting=setting, revision=Revision(id=rev_id), tier="published",
+                    scores=dict(sorted(run.scores.items())),
+                    provenance=source.provenance("densitometer.importers.lmeval",
+                                                 notes=f"harness: {run.meta.format} format"))
+    writer = Writer(Path(into))
+    rel = result_path(Path(), family, model, setting, rev_id)
+    writer.write(PurePosixPath(rel.as_posix()), "result", result)
+    upsert_registries(writer, result.scores, [setting])
+    report = ImportReport("lmeval-json", results=1, scores=len(result.scores), models={model},
+                          families={family}, settings={setting})
+    report.files, report.changed = writer.files, sorted(writer.changed)
+    return report
+
+
+__all__ = ["ALL", "SOURCES", "ImportReport", "SourceDataError", "import_lmeval_json",
+           "load_catalog", "run_import"]
