@@ -120,7 +120,9 @@ def build_site_tree(root: Path) -> Path:
     final_tokens = STEPS[-1] * TOKENS_PER_STEP
     for i, n in enumerate((2e7, 8e7, 3e8, 1e9, 3e9)):
         mid = f"ref-{i + 1}"
-        _model(root, "ref", mid, f"Ref {i + 1}", n, final_tokens, dt.date(2023, 4, 3),
+        # the smaller the later: each sets a density record, so the densing law has points
+        released = dt.date(2023, 4, 3) + dt.timedelta(days=40 * (5 - i))
+        _model(root, "ref", mid, f"Ref {i + 1}", n, final_tokens, released,
                hf_id=f"example/ref-{i + 1}")
         for step in STEPS:
             tokens = step * TOKENS_PER_STEP

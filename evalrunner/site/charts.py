@@ -17,6 +17,9 @@ import pandas as pd
 
 HEIGHT = 320
 SCORE_AXIS = alt.Axis(format="%")
+SCORE_SCALE = alt.Scale(zero=False)
+TOKENS_AXIS = alt.Axis(format="~s")  # 1G, 10G, 300G
+COMPUTE_AXIS = alt.Axis(format=".0e")
 
 
 @dataclass(frozen=True)
@@ -56,26 +59,28 @@ def scaling_chart(chart_id: str, title: str, points: pd.DataFrame, x: str, x_tit
     points: name, `x`, value, lo, hi. curve: `x`, value (the P_pow fit). predicted: `x`, value,
     actual (the leave-largest-out prediction of the largest point).
     """
-    xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"))
+    xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"), axis=COMPUTE_AXIS)
     tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip(f"{x}:Q", format=".3s"),
                alt.Tooltip("value:Q", title="score", format=".1%"),
                alt.Tooltip("lo:Q", title="95% low", format=".1%"),
                alt.Tooltip("hi:Q", title="95% high", format=".1%")]
     base = _base(points)
     layers = [
-        base.mark_rule(opacity=0.5).encode(xs, alt.Y("lo:Q"), alt.Y2("hi:Q")),
+        base.mark_rule(opacity=0.5).encode(xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")),
         base.mark_point(filled=True, size=60).encode(
-            xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS), tooltip=tooltip),
+            xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
+            tooltip=tooltip),
     ]
     frames = [points.assign(series="observed")]
     if curve is not None and len(curve):
         layers.append(_base(curve).mark_line(strokeDash=[4, 3], color="#888").encode(
-            xs, alt.Y("value:Q"), tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
+            xs, alt.Y("value:Q", scale=SCORE_SCALE),
+            tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
         frames.append(curve.assign(series="P_pow fit"))
     if predicted is not None and len(predicted):
         layers.append(_base(predicted).mark_point(shape="diamond", size=110, color="#d62728",
                                                   filled=True).encode(
-            xs, alt.Y("value:Q"),
+            xs, alt.Y("value:Q", scale=SCORE_SCALE),
             tooltip=[alt.Tooltip("value:Q", title="predicted (leave-largest-out)", format=".1%"),
                      alt.Tooltip("actual:Q", title="actual", format=".1%")]))
         frames.append(predicted.assign(series="leave-largest-out prediction"))
@@ -92,8 +97,8 @@ def trajectory_chart(chart_id: str, title: str, frame: pd.DataFrame,
     pick = alt.param(name="task_pick", value=tasks[0],
                      bind=alt.binding_select(options=tasks, name="Task "))
     chart = _base(frame).mark_line(point=True).encode(
-        alt.X("tokens:Q", title="training tokens", scale=alt.Scale(type="log")),
-        alt.Y("value:Q", title="score", axis=SCORE_AXIS),
+        alt.X("tokens:Q", title="training tokens", scale=alt.Scale(type="log"), axis=TOKENS_AXIS),
+        alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
         alt.Color("name:N", title="model", sort=alt.EncodingSortField("n", order="ascending")),
         tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("revision:N"),
                  alt.Tooltip("tokens:Q", format=".3s"),
@@ -128,7 +133,8 @@ def series_chart(chart_id: str, title: str, frame: pd.DataFrame, x: str, x_title
                  log_y: bool = False) -> ChartBlock:
     """A generic line chart of `y` against `x`, one line per `color` value, with tooltips."""
     chart = _base(frame).mark_line(point=True).encode(
-        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log" if log_x else "linear")),
+        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log" if log_x else "linear"),
+              axis=TOKENS_AXIS),
         alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log" if log_y else "linear")),
         alt.Color(f"{color}:N", title=color),
         tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q", format=".3s"),
@@ -144,8 +150,8 @@ def scatter_chart(chart_id: str, title: str, frame: pd.DataFrame, x: str, x_titl
     frame: name, `color`, `x`, value.
     """
     chart = _base(frame).mark_point(filled=True, size=50).encode(
-        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log")),
-        alt.Y("value:Q", title="score", axis=SCORE_AXIS),
+        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"), axis=TOKENS_AXIS),
+        alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
         alt.Color(f"{color}:N", title=color),
         tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip(f"{color}:N"),
                  alt.Tooltip(f"{x}:Q", format=".3s"),

@@ -19,7 +19,7 @@ from evalrunner.results.validate import Tree, ValidationFailed, validate_tree
 
 # The metric tables the site publishes, in the order the API lists them.
 METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
-                 "density_models", "densing_law")
+                 "density_models", "densing_law", "density_fits")
 
 
 @dataclass(frozen=True)

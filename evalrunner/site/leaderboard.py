@@ -79,7 +79,8 @@ def build_leaderboard(frames: Frames, setting: str,
     chosen = leaderboard_revisions(s)
     s = s.merge(chosen, on=["model", "setting", "revision"])
     info = frames.tasks.set_index("task")
-    top = set(frames.tasks.loc[frames.tasks["parent"].isna(), "task"])
+    t = frames.tasks
+    top = set(t.loc[t["parent"].isna() & (t["category"] != "bias"), "task"])
     tasks = [t for t in frames.tasks["task"] if t in top and t in set(s["task"])]
 
     n_items = s["n_items"].fillna(s["task"].map(info["n_items"]).astype("float64"))
@@ -129,24 +130,13 @@ def build_leaderboard(frames: Frames, setting: str,
 
 def _join_density(rows: pd.DataFrame, density: pd.DataFrame,
                   setting: str) -> tuple[pd.DataFrame, str | None]:
-    """Attach the headline density (the metrics' density_models) for this setting."""
-    d = density
-    if "setting" in d.columns:
-        d = d[d["setting"] == setting]
-    if "headline" in d.columns:
-        d = d[d["headline"].astype(bool)]
-    if d.empty or "model" not in d.columns:
+    """Attach the density against the default reference family (metrics' density_models)."""
+    d = density[(density["setting"] == setting) & density["default_reference"].astype(bool)]
+    if d.empty:
         return rows, None
-    ref_col = next((c for c in ("reference", "reference_family") if c in d.columns), None)
-    reference = str(d[ref_col].iloc[0]) if ref_col else None
-    if ref_col:
-        d = d[d[ref_col] == reference]
-    value = next((c for c in ("density", "rho") if c in d.columns), None)
-    if value is None:
-        return rows, reference
+    reference = str(d["reference"].iloc[0])
     keep = d.drop_duplicates("model").set_index("model")
-    rows = rows.assign(density=keep[value].reindex(rows.index))
-    status = next((c for c in ("status", "density_status") if c in keep.columns), None)
-    if status:
-        rows["density_status"] = keep[status].reindex(rows.index)
+    rows = rows.assign(density=keep["density"].reindex(rows.index))
+    why = keep["status"].astype(str) + ": " + keep["reason"].astype(str)
+    rows["density_status"] = why.reindex(rows.index)
     return rows, reference

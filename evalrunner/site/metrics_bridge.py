@@ -1,7 +1,10 @@
 """The one place the site calls the metrics stage (evalrunner.metrics).
 
-The site renders metric sections only for tables that exist, so it still builds while a table is
-missing; the reason is shown on the pages that would have shown it.
+`compute_metrics(frames)` returns the published metric tables, the registry (metrics and
+decisions as plain dicts), the default reference family and D0. It also computes
+`checkpoint_density`: the density of every revision of a checkpoint series, for the family pages'
+"density over training" chart, with the metrics' own functions (the same fits and inversion as
+the final models' density), each revision treated as a target model.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalrunner.results.load import Frames
@@ -16,41 +20,66 @@ from evalrunner.results.load import Frames
 from .data import METRIC_TABLES
 
 
-def _as_dict(entry: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(entry):
-        return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
-    if isinstance(entry, dict):
-        return dict(entry)
-    return {k: v for k, v in vars(entry).items() if not k.startswith("_")}
-
-
 def metric_registry() -> list[dict[str, Any]]:
-    """The metric registry as plain dicts (name, direction, unit, citation, description, ...)."""
-    try:
-        from evalrunner.metrics import registry
-    except ImportError:
-        return []
-    metrics = getattr(registry, "METRICS", [])
-    items = metrics.values() if isinstance(metrics, dict) else metrics
-    return [_as_dict(m) for m in items]
+    """The registry's metrics as dicts (name, table, column, direction, unit, description,
+    formula, citation), then its decisions (topic, text) with kind='decision'."""
+    from evalrunner.metrics import registry
+
+    out = [dataclasses.asdict(m) | {"kind": "metric"} for m in registry.METRICS]
+    out += [dataclasses.asdict(d) | {"kind": "decision"} for d in registry.DECISIONS]
+    return out
+
+
+def checkpoint_density(frames: Frames, fits: pd.DataFrame, reference: str | None,
+                       config: Any) -> pd.DataFrame:
+    """Per (model, revision, setting): density against `reference` for models with several
+    revisions. Columns: model, revision, setting, tokens, density, status."""
+    from evalrunner.metrics import density
+    from evalrunner.metrics.prepare import prepare
+
+    cols = ["model", "revision", "setting", "tokens", "density", "status"]
+    if reference is None or fits.empty:
+        return pd.DataFrame(columns=cols)
+    rows = prepare(frames, config).rows
+    rows = rows[rows["tokens"].notna() & (rows["tokens"] > 0)]
+    n_revs = rows.groupby(["model", "setting"])["revision"].transform("nunique")
+    rows = rows[n_revs > 1]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    key = rows["model"] + "\x1f" + rows["revision"]
+    tokens = pd.Series(rows["tokens"].to_numpy(), index=key).groupby(level=0).first()
+    rows = rows.assign(model=key, final=True)
+    per_task = density.density_table(rows, fits[fits["reference"] == reference], config)
+    targets = pd.DataFrame({"model": per_task["model"].unique(), "release_date": pd.NaT})
+    per_model = density.model_table(per_task, targets, reference, config)
+    if per_model.empty:
+        return pd.DataFrame(columns=cols)
+    split = per_model["model"].str.split("\x1f", n=1, expand=True)
+    out = pd.DataFrame({"model": split[0], "revision": split[1],
+                        "setting": per_model["setting"],
+                        "tokens": per_model["model"].map(tokens).astype(float),
+                        "density": per_model["density"].where(per_model["status"] == "ok",
+                                                              np.nan),
+                        "status": per_model["status"]})
+    return out.sort_values(["setting", "model", "tokens"], kind="stable").reset_index(drop=True)
 
 
 def compute_metrics(
     frames: Frames,
 ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], str, str | None, float | None]:
-    """(tables, registry, note, reference family, D0); tables are empty with a note on failure."""
+    """(tables, registry, note, default reference family, D0)."""
     try:
         from evalrunner.metrics.compute import compute_all
         from evalrunner.metrics.config import MetricsConfig
     except ImportError as exc:
-        return {}, metric_registry(), f"the metrics stage is not available ({exc})", None, None
+        return {}, [], f"the metrics stage is not available ({exc})", None, None
     config = MetricsConfig()
     result = compute_all(frames, config)
-    tables = {}
-    for name in METRIC_TABLES:
-        table = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-        if isinstance(table, pd.DataFrame):
-            tables[name] = table
+    tables = {name: table for name, table in result.tables().items()
+              if isinstance(table, pd.DataFrame)}
+    reference = result.default_reference
+    tables["checkpoint_density"] = checkpoint_density(
+        frames, tables.get("density_fits", pd.DataFrame()), reference, config)
     missing = [n for n in METRIC_TABLES if n not in tables]
     note = f"not computed: {', '.join(missing)}" if missing else ""
-    return tables, metric_registry(), note, config.default_reference, config.d0
+    return tables, metric_registry(), note, reference, config.d0

@@ -26,11 +26,12 @@ def setting_href(root: str, setting: str) -> str:
 
 
 def settings_by_size(data: SiteData) -> list[str]:
-    """Settings ordered by how many models they cover (most first), then by id."""
+    """Settings ordered by how many models they cover (most first), then scores, then id."""
     s = data.frames.scores
     counts = s.groupby("setting")["model"].nunique()
+    rows = s.groupby("setting").size()
     known = [x for x in data.frames.settings["setting"] if x in counts.index]
-    return sorted(known, key=lambda x: (-int(counts[x]), x))
+    return sorted(known, key=lambda x: (-int(counts[x]), -int(rows[x]), x))
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """The density page: capacity density against release date with the densing-law line, the
-doubling time with its interval, and the reference family's fits (METRICS.md section 1).
+doubling time with its interval, every model's density, and the reference family's fits
+(METRICS.md section 1). One section per setting; density is always against the default
+reference family, which the page names.
 
-Context: `DensityPage`. The chart's points are the metrics' density_models rows for the headline
-reference family; the line is `rho_max(t) = exp(A*t + B)`, t in days since the epoch.
+Context: `DensityPage` with one `DensitySetting` per setting. The line is
+`rho_max(t) = exp(A*t + B)`, t in days since the metrics' epoch (2023-02-24).
 """
 
 from __future__ import annotations
@@ -19,94 +21,112 @@ from ..charts import density_time_chart
 from ..data import SiteData
 from ..render import Page
 from ..tables import Column, make_table
-from .common import metric_table, model_href
+from .common import family_href, metric_table, model_href
 from .predictability import registry_help
+
+
+@dataclass(frozen=True)
+class DensitySetting:
+    setting: str
+    name: str
+    law: list[tuple[str, str]]  # facts of the densing-law fit
+    chart: str | None
+    models: str  # table id
 
 
 @dataclass(frozen=True)
 class DensityPage:
     reference: str | None
     d0: str
-    law: list[tuple[str, Any]] = field(default_factory=list)  # facts of the densing-law fit
-    chart: str | None = None
-    models: str | None = None  # table id
-    fits: str | None = None  # table id of the reference fits
+    settings: list[DensitySetting] = field(default_factory=list)
+    fits: str | None = None
     note: str = ""
 
 
-def _pick(frame: pd.DataFrame, *names: str) -> str | None:
-    return next((n for n in names if n in frame.columns), None)
-
-
-def _law_line(law: dict[str, Any], points: pd.DataFrame, epoch: dt.date) -> pd.DataFrame | None:
-    a, b = law.get("A", law.get("a")), law.get("B", law.get("b"))
-    if fmt.is_missing(a) or fmt.is_missing(b) or points.empty:
+def law_line(law: dict[str, Any], dates: pd.Series, epoch: dt.date) -> pd.DataFrame | None:
+    """Points of the fitted densing law over the span of the given release dates."""
+    a, b = law.get("A"), law.get("B")
+    if fmt.is_missing(a) or fmt.is_missing(b) or dates.empty:
         return None
-    dates = pd.to_datetime(points["release_date"])
     t0 = pd.Timestamp(epoch)
     days = np.linspace((dates.min() - t0).days, (dates.max() - t0).days, 30)
     return pd.DataFrame({"release_date": [t0 + pd.Timedelta(days=float(d)) for d in days],
                          "density": np.exp(float(a) * days + float(b))})
 
 
+def law_facts(law: dict[str, Any]) -> list[tuple[str, str]]:
+    doubling = fmt.days(law["doubling_days"])
+    if not fmt.is_missing(law["doubling_ci_low"]):
+        doubling += (f" (95% interval {fmt.fixed(law['doubling_ci_low'], 1)} to "
+                     f"{fmt.fixed(law['doubling_ci_high'], 1)})")
+    return [("Status", f"{law['status']}: {law['reason']}"),
+            ("Doubling time", doubling), ("A (per day)", fmt.sig(law["A"], 4)),
+            ("B", fmt.sig(law["B"], 4)), ("R²", fmt.fixed(law["r2"], 3)),
+            ("Record-setting models", f"{law['n_records']} of {law['n_models']}"),
+            ("Bootstrap draws", str(law["n_boot"]))]
+
+
 def density_page(data: SiteData) -> Page:
     from evalrunner.metrics.config import MetricsConfig
 
     models = metric_table(data, "density_models")
-    law = metric_table(data, "densing_law")
-    fits = metric_table(data, "density")
-    helps = registry_help(data)
+    laws = metric_table(data, "densing_law")
+    fits = metric_table(data, "density_fits")
     ctx = DensityPage(data.reference, fmt.count(data.d0) if data.d0 else fmt.MISSING,
                       note=data.metrics_note)
     page = Page("density/index.md", "density.md.j2", ctx, "Capacity density")
     root = "../"
-    points = pd.DataFrame(columns=["name", "family", "release_date", "density"])
-    if models is not None and "model" in models.columns:
-        value = _pick(models, "density", "rho")
-        m = models.merge(data.frames.models[["model", "name", "release_date"]], on="model",
-                         how="left", suffixes=("_m", ""))
-        if "family" not in m.columns:
-            m = m.merge(data.frames.models[["model", "family"]], on="model")
-        m = m.assign(href=[model_href(root, x) for x in m["model"]])
-        cols = [Column("name", "Model", link="href"), Column("family", "Family")]
-        cols += [Column(c, c.replace("_", " "), "ratio" if pd.api.types.is_float_dtype(
-            m[c]) else "text", helps.get(c, "")) for c in models.columns
-                 if c not in ("model", "family", "name")]
-        page.tables.append(make_table("models", m, cols, data=models))
-        ctx = _replace(ctx, models="models")
-        if value is not None:
-            ok = m[m[value].notna() & (m[value] > 0) & m["release_date"].notna()]
+    if models is None:
+        return page
+    helps = registry_help(data, "density_models")
+    names = data.frames.models.set_index("model")["name"]
+    setting_names = data.frames.settings.set_index("setting")["name"]
+    default = models[models["default_reference"].astype(bool)]
+    for sid in sorted(default["setting"].unique()):
+        m = default[default["setting"] == sid].copy()
+        m["name"] = m["model"].map(names)
+        m["href"] = [model_href(root, x) for x in m["model"]]
+        m["family_href"] = [family_href(root, x) for x in m["family"]]
+        m = m.sort_values(["density", "model"], ascending=[False, True], kind="stable",
+                          na_position="last")
+        table_id = f"models-{sid}"
+        page.tables.append(make_table(table_id, m, [
+            Column("name", "Model", link="href"), Column("family", "Family", link="family_href"),
+            Column("density", "Density", "ratio", helps.get("density", "")),
+            Column("n_tasks", "Tasks", "int", helps.get("n_tasks", "")),
+            Column("n_fit", "Params (non-emb.)", "count"),
+            Column("release_date", "Released", "date"),
+            Column("status", "Status", title="reason")],
+            data=m.drop(columns=["name", "href", "family_href"])))
+        law_rows = [] if laws is None else laws[
+            (laws["setting"] == sid) & laws["default_reference"].astype(bool)].to_dict("records")
+        law = law_rows[0] if law_rows else None
+        ok = m[m["density"].notna() & (m["density"] > 0) & m["release_date"].notna()]
+        chart_id = None
+        if len(ok):
             points = pd.DataFrame({"name": ok["name"], "family": ok["family"],
-                                   "release_date": ok["release_date"], "density": ok[value]})
-            points = points.sort_values(["release_date", "name"], kind="stable")
-    if law is not None and len(law):
-        row = law.iloc[0].to_dict()
-        facts = [(k.replace("_", " "), _show(v)) for k, v in row.items()]
-        ctx = _replace(ctx, law=facts)
-        line = _law_line(row, points, MetricsConfig().epoch)
-    else:
-        line = None
-    if len(points):
-        chart = density_time_chart("density-time", "Capacity density against release date",
-                                   points, line)
-        page.charts.append(chart)
-        ctx = _replace(ctx, chart=chart.id)
+                                   "release_date": pd.to_datetime(ok["release_date"]),
+                                   "density": ok["density"]}).sort_values(
+                ["release_date", "name"], kind="stable")
+            line = law_line(law, points["release_date"], MetricsConfig().epoch) if law else None
+            chart = density_time_chart(f"density-time-{sid}", "Capacity density against "
+                                       "release date (log scale)", points, line)
+            page.charts.append(chart)
+            chart_id = chart.id
+        ctx.settings.append(DensitySetting(sid, str(setting_names.get(sid, sid)),
+                                           law_facts(law) if law else [], chart_id, table_id))
     if fits is not None:
-        page.tables.append(make_table("fits", fits, [
-            Column(c, c.replace("_", " "), "ratio" if pd.api.types.is_float_dtype(fits[c])
-                   else "text", helps.get(c, "")) for c in fits.columns]))
-        ctx = _replace(ctx, fits="fits")
-    page.context = ctx
+        f = fits[fits["reference"] == data.reference] if data.reference else fits
+        fit_help = registry_help(data, "density_fits")
+        page.tables.append(make_table("fits", f, [
+            Column(c, c, _kind(f[c]), fit_help.get(c, "")) for c in f.columns]))
+        page.context = DensityPage(ctx.reference, ctx.d0, ctx.settings, "fits", ctx.note)
     return page
 
 
-def _show(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        return fmt.sig(v, 4)
-    return fmt.MISSING if fmt.is_missing(v) else str(v)
-
-
-def _replace(ctx: DensityPage, **kw: Any) -> DensityPage:
-    from dataclasses import replace
-
-    return replace(ctx, **kw)
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "ratio"
+    return "text"

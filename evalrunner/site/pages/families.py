@@ -110,22 +110,19 @@ def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
                             frame.reset_index(drop=True), shown)
 
 
-def _density_training(sid: str, density: pd.DataFrame | None, fid: str,
+def _density_training(sid: str, density: pd.DataFrame | None, models: set[str],
                       names: dict[str, str]) -> ChartBlock | None:
-    """Density of each checkpoint against tokens seen, where the metrics give it."""
-    if density is None or not {"model", "revision", "tokens", "density"} <= set(density):
+    """Density of each checkpoint against tokens seen (metrics_bridge.checkpoint_density)."""
+    if density is None:
         return None
-    d = density
-    if "family" in d.columns:
-        d = d[d["family"] == fid]
-    if "setting" in d.columns:
-        d = d[d["setting"] == sid]
-    d = d[d["tokens"].notna() & d["density"].notna() & (d["density"] > 0)]
-    if d["revision"].nunique() < 2:
+    d = density[(density["setting"] == sid) & density["model"].isin(models)
+                & density["density"].notna() & (density["density"] > 0)]
+    if d.empty:
         return None
-    frame = pd.DataFrame({"model": d["model"].map(names), "tokens": d["tokens"],
-                          "density": d["density"]}).sort_values(["model", "tokens"])
-    return series_chart(f"density-{sid}", "Capacity density over training", frame, "tokens",
+    frame = pd.DataFrame({"model": d["model"].map(names), "revision": d["revision"],
+                          "tokens": d["tokens"], "density": d["density"]})
+    return series_chart(f"density-{sid}", "Capacity density over training (against the "
+                        "default reference family)", frame.reset_index(drop=True), "tokens",
                         "training tokens", "density", "capacity density", "model", log_y=True)
 
 
@@ -149,7 +146,7 @@ def family_pages(data: SiteData) -> list[Page]:
     top = [t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])
            and tinfo[t]["category"] != "bias"]
     pred_all = metric_table(data, "predictability_family_task")
-    density = metric_table(data, "density")
+    density = metric_table(data, "checkpoint_density")
     primary = f.scores[f.scores["primary"]].merge(
         f.models[["model", "name", "n_fit"]], on="model")
     chosen = leaderboard_revisions(primary)
@@ -177,7 +174,7 @@ def family_pages(data: SiteData) -> list[Page]:
                     charts.append(c)
                     ids.append(c.id)
             traj = _trajectory(sid, s, names, tasks)
-            dens = _density_training(sid, density, fid, names)
+            dens = _density_training(sid, density, set(fm["model"]), names)
             charts += [c for c in (traj, dens) if c is not None]
             pred_id = None
             if pred is not None and len(pred):

@@ -71,12 +71,15 @@ def boards(data: SiteData) -> dict[str, Leaderboard]:
     return {s: build_leaderboard(data.frames, s, density) for s in settings_by_size(data)}
 
 
-def _intro(data: SiteData) -> Intro:
+def _intro(data: SiteData, setting: str) -> Intro:
     f = data.frames
     law = metric_table(data, "densing_law")
     doubling = ""
-    if law is not None and "doubling_days" in law.columns:
-        doubling = fmt.days(law["doubling_days"].iloc[0])
+    if law is not None:
+        ok = law[law["default_reference"].astype(bool) & law["doubling_days"].notna()]
+        ok = ok[ok["setting"] == setting] if (ok["setting"] == setting).any() else ok
+        if len(ok):
+            doubling = fmt.days(ok["doubling_days"].iloc[0])
     return Intro(len(f.models), len(f.families), int(f.tasks["parent"].isna().sum()),
                  len(f.settings), int(f.scores["path"].nunique()), doubling)
 
@@ -89,7 +92,7 @@ def _board_page(data: SiteData, boards: dict[str, Leaderboard], sid: str, home: 
     info = infos[order.index(sid)]
     csv = f"leaderboard/{sid}/leaderboard.csv" if home else "leaderboard.csv"
     ctx = BoardPage(info, infos, f"{root}data/lb/{sid}.json", csv, board.core,
-                    board.density_reference, intro=_intro(data) if home else None)
+                    board.density_reference, intro=_intro(data, sid) if home else None)
     if home:
         return Page("index.md", "leaderboard.md.j2", ctx, "Densitometer")
     page = Page(f"leaderboard/{sid}/index.md", "leaderboard.md.j2", ctx,

@@ -46,7 +46,7 @@ class ModelSetting:
     scores: str  # id of the revisions x tasks table
     subtasks: str | None
     origins: list[Origin]
-    reproduce: str
+    reproduce: tuple[str, str]  # (what it is, the command)
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,12 @@ def _facts(m: dict[str, Any]) -> list[tuple[str, Any]]:
         return fmt.MISSING if fmt.is_missing(v) else f"{fmt.count(v)} ({fmt.integer(v)}, {src})"
 
     facts = [("Model id", m["model"])]
-    if m.get("hf_id"):
+    if not fmt.is_missing(m.get("hf_id")):
         facts.append(("Hugging Face", link(f"https://huggingface.co/{m['hf_id']}", m["hf_id"])))
     facts += [("Kind", m["kind"]), ("Open weights", fmt.boolean(m["open_weights"])),
               ("Open data", fmt.boolean(m["open_data"])),
-              ("Architecture", m.get("architecture") or fmt.MISSING),
+              ("Architecture", fmt.MISSING if fmt.is_missing(m.get("architecture"))
+               else m["architecture"]),
               ("Mixture of experts", fmt.boolean(m["moe"])),
               ("Parameters, non-embedding", count("non_embedding")),
               ("Parameters, total", count("total"))]
@@ -84,7 +85,8 @@ def _facts(m: dict[str, Any]) -> list[tuple[str, Any]]:
     facts += [("Parameters used by fits", f"{fmt.count(m['n_fit'])} ({m['n_fit_basis']})"),
               ("Training tokens", fmt.count(m["training_tokens"])),
               ("Release date", fmt.day(m["release_date"]) + (
-                  f" ({m['release_date_source']})" if m.get("release_date_source") else ""))]
+                  "" if fmt.is_missing(m.get("release_date_source"))
+                  else f" ({m['release_date_source']})"))]
     return facts
 
 
@@ -114,16 +116,28 @@ def _origin(data: SiteData, path: str, revision: str) -> Origin:
     return Origin(revision, result.tier, source, details, path)
 
 
-def reproduce_command(data: SiteData, model: dict[str, Any], setting: str, path: str) -> str:
-    """The command that re-runs a result with this project's runner."""
-    p = data.result_by_path[path].provenance
+def reproduce_command(data: SiteData, model: dict[str, Any], setting: str,
+                      path: str) -> tuple[str, str]:
+    """(what it is, the command): the runner's recorded command, else the lm-eval call that
+    re-runs the result's tasks in its setting."""
+    result = data.result_by_path[path]
+    p = result.provenance
     if p.kind == "runner":
-        return p.command
+        return "the command that produced it", p.command
     if p.kind == "submission" and p.command:
-        return p.command
-    revision = data.result_by_path[path].revision.id
-    return (f"densitometer run --model {model['hf_id'] or model['model']} "
-            f"--revision {revision} --setting {setting}")
+        return "the command the submitter ran", p.command
+    tasks = data.frames.tasks.set_index("task")
+    names = sorted({str(tasks.loc[t, "harness_task"] or t) if t in tasks.index else t
+                    for t in result.scores if t in tasks.index
+                    and fmt.is_missing(tasks.loc[t, "parent"])})
+    cfg = data.tree.settings[setting]
+    weights = model["hf_id"] if not fmt.is_missing(model.get("hf_id")) else "<path to weights>"
+    revision = result.revision.commit or result.revision.id
+    shots = f" --num_fewshot {cfg.n_shot}" if cfg.n_shot is not None else ""
+    return ("an lm-evaluation-harness call that re-runs it (harness "
+            f"{cfg.harness_version})",
+            f"lm_eval --model hf --model_args pretrained={weights},revision={revision} "
+            f"--tasks {','.join(names)}{shots} --batch_size auto")
 
 
 def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, str],
@@ -196,8 +210,11 @@ def model_pages(data: SiteData) -> list[Page]:
             d = density[density["model"] == mid]
             if len(d):
                 dens_id = "density"
-                tables.append(make_table("density", d, [Column(c, c, _kind(d[c]))
-                                                        for c in d.columns]))
+                tables.append(make_table("density", d, [
+                    Column("setting", "Setting"), Column("reference", "Reference family"),
+                    Column("density", "Density", "ratio"), Column("n_tasks", "Tasks", "int"),
+                    Column("tasks", "Tasks used"), Column("method", "Method"),
+                    Column("status", "Status", title="reason")]))
         model = data.tree.models[mid]
         ctx = ModelPage(mid, m["name"], m["family"], fam_names.get(m["family"], m["family"]),
                         family_href(root, m["family"]), _facts(m),
@@ -205,11 +222,3 @@ def model_pages(data: SiteData) -> list[Page]:
                         dens_id)
         out.append(Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables))
     return out
-
-
-def _kind(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "bool"
-    if pd.api.types.is_numeric_dtype(series):
-        return "ratio"
-    return "text"

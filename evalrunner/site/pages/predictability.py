@@ -30,20 +30,15 @@ PRED_COLUMNS = [
 ]
 
 
-def registry_help(data: SiteData) -> dict[str, str]:
-    """Tooltip text per column name from the metric registry."""
-    out = {}
-    for entry in data.registry:
-        key = entry.get("column") or entry.get("name") or entry.get("id")
-        text = entry.get("description") or entry.get("title") or ""
-        if key:
-            out[str(key)] = str(text)
-    return out
+def registry_help(data: SiteData, table: str) -> dict[str, str]:
+    """Tooltip text per column of one metric table, from the metric registry."""
+    return {str(e["column"]): f"{e['name']}: {e['description']} ({e['formula']})"
+            for e in data.registry if e.get("kind") == "metric" and e.get("table") == table}
 
 
 def predictability_columns(data: SiteData, link_task: bool = False,
                            link_family: bool = False) -> list[Column]:
-    helps = registry_help(data)
+    helps = registry_help(data, "predictability_family_task")
     cols = []
     for key, label, kind in PRED_COLUMNS:
         link = "task_href" if key == "task" and link_task else (

@@ -61,7 +61,7 @@ def task_pages(data: SiteData) -> list[Page]:
         f.families[["family", "name"]].rename(columns={"name": "family_name"}), on="family")
     pred = metric_table(data, "predictability_family_task")
     per_task = metric_table(data, "tasks")
-    helps = registry_help(data)
+    helps = registry_help(data, "tasks")
     setting_names = f.settings.set_index("setting")["name"]
     by_task = dict(tuple(finals.groupby("task", sort=True)))
     out = []
