@@ -1,0 +1,168 @@
+"""Site stage, built: pages and API files exist, hostile strings never reach the HTML as markup,
+every internal link resolves, output is deterministic, and generated pages and chart specs match
+the goldens in tests/golden/.
+
+Regenerate the goldens after an intended change, then review the diff:
+
+    DENSITOMETER_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_site_build.py -k golden
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from site_build import REPO, STAMP, get_site
+
+from evalrunner.site.build import BuildOptions, generate_docs
+
+pytestmark = [
+    pytest.mark.xdist_group("site"),
+    pytest.mark.skipif(not (REPO / "node_modules" / "vega-lite").is_dir(),
+                       reason="node_modules missing: run `npm ci`"),
+]
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("DENSITOMETER_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return get_site(tmp_path_factory)
+
+
+def test_pages_and_api_exist(built):
+    site = built.site
+    for rel in ["index.html", "leaderboard/zero-shot/index.html", "models/index.html",
+                "models/evil/index.html", "families/ref/index.html", "tasks/arc_easy/index.html",
+                "density/index.html", "predictability/index.html", "compare/index.html",
+                "methodology/index.html", "submit/index.html", "changelog/index.html",
+                "api/index.html", "schema/result.schema.json", "data/lb/zero-shot.json",
+                "data/models/evil.json", "data/compare.json",
+                "javascripts/vendor/vega-lite.min.js"]:
+        assert (site / rel).is_file(), rel
+    assert not list(site.rglob("step*/index.html"))  # no page per checkpoint
+    api = site / "api" / "v1"
+    for name in ["leaderboard.json", "models.csv", "results.csv", "schema.json",
+                 "predictability_family_task.csv", "checkpoints.csv", "tasks.csv",
+                 "density.csv", "density_models.csv", "densing_law.csv"]:
+        assert (api / name).is_file(), name
+    header = next(csv.reader(io.StringIO((api / "results.csv").read_text())))
+    assert header[:10] == ["model", "revision", "setting", "task", "metric", "value", "stderr",
+                           "n_items", "tier", "source"]
+    board = json.loads((api / "leaderboard.json").read_text())
+    assert len(board["settings"]["zero-shot"]["rows"]) == 8
+    assert "result.schema.json" in json.loads((api / "schema.json").read_text())
+    assert "not in a git repository" in (site / "changelog" / "index.html").read_text()
+
+
+def test_hostile_strings_never_become_markup(built):
+    for page in built.site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<img src=x" not in text, page
+        assert "</script><img" not in text, page
+        assert 'href="javascript:' not in text.lower(), page
+    evil = (built.site / "models" / "evil" / "index.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in evil
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        for name, value in attrs:
+            if value and (name in ("href", "src") or name == "data-src"):
+                self.urls.append(value)
+
+
+def _target(site: Path, page: Path, url: str) -> Path | None:
+    """The file a relative URL on `page` points to, or None for external/in-page links."""
+    parts = urlsplit(html.unescape(url))
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    base = page.parent
+    path = (site / parts.path.lstrip("/")) if parts.path.startswith("/") else (
+        base / unquote(parts.path))
+    path = Path(os.path.normpath(path))
+    return path / "index.html" if url.split("?")[0].split("#")[0].endswith("/") or \
+        path.is_dir() else path
+
+
+def test_no_broken_internal_link(built):
+    site = built.site
+    broken, checked = [], 0
+    for page in sorted(site.rglob("*.html")):
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for url in parser.urls:
+            target = _target(site, page, url)
+            if target is None:
+                continue
+            checked += 1
+            if not target.is_file() or site.resolve() not in target.resolve().parents:
+                broken.append(f"{page.relative_to(site)} -> {url}")
+    assert checked > 500
+    assert not broken, "\n".join(broken[:20])
+
+
+def test_generation_is_deterministic(built, tmp_path):
+    opts = BuildOptions(results=built.results, docs=tmp_path / "docs", src=REPO / "site_src",
+                        config=REPO / "mkdocs.yml", node_modules=REPO / "node_modules",
+                        stamp=STAMP)
+    generate_docs(opts)
+    ours = {p.relative_to(tmp_path / "docs"): p.read_bytes()
+            for p in (tmp_path / "docs").rglob("*") if p.is_file()}
+    theirs = {p.relative_to(built.docs): p.read_bytes()
+              for p in built.docs.rglob("*") if p.is_file()}
+    assert ours.keys() == theirs.keys()
+    assert [k for k in ours if ours[k] != theirs[k]] == []
+
+
+def _spec(page: Path, chart_id: str) -> str:
+    text = page.read_text(encoding="utf-8")
+    found = re.search(rf'id="chart-{re.escape(chart_id)}" data-spec="([^"]*)"', text)
+    assert found, chart_id
+    return json.dumps(json.loads(html.unescape(found.group(1))), indent=1, sort_keys=True) + "\n"
+
+
+GOLDEN_FILES = {
+    "home.md": lambda d: (d / "index.md").read_text(),
+    "model-evil.md": lambda d: (d / "models" / "evil" / "index.md").read_text(),
+    "leaderboard-zero-shot.json": lambda d: (d / "data" / "lb" / "zero-shot.json").read_text(),
+    "chart-scaling-arc_easy.json": lambda d: _spec(d / "families" / "ref" / "index.md",
+                                                   "scaling-zero-shot-arc_easy"),
+    "chart-density-time.json": lambda d: _spec(d / "density" / "index.md",
+                                               "density-time-zero-shot"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_FILES))
+def test_golden(built, name):
+    got = GOLDEN_FILES[name](built.docs)
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.write_text(got, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist and was written; review and commit it")
+    assert got == path.read_text(encoding="utf-8"), (
+        f"{name} differs from tests/golden/{name}; if the change is intended, regenerate with "
+        "DENSITOMETER_UPDATE_GOLDEN=1 (see this module's docstring)")
+
+
+def test_chart_specs_match_altair_vega_lite(built):
+    import altair as alt
+
+    spec = json.loads(_spec(built.docs / "families" / "ref" / "index.md",
+                            "scaling-zero-shot-arc_easy"))
+    assert spec["$schema"].endswith(f"/{alt.SCHEMA_VERSION}.json")
+    x = spec["layer"][1]["encoding"]["x"]
+    assert x["scale"]["type"] == "log"  # compute on a log scale

@@ -1,0 +1,154 @@
+"""Site stage, unit level: formatting, escaping, ranks, leaderboard averages, the compact JSON,
+the changelog and the vendor check. No build, no browser."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import markdown
+import numpy as np
+import pytest
+from site_tree import HOSTILE, build_site_tree
+from typer.testing import CliRunner
+
+from evalrunner.cli import app
+from evalrunner.results.load import load_frames
+from evalrunner.site import escape, fmt
+from evalrunner.site.assets import VendorMissing, check_vendor
+from evalrunner.site.boarddata import leaderboard_json
+from evalrunner.site.leaderboard import build_leaderboard, tie_ranks
+from evalrunner.site.pages.changelog import git_history
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    return load_frames(build_site_tree(tmp_path_factory.mktemp("tree") / "results"))
+
+
+def test_numbers_have_one_format():
+    assert fmt.pct(0.4213) == "42.1"
+    assert fmt.pct(float("nan")) == fmt.MISSING
+    assert fmt.score(0.4213, 0.0123) == "42.1 \u00b1 1.2"
+    assert fmt.plus_minus(0.7, 0.008) == "70.0 \u00b1 0.8"
+    assert fmt.count(70_426_624) == "70.4M"
+    assert fmt.count(11_846_072_320) == "11.8B"
+    assert fmt.count(999_600_000) == "1.00B"
+    assert fmt.count(299_892_736_000) == "300B"
+    assert fmt.sig(0.0004123) == "0.000412"
+    assert fmt.sig(9.996) == "10.0"
+    assert fmt.fixed(-0.0001, 1) == "0.0"
+    assert fmt.days(math.log(2) / 0.0073) == "95.0 days"  # 94.95
+    assert fmt.day(np.datetime64("2023-04-03")) == "2023-04-03"
+
+
+def test_sort_values_are_plain_decimals():
+    # tablesort's number parsing reads 1e-05 as 1 (docs SITE.md P7)
+    assert fmt.sort_value(1e-5) == "0.00001"
+    assert fmt.sort_value(2.5e11) == "250000000000"
+    assert fmt.sort_value(float("nan")) == ""
+    assert fmt.sort_value(None) == ""
+
+
+def test_markdown_escaping_renders_hostile_text_as_text():
+    text = f"{HOSTILE} | *bold* [x](javascript:alert(3))"
+    html = markdown.markdown(f"| a |\n|---|\n| {escape.md_cell(text)} |",
+                             extensions=["tables"])
+    assert "<img" not in html and "<em>" not in html and "<a " not in html
+    assert html.count("<td>") == 1  # the pipe did not split the cell
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_only_http_links_are_links():
+    assert escape.safe_url("javascript:alert(1)") is None
+    assert escape.safe_url("data:text/html,x") is None
+    assert escape.safe_url("https://example.org/a?b=c") == "https://example.org/a?b=c"
+    assert str(escape.link("javascript:alert(1)", "t")) == "t"
+    assert str(escape.link("https://example.org/", HOSTILE)) == (
+        '<a href="https://example.org/" rel="nofollow noopener">'
+        "&lt;img src=x onerror=alert(1)&gt;</a>")
+
+
+def test_json_in_an_attribute_cannot_close_it():
+    out = str(escape.attr_json({"name": '"><script>alert(1)</script>'}))
+    assert '"' not in out and "<" not in out
+    assert json.loads(__import__("html").unescape(out))["name"].startswith('">')
+
+
+def test_tie_ranks_count_intervals_wholly_above():
+    lo = np.array([0.70, 0.60, 0.50, np.nan])
+    hi = np.array([0.80, 0.72, 0.55, np.nan])
+    assert tie_ranks(lo, hi)[:3].tolist() == [1, 1, 3]
+    assert np.isnan(tie_ranks(lo, hi)[3])
+    order = np.array([2, 0, 1])  # ranks do not depend on row order
+    assert tie_ranks(lo[order], hi[order]).tolist() == [3, 1, 1]
+
+
+def test_leaderboard_average_interval_and_core_tasks(frames):
+    board = build_leaderboard(frames, "zero-shot")
+    assert "crows_pairs_english" not in board.tasks  # bias tasks are not leaderboard columns
+    # mmlu is missing for 1 of 8 models (< 90%), so it is shown but not averaged
+    assert "mmlu" in board.tasks and "mmlu" not in board.core
+    assert board.core == ["arc_easy", "hellaswag", "lambada_openai", "piqa"]
+    row = board.rows.set_index("model").loc["ref-3"]
+    s = frames.scores
+    mine = s[(s["model"] == "ref-3") & (s["setting"] == "zero-shot")
+             & (s["revision"] == "step143000") & s["task"].isin(board.core)]
+    assert row["revision"] == "step143000"  # the final revision, not the latest checkpoint row
+    assert row["avg"] == pytest.approx(mine["value"].mean())
+    se = math.sqrt((mine["stderr"] ** 2).sum()) / 4
+    assert row["avg_hi"] - row["avg"] == pytest.approx(fmt.Z95 * se)
+    assert list(board.rows["rank"]) == sorted(board.rows["rank"])
+
+
+def test_compact_json_rows_match_fields(frames):
+    board = build_leaderboard(frames, "zero-shot")
+    doc = json.loads(leaderboard_json(board, frames.tasks, "Zero-shot"))
+    assert doc["v"] == 1 and len(doc["rows"]) == 8
+    assert all(len(r) == len(doc["fields"]) for r in doc["rows"])
+    keys = {c["key"] for c in doc["columns"]}
+    assert {"rank", "name", "avg", "t:arc_easy", "n_ne", "tokens", "release", "tier"} <= keys
+    evil = dict(zip(doc["fields"], next(r for r in doc["rows"] if r[0] == "evil"), strict=True))
+    assert evil["name"] == HOSTILE  # kept as data; the browser inserts it as text
+    assert evil["t:arc_easy"] == float(fmt.pct(evil["t:arc_easy"] / 100))  # display precision
+
+
+def test_changelog_without_a_repository(tmp_path):
+    changes, note = git_history(tmp_path)
+    assert changes == [] and "not in a git repository" in note
+
+
+def test_changelog_lists_commits_touching_results(tmp_path):
+    results = tmp_path / "results"
+    (results / "fam").mkdir(parents=True)
+    (results / "fam" / "a.yaml").write_text("x: 1\n")
+    (tmp_path / "other.txt").write_text("not results\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=T", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "add results"], check=True)
+    changes, note = git_history(results)
+    assert note == "" and len(changes) == 1
+    assert (changes[0].subject, changes[0].added, changes[0].author) == ("add results", 1, "T")
+
+
+def test_missing_node_modules_says_run_npm_ci(tmp_path):
+    with pytest.raises(VendorMissing, match="npm ci"):
+        check_vendor(tmp_path)
+    result = CliRunner().invoke(app, ["build", "--node-modules", str(tmp_path),
+                                      "--results", str(tmp_path), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert "npm ci" in result.output
+
+
+def test_commands_have_help_with_an_example():
+    for cmd in ("build", "serve"):
+        result = CliRunner().invoke(app, [cmd, "--help"])
+        assert result.exit_code == 0 and "Example: densitometer" in result.output
+
+
+def test_serve_refuses_a_missing_site(tmp_path: Path):
+    result = CliRunner().invoke(app, ["serve", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "densitometer build" in result.output
