@@ -20,6 +20,7 @@ MAX_BYTES = 1024 * 1024  # 1 MiB: a result file is a few KB
 MAX_DEPTH = 12
 MAX_KEYS = 5000  # mapping keys in one file
 MAX_STRING = 10_000
+MAX_INT = 2**63 - 1  # counts and steps; larger integers become inexact or overflow as floats
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -68,13 +69,41 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         value = super().construct_yaml_float(node)
         if not math.isfinite(value):
             raise yaml.constructor.ConstructorError(
-                None, None, f"NaN and infinity are not allowed, found {node.value!r}",
+                None, None, f"NaN and infinity are not allowed, found {_clip(node.value)!r}",
                 node.start_mark,
             )
         return value
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # Checked before conversion: Python refuses to parse ints over 4,300 digits (ValueError),
+        # and a count beyond 64 bits overflows when turned into a float downstream.
+        if len(node.value.replace("_", "")) > 30:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer out of range, found {_clip(node.value)!r}", node.start_mark)
+        value = super().construct_yaml_int(node)
+        if abs(value) > MAX_INT:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer out of range (at most {MAX_INT}), found {value}",
+                node.start_mark)
+        return value
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:  # `2023-02-30` matches the timestamp pattern, then fails in datetime (ValueError)
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as err:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a valid date: {_clip(node.value)!r} ({err})",
+                node.start_mark) from None
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                              _StrictLoader.construct_yaml_timestamp)
 # Only plain data: no binary blobs, sets, ordered maps or pairs.
 for _tag in ("binary", "set", "omap", "pairs"):
     _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", None)
@@ -128,9 +157,17 @@ def _check_string(s: str, path: str) -> None:
 
 def parse_text(text: str, path: str) -> Any:
     """Parse YAML text with every restriction; raises ReadError naming the line."""
-    _check_events(text, path)
     try:
+        _check_events(text, path)
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:  # the pure-Python parser, without libyaml's own depth limit
+        raise ReadError(path, f"nesting deeper than {MAX_DEPTH} levels") from None
+    except UnicodeEncodeError as err:  # a str with lone surrogates (never from decode())
+        raise ReadError(path, f"not UTF-8 text ({err.reason})") from None
+    except yaml.reader.ReaderError as err:  # a raw control character: not a marked error
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        raise ReadError(path, f"control character U+{code:04X} is not allowed in YAML",
+                        text.count("\n", 0, err.position) + 1) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
@@ -170,7 +207,7 @@ def read_yaml(file: Path, display: str | None = None) -> Any:
 def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
     """1-based line of the value at a pydantic error location, or of its nearest parent."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BaseLoader)  # libyaml when present: 50x faster
     except yaml.YAMLError:
         return None
     line = node.start_mark.line + 1 if node is not None else None
@@ -189,6 +226,27 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
         else:
             return line
     return line
+
+
+_HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi, zero-width), lone surrogates
+
+
+def bad_name_char(name: str) -> str | None:
+    """Why a file or folder name is refused (a control, format or undecodable character), or None.
+
+    Format characters (Unicode category Cf) include the bidirectional overrides and zero-width
+    characters that make a path look like another one.
+    """
+    for ch in name:
+        if unicodedata.category(ch) in _HIDDEN:
+            return f"control or format character U+{ord(ch):04X} in the name '{shown_name(name)}'"
+    return None
+
+
+def shown_name(name: str) -> str:
+    """A name safe to print: hidden characters written as \\uXXXX."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch
+                   for ch in name)
 
 
 def normalise_id(text: str) -> str:

@@ -19,7 +19,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import layout
-from .read import ReadError, decode, locate, normalise_id, parse_text, read_bytes
+from .read import (
+    ReadError,
+    bad_name_char,
+    decode,
+    locate,
+    normalise_id,
+    parse_text,
+    read_bytes,
+    shown_name,
+)
 from .schema import (
     FILE_MODELS,
     ID_PATTERN,
@@ -133,6 +142,12 @@ def _pydantic_problems(err: ValidationError, shown: str, text: str, model: type)
             message = "required field is missing"
         elif kind == "value_error":
             message = msg.removeprefix("Value error, ")
+        elif kind == "union_tag_invalid":
+            ctx = e.get("ctx", {})
+            message = (f"expected {ctx.get('discriminator', 'kind')} to be one of "
+                       f"{ctx.get('expected_tags')}, found {_found(ctx.get('tag'))}")
+        elif kind == "union_tag_not_found":
+            message = f"required field {e.get('ctx', {}).get('discriminator', 'kind')} is missing"
         else:
             expected = msg.removeprefix("Input should be ")
             for noun in ("String", "List", "Dictionary", "Value"):
@@ -234,15 +249,20 @@ def discover(root: Path) -> tuple[list[PurePosixPath], list[Problem]]:
         base = Path(dirpath)
         dirnames.sort()
         for d in list(dirnames):
-            if (base / d).is_symlink():
+            why = bad_name_char(d) or ("symbolic links are not allowed in results/"
+                                       if (base / d).is_symlink() else None)
+            if why:
                 rel = (base / d).relative_to(root).as_posix()
-                problems.append(Problem(_shown(root, rel), None, "",
-                                        "symbolic links are not allowed in results/"))
+                problems.append(Problem(_shown(root, shown_name(rel)), None, "", why))
                 dirnames.remove(d)
         for name in sorted(filenames):
             if name.startswith(".") and name.endswith(".tmp"):
                 continue  # an atomic write in progress
             rel = PurePosixPath((base / name).relative_to(root).as_posix())
+            why = bad_name_char(name)
+            if why:
+                problems.append(Problem(_shown(root, shown_name(rel.as_posix())), None, "", why))
+                continue
             files.append(rel)
     return files, problems
 
@@ -381,6 +401,12 @@ def _check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Prob
         problems.append(Problem(shown, None, "setting", f"unknown setting {result.setting!r}; "
                                 "add it to settings.yaml"
                                 + _did_you_mean(result.setting, tree.settings)))
+    for i, entry in enumerate(result.supersedes):
+        if not supersedes_path_ok(entry.path):
+            problems.append(Problem(shown, None, f"supersedes.{i}.path",
+                                    "expected the path of a result file, results/<family>/"
+                                    "<model>/<setting>/<revision>.yaml, with no '.' or '..' "
+                                    f"parts; found {_found(entry.path)}"))
     imported = result.provenance.kind == "import"
     for task_id, score in result.scores.items():
         loc = f"scores.{task_id}"
@@ -418,6 +444,14 @@ def _check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Prob
         if score.aggregate is not None:
             problems.extend(_check_aggregate(shown, loc, result, score))
     return problems
+
+
+def supersedes_path_ok(path: str) -> bool:
+    """A supersedes path names a result file: results/<family>/<model>/<setting>/<rev>.yaml."""
+    parts = path.split("/")
+    return (len(parts) > 1 and parts[0] == "results"
+            and not any(p in ("", ".", "..") for p in parts[1:])
+            and layout.kind_of(PurePosixPath(*parts[1:])) == "result")
 
 
 def _check_aggregate(shown: str, loc: str, result: Result, score: Any) -> list[Problem]:
