@@ -29,17 +29,32 @@ def validate(
              "checked against the whole tree that holds them.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text, or github for workflow "
                                         "annotations.")] = Format.text,
+    base: Annotated[str | None, typer.Option(
+        "--base", help="A git revision: also check that history is append-only against it "
+        "(removed or changed results need a supersedes entry) and warn about implausible "
+        "numbers in the files changed since.")] = None,
 ) -> None:
     """Validate result files: schema, path vs content, cross-file facts. Exits 1 on errors.
 
     Example: densitometer validate results/pythia-deduped/
+    Example: densitometer validate results --base origin/main
     """
-    from evalrunner.results.validate import validate_tree
+    from evalrunner.results.validate import Problem, validate_tree
 
     paths = paths or [Path("results")]
     root = _find_root(paths)
     only = None if [Path(p).resolve() for p in paths] == [root] else paths
     report = validate_tree(root, only=only)
+    if base is not None:
+        from evalrunner.submit.gitrev import GitError
+        from evalrunner.submit.history import against_base
+
+        try:
+            extra = against_base(root, base, report.tree)
+        except GitError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from None
+        report.problems = sorted(set(report.problems) | set(extra), key=Problem.sort_key)
     for problem in report.problems:
         typer.echo(problem.github() if fmt == Format.github else str(problem))
     n_err, n_warn = len(report.errors), len(report.problems) - len(report.errors)

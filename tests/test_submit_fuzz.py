@@ -1,0 +1,132 @@
+"""Fuzzing the reader and the validator: every input parses, or yields ReadError / Problems.
+
+Three generators, each run for thousands of cases: arbitrary text, mutations of a valid result
+file (bytes spliced in, lines dropped or duplicated, values replaced with odd YAML scalars), and
+structured documents shaped like result files with random values. Anything other than a value,
+a ReadError or a list of Problems is a crash.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from treebuilder import build_tree
+
+from evalrunner.results.read import ReadError, parse_text
+from evalrunner.results.validate import Problem, validate_tree
+
+RESULT = "fam/fam-small/zero-shot/main.yaml"
+MODEL = "fam/fam-small/model.yaml"
+FUZZ = settings(max_examples=2000, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# YAML fragments that have broken parsers before: tags, anchors, odd scalars, flow collections.
+ODD = ["&a", "*a", "!!python/object:os.system", "!x", "<<: {}", ".nan", "-.inf", "~", "null",
+       "0x1F", "0o17", "1_000", "190:20:30", "2023-02-30", "2001-12-14t21:59:43.10-05:00",
+       "9" * 40, "1.0e+309", "'\u202e'", "\"\\x07\"", "\"\\0\"", "[", "]", "{", "}", "? ", ": ",
+       "- ", "|", ">", "%YAML 1.1", "---", "...", "\t", "\ufeff", "yes", "no", "=", "''", "#",
+       "[" * 200, "{a: " * 50, "\u2028", "\x85", "\ud800"]
+
+
+@pytest.fixture(scope="module")
+def tree() -> Iterator[Path]:
+    shm = Path("/dev/shm")  # a file system in memory: each case writes and reads six files
+    tmp = Path(tempfile.mkdtemp(prefix="fuzz-", dir=shm if shm.is_dir() else None))
+    root = build_tree(tmp / "results", {"fam-small": 1e8})  # few files: fast cases
+    yield root
+    shutil.rmtree(tmp)
+
+
+def _validate_with(root: Path, rel: str, raw: bytes) -> list[Problem]:
+    path = root / rel
+    original = path.read_bytes()
+    try:
+        path.write_bytes(raw)
+        report = validate_tree(root)
+    finally:
+        path.write_bytes(original)
+    assert all(isinstance(p, Problem) for p in report.problems)
+    return report.problems
+
+
+def _parse(text: str) -> None:
+    try:
+        parse_text(text, "fuzz.yaml")
+    except ReadError:
+        pass
+
+
+@FUZZ
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400))
+def test_reader_on_arbitrary_text(text: str) -> None:
+    _parse(text)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(ODD) | st.text(max_size=8), max_size=30).map(" ".join))
+def test_reader_on_odd_fragments(text: str) -> None:
+    _parse(text)
+    _parse(text.replace(" ", "\n"))
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: bytes) -> bytes:
+    lines = original.split(b"\n")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["insert", "drop", "dup", "value", "bytes"]))
+        if op == "insert":
+            lines.insert(i, draw(st.sampled_from(ODD)).encode("utf-8", "surrogatepass"))
+        elif op == "drop" and len(lines) > 1:
+            del lines[i]
+        elif op == "dup":
+            lines.insert(i, lines[i])
+        elif op == "value" and b": " in lines[i]:
+            key = lines[i].split(b": ", 1)[0]
+            lines[i] = key + b": " + draw(st.sampled_from(ODD)).encode("utf-8", "surrogatepass")
+        else:
+            lines[i] = lines[i][:3] + draw(st.binary(max_size=6)) + lines[i][3:]
+    return b"\n".join(lines)
+
+
+
+@FUZZ
+@given(st.data())
+def test_validator_on_mutated_result(tree: Path, data: st.DataObject) -> None:
+    raw = data.draw(mutated((tree / RESULT).read_bytes()))
+    _validate_with(tree, RESULT, raw)
+
+
+@settings(FUZZ, max_examples=1000)
+@given(st.data())
+def test_validator_on_mutated_model(tree: Path, data: st.DataObject) -> None:
+    raw = data.draw(mutated((tree / MODEL).read_bytes()))
+    _validate_with(tree, MODEL, raw)
+
+
+SCALARS = (st.none() | st.booleans() | st.integers(-(2**70), 2**70)
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+           | st.sampled_from(["main", "zero-shot", "acc", "arc_easy", "fam-small", "submission",
+                              "runner", "import", "published", "submitted", "results/x.yaml"]))
+FIELDS = ["schema_version", "model", "setting", "revision", "tier", "scores", "provenance",
+          "supersedes", "id", "step", "tokens", "commit", "final", "kind", "submitter", "url",
+          "metric", "value", "stderr", "n_items", "n_shot", "extra", "aggregate", "of",
+          "method", "path", "reason", "arc_easy", "piqa", "answer_loss", "per_token"]
+DOCS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), inner,
+                                      max_size=6), max_leaves=15)
+
+
+@settings(FUZZ, max_examples=1000)  # drawing nested documents costs more than checking them
+@given(st.dictionaries(st.sampled_from(FIELDS), DOCS, min_size=1, max_size=8))
+def test_validator_on_structured_documents(tree: Path, doc: dict) -> None:
+    import yaml
+
+    text = yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True)
+    _validate_with(tree, RESULT, text.encode("utf-8", "surrogatepass"))
