@@ -14,6 +14,7 @@ import typer
 COMMAND_MODULES = [
     "evalrunner.results.commands",
     "evalrunner.importers.commands",
+    "evalrunner.run.commands",
     "evalrunner.metrics.commands",
     "evalrunner.submit.commands",
     "evalrunner.site.commands",

@@ -1,0 +1,256 @@
+"""`densitometer run`, `densitometer train-tiny` and `densitometer demo`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+
+EXIT_FAILED = 1  # some revision failed; the others were written
+EXIT_USAGE = 2  # the plan, a task name or a path is wrong: nothing ran
+
+
+def _quiet() -> None:
+    """lm-eval, datasets and transformers chatter would break the progress bar."""
+    import logging
+
+    for k, v in {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+                 "TRANSFORMERS_VERBOSITY": "error", "LMEVAL_LOG_LEVEL": "WARNING"}.items():
+        os.environ.setdefault(k, v)
+    for name in ("lm-eval", "lm_eval", "datasets", "transformers"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextmanager
+def _output_to_log(log: Path) -> Iterator[IO[str]]:
+    """lm-eval's bars and logs (and its subprocesses') go to `log`, not the terminal: file
+    descriptor 2 is pointed at the log; yields a stream to the real terminal for our output."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(2), "w", buffering=1)
+    try:
+        with open(log, "a", encoding="utf-8") as fh:
+            os.dup2(fh.fileno(), 2)
+            try:
+                yield terminal
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+        terminal.close()
+
+
+def _print_matrix(matrix) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("family", "model", "revision", "setting", "status")
+    for c in matrix.cells:
+        style = "green" if c.status == "done" else "yellow"
+        table.add_row(c.family, c.model, c.revision, c.setting, f"[{style}]{c.status}[/]")
+    Console().print(table)
+
+
+def _summary(matrix) -> str:
+    done = sum(c.status == "done" for c in matrix.cells)
+    return (f"{len(matrix.cells)} result files in the plan: {done} done, "
+            f"{len(matrix.cells) - done} to run in {len(matrix.shards)} shard(s)")
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean the plan or its inputs are wrong (exit 2, one message, no traceback)."""
+    from .plan import PlanError
+    from .registry import RegistryError
+    from .resolve import UnknownTaskError
+    from .suite import TaskFileError
+
+    return PlanError, UnknownTaskError, TaskFileError, RegistryError
+
+
+def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool = False):
+    """Run (or list) a plan with a progress bar; user errors exit 2, failures exit 1."""
+    from rich.console import Console
+
+    from .runner import RunReport, prepare
+
+    console = Console(stderr=True, highlight=False)
+    try:
+        plan, matrix = prepare(args)
+    except _user_errors() as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if dry_run:
+        _print_matrix(matrix)
+        typer.echo(_summary(matrix))
+        return RunReport(matrix)
+    console.print(_summary(matrix))
+    if not matrix.shards:
+        return RunReport(matrix)
+    log = args.samples / "run.log"
+    if not verbose:
+        _quiet()
+        console.print(f"lm-eval's own output goes to {log}")
+    with (_terminal() if verbose else _output_to_log(log)) as terminal:
+        report = _with_progress(args, plan, matrix, executor,
+                                Console(file=terminal, highlight=False))
+    if report is None:
+        raise typer.Exit(EXIT_USAGE)
+    _report(console, report)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+    return report
+
+
+@contextmanager
+def _terminal() -> Iterator[IO[str]]:
+    yield sys.stderr
+
+
+def _with_progress(args, plan, matrix, executor: str, console):
+    """Run with a bar over the matrix (ETA from rich); None after a user error (printed)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .runner import run_plan
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("evaluating", total=sum(len(s.settings) for s in matrix.shards))
+
+        def advance(outcome) -> None:
+            mark = "ok" if outcome.ok else "[red]FAILED[/]"
+            bar.console.print(f"{outcome.key}: {mark} ({outcome.wall_time_s:.1f} s)",
+                              highlight=False)
+            bar.update(task, advance=outcome.n_settings, description=outcome.key)
+
+        try:
+            return run_plan(args, executor=executor, on_outcome=advance, matrix=(plan, matrix))
+        except _user_errors() as err:
+            console.print(f"[red]error:[/] {err}", highlight=False)
+            return None
+
+
+def _report(console, report) -> None:
+    console.print(f"wrote {len(report.written)} result file(s)", highlight=False)
+    for o in report.failed:
+        for what, message in o.failed:
+            console.print(f"[red]failed[/] {o.key} [{what}]: {message}", highlight=False)
+        if o.log:
+            console.print(f"  traceback: {o.log}", highlight=False)
+    if report.failed:
+        console.print(f"[red]{len(report.failed)} revision(s) failed[/]; rerun the same "
+                      "command to retry them (done results are skipped)", highlight=False)
+
+
+def run(
+    plan: Annotated[Path, typer.Argument(help="The plan (YAML).")],
+    results: Annotated[Path, typer.Option(help="Results root to write into.")] = Path("results"),
+    samples_dir: Annotated[Path | None, typer.Option(
+        help="Where per-sample logs go (default: <results>/../samples).")] = None,
+    base_dir: Annotated[Path | None, typer.Option(
+        help="Folder the plan's relative paths start from (default: the plan's folder).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the matrix and what is already done; run nothing.")] = False,
+    force: Annotated[bool, typer.Option(help="Redo results that exist.")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Only these models: MODEL, MODEL@REVISION or FAMILY, shell patterns (repeatable)."
+    )] = None,
+    setting: Annotated[list[str] | None, typer.Option(
+        help="Only these setting ids (repeatable).")] = None,
+    executor: Annotated[str, typer.Option(help="Where shards run: local (this process).")
+                        ] = "local",
+    verbose: Annotated[bool, typer.Option(help="Keep lm-eval's own logs and bars.")] = False,
+) -> None:
+    """Evaluate a plan: every (model, revision, setting) not done yet, one result file each.
+
+    Each revision is loaded once and evaluated on all its tasks; a revision that fails is
+    reported at the end (exit 1) without stopping the others. Rerunning skips what is done.
+
+    Example: densitometer run work/tiny-plan.yaml --results work/results --dry-run
+    """
+    from .runner import RunArgs
+
+    args = RunArgs(plan=plan, results=results, samples_dir=samples_dir, base_dir=base_dir,
+                   force=force, only=tuple(only or ()), settings=tuple(setting or ()))
+    execute(args, executor=executor, dry_run=dry_run, verbose=verbose)
+
+
+def train_tiny(
+    workdir: Annotated[Path, typer.Argument(help="Folder to train into (models/ inside).")],
+    force: Annotated[bool, typer.Option(help="Retrain even if the family is there.")] = False,
+) -> None:
+    """Train the tiny model family (3 sizes x 4 checkpoints, ~1 min on 2 CPU cores) and copy
+    the example plan beside it.
+
+    Example: densitometer train-tiny work/
+    """
+    from .demo import train_tiny as train
+
+    plan = train(workdir, force=force, log=typer.echo)
+    typer.echo(f"plan: {plan}")
+
+
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Folder for models, results and samples.")
+                       ] = Path("densitometer-demo"),
+    verbose: Annotated[bool, typer.Option(help="Keep lm-eval's own logs and bars.")] = False,
+) -> None:
+    """The offline demo: train the tiny family, run the example plan, validate the results.
+
+    Example: densitometer demo --workdir /tmp/dm-demo
+    """
+    from evalrunner.results.validate import validate_tree
+
+    from .demo import train_tiny as train
+    from .runner import RunArgs
+
+    plan = train(workdir, log=typer.echo)
+    results = workdir / "results"
+    execute(RunArgs(plan=plan, results=results), verbose=verbose)
+    report = validate_tree(results)
+    for problem in report.problems:
+        typer.echo(str(problem))
+    typer.echo(f"validated {report.files} files in {results}: {len(report.errors)} error(s)")
+    if report.errors:
+        raise typer.Exit(EXIT_FAILED)
+    _print_finals(results)
+
+
+def _print_finals(results: Path) -> None:
+    """Final-checkpoint scores and answer losses per model and setting."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from evalrunner.results.read import read_yaml
+    from evalrunner.results.schema import Result
+
+    table = Table("setting", "model", "task", "score", "answer NLL/token")
+    for path in sorted(results.glob("*/*/*/step*.yaml")):
+        r = Result.model_validate(read_yaml(path))
+        if not r.revision.final:
+            continue
+        for task, s in sorted(r.scores.items()):
+            loss = f"{s.answer_loss.per_token:.3f}" if s.answer_loss else "-"
+            table.add_row(r.setting, r.model, task, f"{s.metric} {s.value:.3f}", loss)
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command("train-tiny")(train_tiny)
+    app.command()(demo)
