@@ -44,6 +44,14 @@ def find_data_root(path: Path | None = None) -> Path:
                           "one)", "nothing", fix="pass --from ../shared/data")
 
 
+def shared_data_dir(repo_root: Path) -> Path | None:
+    """The data folder for tests: $DENSITOMETER_SHARED_DATA, else ../shared/data beside the
+    repository; None when it is not there (tests then skip)."""
+    env = os.environ.get(DATA_ENV)
+    candidate = Path(env) if env else Path(repo_root).resolve().parent / "shared" / "data"
+    return candidate if (candidate / MANIFEST).is_file() else None
+
+
 # ---------------------------------------------------------------------------------------------
 # Ids
 
