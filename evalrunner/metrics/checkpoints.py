@@ -95,6 +95,8 @@ def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
     counts = have.groupby(SERIES, sort=False)["revision"].transform("size")
     have = have.loc[counts.to_numpy() >= 2].sort_values(SERIES + ["tokens", "revision"],
                                                         kind="stable")
+    if have.empty:
+        return pd.DataFrame(columns=columns(config))
     records = []
     cols = {c: have[c].to_numpy() for c in ("tokens", "value", "s", "n_items", "final")}
     keys = have[SERIES + ["family", "kind", "chance", "ceiling"]].to_numpy(dtype=object)

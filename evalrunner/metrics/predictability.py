@@ -241,7 +241,8 @@ def bucket_metrics(b: dict[str, np.ndarray], config: MetricsConfig) -> dict[str,
     status = np.where(n == 3, "low_dof", status)
     status = np.where(failed, fit.FAILED, status)
     status = np.where(chance_all, AT_CHANCE, status)
-    out["status"], out["reason"] = status.astype(object), reason
+    out["status"] = status.astype(object)
+    out["reason"] = np.where(reason == "", "all defined", reason).astype(object)
     return out
 
 

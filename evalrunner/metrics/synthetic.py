@@ -140,7 +140,11 @@ def benchmark_frames(n_families: int = 1000, n_sizes: int = 8, n_tasks: int = 30
         sizes = np.geomspace(1e8, 1e8 * 10 ** rng.uniform(1, 3), n_sizes)
         tokens = 20 * sizes * rng.uniform(0.5, 50)
         date = pd.Timestamp(epoch + dt.timedelta(days=int(rng.integers(-200, 700))))
-        a0, b = rng.uniform(2.0, 6.0), -rng.uniform(0.1, 0.4)
+        xs = np.log10(6 * sizes * tokens)
+        # P_pow through chosen normalised errors at the smallest and largest model
+        e_lo, e_hi = rng.uniform(0.5, 0.95), rng.uniform(0.05, 0.5)
+        b = (np.log(e_hi) - np.log(e_lo)) / (xs[-1] - xs[0])
+        a0 = np.log(e_lo) - b * xs[0]
         for i, (n, d) in enumerate(zip(sizes, tokens, strict=True)):
             model = f"{family}-m{i}"
             models.append({"model": model, "family": family, "n_fit": float(n),
@@ -148,7 +152,7 @@ def benchmark_frames(n_families: int = 1000, n_sizes: int = 8, n_tasks: int = 30
                            "release_date": date})
             x = np.log10(6 * n * d)
             for t, task in enumerate(tasks):
-                y = p_pow_score(a0 + 0.1 * t, b, x, task["chance"])
+                y = p_pow_score(a0 + 0.02 * (t - n_tasks / 2), b, x, task["chance"])
                 y = float(np.clip(y + rng.normal(0, 0.01), 0.0, 1.0))
                 scores.append({"family": family, "model": model, "task": task["task"],
                                "value": y, "n_items": 1000.0})

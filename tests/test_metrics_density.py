@@ -1,0 +1,203 @@
+"""Capacity density (METRICS.md 1): round trip, reference = 1 at D0, monotonicity, ranges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalrunner.metrics import density, laws
+from evalrunner.metrics.compute import compute_all
+from evalrunner.metrics.config import MetricsConfig
+from evalrunner.metrics.synthetic import build_frames, reference_family
+
+LOSS_LAW = (400.0, 0.34, 410.0, 0.28)
+LINK = (0.7, -3.0, 1.5, 0.25)
+SIZES = np.geomspace(2e7, 1.2e10, 6)
+STEPS = [1000, 3000, 13000, 43000, 143000]
+D0 = 1e12
+PARAMS = dict(zip(("a", "alpha", "b", "beta", "c", "gamma", "l", "d"), LOSS_LAW + LINK,
+                  strict=True))
+
+
+def _score_at(n: float, d: float = D0) -> float:
+    return float(laws.link(laws.loss_law(n, d, *LOSS_LAW), *LINK))
+
+
+def _frames(targets: dict[str, float], with_loss: bool = True, tasks=("task0",), extra_rows=(),
+            extra_tasks=()):
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK, tasks=tasks,
+                                      with_loss=with_loss)
+    for name, score in targets.items():
+        models.append({"model": name, "family": "other", "n_fit": 1e9, "n_non_embedding": 1e9})
+        for task in tasks:
+            scores.append({"family": "other", "model": name, "task": task, "value": score})
+    scores.extend(extra_rows)
+    families = [{"family": "ref", "reference": True}, {"family": "other"}]
+    task_rows = [{"task": t} for t in tasks] + list(extra_tasks)
+    return build_frames(scores, models, families, task_rows)
+
+
+@given(s=st.floats(0.2501, 0.9499))
+@settings(max_examples=200, deadline=None)
+def test_round_trip_score_to_size_and_back(s):
+    p = {k: np.array([v]) for k, v in PARAMS.items()}
+    loss_hat, n_hat, status = density.invert(np.array([s]), p, D0)
+    if status[0] != "ok":
+        assert status[0] == "above_ceiling"  # L^ below the data term at D0
+        return
+    back = laws.link(laws.loss_law(n_hat[0], D0, *LOSS_LAW), *LINK)
+    assert abs(back - s) <= 1e-9 * s
+
+
+def test_reference_model_trained_on_d0_has_density_one():
+    n = 3.3e9
+    p = {k: np.array([v]) for k, v in PARAMS.items()}
+    _, n_hat, status = density.invert(np.array([_score_at(n)]), p, D0)
+    assert status[0] == "ok"
+    assert n_hat[0] / n == pytest.approx(1.0, rel=1e-9)
+
+
+def test_density_one_through_the_whole_pipeline():
+    # A target that is a reference-recipe model of 1e9 non-embedding parameters at D0.
+    tables = compute_all(_frames({"twin": _score_at(1e9)}), MetricsConfig(d0=D0))
+    fit_row = tables.density_fits.iloc[0]
+    assert fit_row["method"] == "two-step" and fit_row["status"] == "ok"
+    row = tables.density.set_index("model").loc["twin"]
+    assert row["status"] == "ok"
+    assert row["density"] == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(fit_row[list(PARAMS)].to_numpy(float), LOSS_LAW + LINK, rtol=1e-5)
+
+
+@given(scores=st.lists(st.floats(0.26, 0.94), min_size=2, max_size=8, unique=True))
+@settings(max_examples=100, deadline=None)
+def test_density_rises_with_score_at_fixed_n(scores):
+    s = np.sort(np.array(scores))
+    p = {k: np.full(len(s), v) for k, v in PARAMS.items()}
+    _, n_hat, status = density.invert(s, p, D0)
+    ok = status == "ok"
+    rho = n_hat[ok] / 1e9
+    assert np.all(np.diff(rho) > 0)
+    # any score past the first out-of-range one on the high side is out of range too
+    if (~ok).any():
+        assert np.all(status[np.argmax(~ok):] == "above_ceiling")
+
+
+def test_out_of_range_scores_are_reported_not_clipped():
+    c, d = LINK[0], LINK[3]
+    frames = _frames({"floor": d - 0.01, "ceiling": c + d + 0.01, "past-data-term": 0.9499,
+                      "fine": _score_at(5e8)})
+    dens = compute_all(frames, MetricsConfig(d0=D0)).density.set_index("model")
+    assert dens.loc["floor", "status"] == "below_floor"
+    assert dens.loc["ceiling", "status"] == "above_ceiling"
+    assert dens.loc["past-data-term", "status"] == "above_ceiling"
+    for model in ("floor", "ceiling", "past-data-term"):
+        assert np.isnan(dens.loc[model, "density"]) and np.isnan(dens.loc[model, "n_hat"])
+        assert dens.loc[model, "reason"]
+    assert dens.loc["fine", "density"] == pytest.approx(0.5, rel=1e-5)
+
+
+def test_range_edges_are_out_of_range():
+    c, d = LINK[0], LINK[3]
+    p = {k: np.full(2, v) for k, v in PARAMS.items()}
+    _, n_hat, status = density.invert(np.array([d, c + d]), p, D0)
+    assert list(status) == ["below_floor", "above_ceiling"] and np.isnan(n_hat).all()
+
+
+def test_accuracy_only_fit_when_the_reference_has_no_losses():
+    link = (0.9, -2.0, 0.0, 0.25)  # l = 0: the composed curve holds exactly
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, link, with_loss=False)
+    half = float(laws.link(laws.loss_law(5e8, D0, *LOSS_LAW), *link))
+    models.append({"model": "half", "family": "other", "n_fit": 1e9})
+    scores.append({"family": "other", "model": "half", "task": "task0", "value": half})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    fit_row = tables.density_fits.iloc[0]
+    assert fit_row["method"] == "accuracy-only fit"
+    assert fit_row["l"] == 0.0 and fit_row["gamma"] == -1.0
+    assert "accuracy-only" in fit_row["reason"]
+    row = tables.density.set_index("model").loc["half"]
+    assert row["method"] == "accuracy-only fit"
+    assert row["density"] == pytest.approx(0.5, rel=1e-4)
+    # identifiable combinations come back: gamma*a, gamma*b, the exponents, c and d
+    fitted = fit_row[["a", "alpha", "b", "beta", "c", "d"]].to_numpy(float)
+    np.testing.assert_allclose(fitted, [2 * LOSS_LAW[0], LOSS_LAW[1], 2 * LOSS_LAW[2],
+                                        LOSS_LAW[3], 0.9, 0.25], rtol=1e-4)
+
+
+def test_aggregate_is_geometric_mean_with_task_list():
+    tasks = ("task0", "task1", "task2")
+    scores = {"task0": _score_at(2e9), "task1": _score_at(5e8), "task2": LINK[3] - 0.05}
+    frames = _frames({}, tasks=tasks)
+    rows = [{"family": "other", "model": "m", "task": t, "value": v} for t, v in scores.items()]
+    frames = _frames({}, tasks=tasks, extra_rows=rows)
+    frames.models.loc[len(frames.models)] = frames.models.iloc[0]
+    frames.models.loc[len(frames.models) - 1, ["model", "family", "n_fit"]] = ["m", "other", 1e9]
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    agg = tables.density_models.set_index("model").loc["m"]
+    assert agg["n_tasks"] == 2 and agg["tasks"] == "task0;task1"
+    assert agg["n_below_floor"] == 1
+    assert agg["density"] == pytest.approx(1.0, rel=1e-5)  # sqrt(2 * 0.5)
+    assert agg["status"] == "ok" and "2 of 3" in agg["reason"]
+
+
+def test_only_capability_final_primary_rows_enter():
+    bias = {"task": "crows", "category": "bias", "chance": 0.0}
+    sub = {"task": "mmlu_x", "parent": "task0"}
+    extra = [
+        {"family": "other", "model": "t", "task": "crows", "value": 0.6},
+        {"family": "other", "model": "t", "task": "mmlu_x", "value": 0.6},
+        {"family": "other", "model": "t", "task": "task0", "value": 0.6, "metric": "acc_norm",
+         "primary": False},
+        {"family": "other", "model": "t", "task": "task0", "value": 0.1, "revision": "early",
+         "final": False, "tokens": 1e9},
+    ]
+    frames = _frames({"t": _score_at(1e9)}, extra_rows=extra, extra_tasks=[bias, sub])
+    dens = compute_all(frames, MetricsConfig(d0=D0)).density
+    mine = dens.loc[dens["model"] == "t"]
+    assert list(mine["task"]) == ["task0"]  # no bias task, no subtask of a scored parent
+    assert mine["score"].iloc[0] == pytest.approx(_score_at(1e9))
+
+
+def test_density_against_two_reference_families_with_a_default():
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK)
+    s2, m2 = reference_family("ref2", SIZES, STEPS, (300.0, 0.3, 500.0, 0.3), LINK)
+    models += m2 + [{"model": "t", "family": "other", "n_fit": 1e9}]
+    scores += s2 + [{"family": "other", "model": "t", "task": "task0", "value": 0.6}]
+    families = [{"family": "ref", "reference": True}, {"family": "ref2", "reference": True},
+                {"family": "other"}]
+    frames = build_frames(scores, models, families, [{"task": "task0"}])
+    tables = compute_all(frames, MetricsConfig(d0=D0, default_reference="ref2"))
+    assert tables.references == ("ref", "ref2") and tables.default_reference == "ref2"
+    agg = tables.density_models.loc[tables.density_models["model"] == "t"]
+    assert list(agg["reference"]) == ["ref", "ref2"]
+    assert list(agg["default_reference"]) == [False, True]
+    assert agg["density"].notna().all() and agg["density"].iloc[0] != agg["density"].iloc[1]
+    only = compute_all(frames, MetricsConfig(d0=D0, references=("ref",)))
+    assert set(only.density["reference"]) == {"ref"} and only.default_reference == "ref"
+
+
+def test_reference_needs_the_same_setting():
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK, setting="five-shot")
+    models.append({"model": "t", "family": "other", "n_fit": 1e9})
+    scores.append({"family": "other", "model": "t", "task": "task0", "value": 0.6})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}],
+                          settings=("zero-shot", "five-shot"))
+    dens = compute_all(frames, MetricsConfig(d0=D0)).density
+    assert "t" not in set(dens["model"])
+
+
+def test_too_few_reference_points_is_reported():
+    scores, models = reference_family("ref", SIZES[:2], [143000, 13000], LOSS_LAW, LINK)
+    models.append({"model": "t", "family": "other", "n_fit": 1e9})
+    scores.append({"family": "other", "model": "t", "task": "task0", "value": 0.6})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    assert tables.density_fits["status"].iloc[0] == "fit_failed"
+    row = tables.density.set_index("model").loc["t"]
+    assert row["status"] == "reference_fit_failed" and "at least" in row["reason"]
+    assert tables.density_models.set_index("model").loc["t", "status"] == "out_of_range"

@@ -1,0 +1,138 @@
+"""Known-answer tests for evalrunner.metrics.fit: constants used to generate data come back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalrunner.metrics import fit, laws
+
+SIZES = np.geomspace(2e7, 1.2e10, 8)
+STEPS = np.array([1000, 3000, 13000, 33000, 73000, 143000])
+N, STEP = (a.ravel() for a in np.meshgrid(SIZES, STEPS))
+D = STEP * 2_097_152.0
+LOSS_LAW = (400.0, 0.34, 410.0, 0.28)
+LINK = (0.7, -3.0, 1.5, 0.25)
+
+
+def test_loss_law_recovers_constants():
+    loss = laws.loss_law(N, D, *LOSS_LAW)
+    res = fit.fit_loss_law(N, D, loss)
+    assert res.status == "ok", res.reason
+    got = [res[k] for k in fit.LOSS_LAW]
+    np.testing.assert_allclose(got, LOSS_LAW, rtol=1e-6)
+    assert max(abs(r) for r in res.residuals) < 1e-9
+
+
+def test_link_recovers_constants():
+    loss = laws.loss_law(N, D, *LOSS_LAW)
+    score = laws.link(loss, *LINK)
+    res = fit.fit_link(loss, score)
+    assert res.ok, res.reason
+    np.testing.assert_allclose([res[k] for k in fit.LINK], LINK, rtol=1e-6)
+    assert res["gamma"] < 0  # score falls as loss rises
+
+
+def test_composed_fit_recovers_identifiable_constants():
+    # l = 0 and gamma = -1 (the gauge the accuracy-only fit fixes)
+    a, alpha, b, beta, c, d = 40.0, 0.3, 60.0, 0.25, 0.9, 0.25
+    score = laws.link(laws.loss_law(N, D, a, alpha, b, beta), c, -1.0, 0.0, d)
+    res = fit.fit_composed(N, D, score)
+    assert res.ok, res.reason
+    np.testing.assert_allclose([res[k] for k in ("a", "alpha", "b", "beta", "c", "d")],
+                               [a, alpha, b, beta, c, d], rtol=1e-5)
+    assert res["gamma"] == -1.0 and res["l"] == 0.0
+
+
+def test_saturating_loss_recovers_constants():
+    x = np.linspace(19, 23, 8)
+    loss = laws.saturating_loss(1.7, 1e3, 0.15, x)
+    res = fit.fit_saturating_loss(x, loss)
+    assert res.ok, res.reason
+    np.testing.assert_allclose([res["e"], res["a"], res["alpha"]], [1.7, 1e3, 0.15], rtol=1e-6)
+
+
+def test_p_pow_vectorised_over_groups_recovers_each_group():
+    rng = np.random.default_rng(0)
+    g, n = 500, 7
+    a, b = rng.uniform(2, 5, g), -rng.uniform(0.1, 0.3, g)
+    x = np.sort(rng.uniform(18, 25, (g, n)), axis=1)
+    chance = rng.choice([0.0, 0.25, 0.5], g)
+    y = laws.p_pow(a[:, None], b[:, None], x, chance[:, None], 1.0)
+    res = fit.fit_p_pow(x, y, chance, 1.0)
+    assert np.all(res.ok)
+    np.testing.assert_allclose(res.params["a"], a, rtol=1e-9)
+    np.testing.assert_allclose(res.params["b"], b, rtol=1e-9)
+    assert np.nanmax(np.abs(res.residuals)) < 1e-12
+
+
+def test_p_pow_clips_errors_at_floor():
+    # a score at the ceiling has e = 0: clipped to 1e-4 before the log, never -inf
+    x = np.array([[1.0, 2.0, 3.0]])
+    res = fit.fit_p_pow(x, np.array([[0.5, 0.9, 1.0]]), 0.0, 1.0)
+    assert res.ok[0]
+    np.testing.assert_allclose(res.params["a"] + res.params["b"] * 3.0,
+                               np.log(1e-4), atol=1.5)
+
+
+def test_ols_weights_select_points():
+    x = np.array([[0.0, 1.0, 2.0, 3.0]])
+    y = np.array([[1.0, 3.0, 5.0, 100.0]])
+    res = fit.ols_lines(x, y, np.array([[1, 1, 1, 0]]))
+    np.testing.assert_allclose([res.params["a"][0], res.params["b"][0]], [1.0, 2.0])
+    assert np.isnan(res.residuals[0, 3])
+
+
+def test_degenerate_x_fails_with_reason_never_none():
+    res = fit.ols_lines(np.array([[2.0, 2.0, 2.0]]), np.array([[1.0, 2.0, 3.0]]))
+    assert res.status[0] == fit.FAILED
+    assert "distinct x" in res.reason[0]
+    one = res.row(0)
+    assert isinstance(one, fit.FitResult) and not one.ok
+    assert np.isnan(one["a"])
+
+
+def test_log_line_refuses_non_positive_loss():
+    res = fit.fit_log_line(np.array([[1.0, 2.0, 3.0]]), np.array([[2.0, 1.0, 0.0]]))
+    assert res.status[0] == fit.FAILED and "non-positive" in res.reason[0]
+
+
+@pytest.mark.parametrize("fitter,args", [
+    (fit.fit_loss_law, (N[:3], D[:3], np.ones(3))),
+    (fit.fit_link, (np.ones(3), np.ones(3))),
+    (fit.fit_composed, (N[:4], D[:4], np.full(4, 0.5))),
+])
+def test_too_few_points_is_a_failed_result(fitter, args):
+    res = fitter(*args)
+    assert res.status == fit.FAILED and "points" in res.reason
+    assert all(np.isnan(v) for v in res.params.values())
+
+
+def test_non_finite_inputs_fail_loudly_in_the_result():
+    loss = laws.loss_law(N, D, *LOSS_LAW)
+    loss[3] = np.nan
+    res = fit.fit_loss_law(N, D, loss)
+    assert res.status == fit.FAILED and "non-finite" in res.reason
+
+
+def test_fit_results_are_frozen():
+    res = fit.fit_loss_law(N, D, laws.loss_law(N, D, *LOSS_LAW))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.status = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        res.params["a"] = 1.0  # type: ignore[index]
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.floats(0.5, 5.0), b=st.floats(-0.4, -0.05), n=st.integers(3, 9),
+       chance=st.sampled_from([0.0, 0.25, 0.5]))
+def test_noiseless_p_pow_is_recovered(a, b, n, chance):
+    x = np.linspace(20.0, 24.0, n)[None, :]
+    y = laws.p_pow(a, b, x, chance, 1.0)
+    res = fit.fit_p_pow(x, y, chance, 1.0, floor=1e-12)
+    np.testing.assert_allclose([res.params["a"][0], res.params["b"][0]], [a, b], rtol=1e-8,
+                               atol=1e-10)
