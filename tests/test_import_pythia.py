@@ -144,3 +144,29 @@ def test_every_source_file_is_imported_or_left_out_with_a_reason():
     assert pythia.left_out("pythia-v1/pythia-1b-0.5MtokBS/five-shot/x_step1.json")
     assert pythia.left_out("pythia-v1/pythia-70m-deduped/baseline/x_step1.json")
     assert not pythia.left_out("pythia-v1/pythia-70m/zero-shot/70m_step0.json")
+
+
+def test_lmeval_json_import_of_one_file_gives_the_same_scores(tmp_path):
+    import shutil
+
+    from evalrunner.importers import SourceDataError, import_lmeval_json
+
+    for name in ("tasks.yaml", "settings.yaml"):
+        shutil.copy(RESULTS / name, tmp_path / name)
+    shutil.copytree(RESULTS / "opt" / "opt-125m", tmp_path / "opt" / "opt-125m",
+                    ignore=shutil.ignore_patterns("pythia-lmeval-0shot"))
+    source = DATA / "pythia" / "evals" / "opt" / "opt-125m.json"
+    report = import_lmeval_json(source, tmp_path, "opt-125m", "pythia-lmeval-0shot")
+    assert report.results == 1 and report.scores == 66
+    ours = result_at(tmp_path / "opt" / "opt-125m" / "pythia-lmeval-0shot" / "main.yaml")
+    committed = result("opt", "opt-125m", "pythia-lmeval-0shot", "main")
+    assert ours.scores == committed.scores
+    assert ours.provenance.sha256 == committed.provenance.sha256
+    with pytest.raises(SourceDataError, match="known setting"):
+        import_lmeval_json(source, tmp_path, "opt-125m", "no-such-setting")
+    with pytest.raises(SourceDataError, match="model.yaml"):
+        import_lmeval_json(source, tmp_path, "opt-350m", "pythia-lmeval-0shot")
+
+
+def result_at(path: Path) -> Result:
+    return Result.model_validate(read_yaml(path))

@@ -12,10 +12,10 @@ model.yaml does not depend on which import ran first.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .base import ImportReport, SourceDataError, Writer, find_data_root
+from .lmeval_file import import_lmeval_json
 
 SOURCES = ("pythia", "obsscaling", "sloth", "epoch-dates", "lmeval-json")
 ALL = ("pythia", "obsscaling", "sloth", "epoch-dates")  # `all`, in this order
@@ -57,45 +57,6 @@ def run_import(source: str, data: Path | None, into: Path, catalog=None) -> Impo
         module.run(data_root, writer, report, families)
         write_models(writer, catalog, report.models)
         report.families = {catalog.models[m].family for m in report.models}
-    report.files, report.changed = writer.files, sorted(writer.changed)
-    return report
-
-
-def import_lmeval_json(path: Path, into: Path, model: str, setting: str,
-                       revision: str | None = None, data: Path | None = None) -> ImportReport:
-    """One lm-eval results JSON (listed in its data folder's MANIFEST.csv) -> one Result for a
-    model that already has a model.yaml under `into`, in an existing setting."""
-    from evalrunner.results.layout import result_path
-    from evalrunner.results.schema import Result, Revision
-
-    from .lmeval import parse_lmeval
-    from .manifest import Manifest
-    from .registry import setting as setting_of
-    from .registry import upsert_registries
-    from .taskdefs import all_tasks
-
-    path = Path(path)
-    data_root = find_data_root(data or path.parent)
-    source = Manifest(data_root).source(path.resolve())
-    s = setting_of(setting)
-    headline = {t.id: s.metric_per_task.get(t.id, t.metric) for t in all_tasks()}
-    run = parse_lmeval(json.loads(path.read_text(encoding="utf-8")), headline, where=source.path)
-    homes = sorted(Path(into).glob(f"*/{model}/model.yaml"))
-    if len(homes) != 1:
-        raise SourceDataError(into, "model", f"one {model}/model.yaml under the results root",
-                              [str(h) for h in homes], fix="import or add the model first")
-    family = homes[0].parent.parent.name
-    rev_id = revision or run.meta.revision or "main"
-    result = Result(model=model, setting=setting, revision=Revision(id=rev_id), tier="published",
-                    scores=dict(sorted(run.scores.items())),
-                    provenance=source.provenance("densitometer.importers.lmeval",
-                                                 notes=f"harness: {run.meta.format} format"))
-    writer = Writer(Path(into))
-    rel = result_path(Path(), family, model, setting, rev_id)
-    writer.write(PurePosixPath(rel.as_posix()), "result", result)
-    upsert_registries(writer, result.scores, [setting])
-    report = ImportReport("lmeval-json", results=1, scores=len(result.scores), models={model},
-                          families={family}, settings={setting})
     report.files, report.changed = writer.files, sorted(writer.changed)
     return report
 

@@ -184,6 +184,16 @@ def macro_mean(scores: Mapping[str, Score], parent_of: Sequence[str], metric: st
                  aggregate=Aggregate(method="macro_mean", of=list(parent_of)))
 
 
+def with_macro_mean(scores: Mapping[str, Score], parent: str, children: Sequence[str],
+                    metric: str) -> dict[str, Score]:
+    """scores plus `parent` as the macro mean of `children`, when all of them are there and the
+    source gave no parent score of its own (the old harness's MMLU)."""
+    out = dict(scores)
+    if parent not in out and all(t in out for t in children):
+        out[parent] = macro_mean(out, children, metric)
+    return dict(sorted(out.items()))
+
+
 # ---------------------------------------------------------------------------------------------
 
 

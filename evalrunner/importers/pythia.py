@@ -20,7 +20,7 @@ from evalrunner.results.layout import result_path
 from evalrunner.results.schema import Count, Result, Revision
 
 from .base import ImportReport, ModelFacts, SourceDataError, Writer
-from .lmeval import macro_mean, parse_lmeval
+from .lmeval import parse_lmeval, with_macro_mean
 from .manifest import Manifest
 from .registry import setting, upsert_registries
 from .taskdefs import MMLU_TASKS, all_tasks
@@ -166,16 +166,14 @@ def import_file(path: Path, manifest: Manifest, item: Series) -> Result:
     if run.meta.pretrained != item.pretrained:
         raise SourceDataError(path, "config.model_args pretrained", item.pretrained,
                               run.meta.pretrained)
-    scores = dict(run.scores)
-    if all(t in scores for t in MMLU_TASKS):
-        scores["mmlu"] = macro_mean(scores, MMLU_TASKS, headline_for(item.setting)["mmlu"])
+    scores = with_macro_mean(run.scores, "mmlu", MMLU_TASKS, headline_for(item.setting)["mmlu"])
     revision = _revision(run.meta.revision, path)
     notes = f"model_args: {config.get('model_args')}"
     if want_shots == 0 and "5shot" in path.name:
         notes += "; the file name says 5shot, but config.num_fewshot is 0 and it sits in " \
                  "zero-shot/, so it is imported as zero-shot"
     return Result(model=item.model_id, setting=item.setting, revision=revision,
-                  tier="published", scores=dict(sorted(scores.items())),
+                  tier="published", scores=scores,
                   provenance=source.provenance(IMPORTER, notes=notes))
 
 

@@ -84,7 +84,17 @@ def setting(setting_id: str) -> Setting:
     for s in all_settings():
         if s.id == setting_id:
             return s
-    raise KeyError(setting_id)
+    raise SourceDataError("registry", "setting", "a setting declared in importers/registry.py",
+                          setting_id)
+
+
+def registered(root: Path) -> tuple[dict[str, Task], dict[str, Setting]]:
+    """Tasks and settings known under a results root: its registries, then ours."""
+    tasks = {t.id: t for t in all_tasks()}
+    tasks.update({t.id: t for t in _existing(root / TASKS_FILE, TaskRegistry)})
+    settings = {s.id: s for s in all_settings()}
+    settings.update({s.id: s for s in _existing(root / SETTINGS_FILE, SettingRegistry)})
+    return tasks, settings
 
 
 def tasks_for(task_ids: Iterable[str]) -> list[Task]:
