@@ -163,8 +163,12 @@ EVENT_COLUMNS = ["commit", "date", "author", "subject", "kind", "path", "family"
                  "setting", "revision", "by", "reason"]
 
 
-def history_events(repo: Path, rev: str = "HEAD", subdir: str = "results") -> list[HistoryEvent]:
-    """Every change to result files along the first-parent history of rev, oldest first."""
+def history_events(results: Path, rev: str = "HEAD") -> list[HistoryEvent]:
+    """Every change to result files under the folder `results` (inside a git repository) along
+    the first-parent history of rev, oldest first. Raises GitError outside a repository."""
+    results = Path(results).resolve()
+    repo = Path(git(results, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    subdir = results.relative_to(repo).as_posix()
     log = git(repo, "log", "--first-parent", "--reverse", "-z",
               "--format=%H%x1f%P%x1f%at%x1f%an%x1f%s", rev, "--", f"{subdir}/")
     events: list[HistoryEvent] = []
@@ -205,9 +209,10 @@ def _commit_events(repo: Path, blobs: Any, parent: str | None, meta: tuple,
             if (target, reason) not in _entries(old):
                 notes.setdefault(target, (path, reason))
     kinds = {"A": "added", "M": "changed", "D": "removed"}
-    events = [_event(meta, kinds.get(status, "changed"), path, *notes.get(path, ("", "")))
+    events = [_event(meta, kinds.get(status, "changed"), path, path[len(subdir) + 1:],
+                     *notes.get(path, ("", "")))
               for path, (status, _, _) in sorted(touched.items())]
-    events += [_event(meta, "superseded", target, by, reason)
+    events += [_event(meta, "superseded", target, target[len(RESULTS):], by, reason)
                for target, (by, reason) in sorted(notes.items()) if target not in touched]
     return events
 
@@ -224,19 +229,18 @@ def _parse_blob(blobs: Any, oid: str, path: str) -> Any:
         return None
 
 
-def _event(meta: tuple, kind: str, path: str, by: str, reason: str) -> HistoryEvent:
-    rel = PurePosixPath(path).relative_to(PurePosixPath(path).parts[0])
-    ids = layout.expected_ids(rel)
+def _event(meta: tuple, kind: str, path: str, rel: str, by: str, reason: str) -> HistoryEvent:
+    ids = layout.expected_ids(PurePosixPath(rel))
     return HistoryEvent(*meta, kind=kind, path=path, family=ids.get("family"),
                         model=ids.get("model"), setting=ids.get("setting"),
                         revision=ids.get("revision.id"), by=by, reason=reason)
 
 
-def history_frame(repo: Path, rev: str = "HEAD", subdir: str = "results"):
+def history_frame(results: Path, rev: str = "HEAD"):
     """history_events as a pandas DataFrame with EVENT_COLUMNS (date as UTC datetime64)."""
     import pandas as pd
 
-    events = history_events(repo, rev, subdir)
+    events = history_events(results, rev)
     frame = pd.DataFrame([[getattr(e, c) for c in EVENT_COLUMNS] for e in events],
                          columns=EVENT_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], utc=True)

@@ -54,8 +54,8 @@ def render(p: Preview, esc: Callable[[Any], str] = md) -> str:
         more = f" and {len(p.other_files) - 20} more" if len(p.other_files) > 20 else ""
         lines += ["> [!WARNING]",
                   f"> **This pull request changes code as well as results** ({shown}{more}). "
-                  "The checks in this comment ran the pull request's own code: review the code "
-                  "changes before trusting them, or split the pull request.", ""]
+                  "Code from a pull request runs in CI and, once merged, builds the site: review "
+                  "it on its own, or ask for it in a separate pull request.", ""]
     lines += _problem_lines(p, esc)
     lines += _change_lines(p, esc)
     lines += _board_lines(p, esc)
