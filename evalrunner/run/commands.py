@@ -78,30 +78,31 @@ def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool 
     """Run (or list) a plan with a progress bar; user errors exit 2, failures exit 1."""
     from rich.console import Console
 
-    from .runner import RunReport, prepare
+    from .runner import RunReport, prepare, resolve
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         plan, matrix = prepare(args)
+        if dry_run:
+            _print_matrix(matrix)
+            typer.echo(_summary(matrix))
+            return RunReport(matrix)
+        console.print(_summary(matrix))
+        if not verbose and matrix.shards:
+            _quiet()
+        shards = resolve(args, plan, matrix)
     except _user_errors() as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(EXIT_USAGE) from None
-    if dry_run:
-        _print_matrix(matrix)
-        typer.echo(_summary(matrix))
-        return RunReport(matrix)
-    console.print(_summary(matrix))
-    if not matrix.shards:
+    if not shards:
         return RunReport(matrix)
     log = args.samples / "run.log"
     if not verbose:
-        _quiet()
         console.print(f"lm-eval's own output goes to {log}")
     with (_terminal() if verbose else _output_to_log(log)) as terminal:
-        report = _with_progress(args, plan, matrix, executor,
-                                Console(file=terminal, highlight=False))
-    if report is None:
-        raise typer.Exit(EXIT_USAGE)
+        outcomes = _with_progress(shards, executor, Console(file=terminal, highlight=False,
+                                                            soft_wrap=True))
+    report = RunReport(matrix, outcomes)
     _report(console, report)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
@@ -113,8 +114,8 @@ def _terminal() -> Iterator[IO[str]]:
     yield sys.stderr
 
 
-def _with_progress(args, plan, matrix, executor: str, console):
-    """Run with a bar over the matrix (ETA from rich); None after a user error (printed)."""
+def _with_progress(shards, executor: str, console):
+    """Run the shards with a bar over the matrix (ETA from rich)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -124,36 +125,31 @@ def _with_progress(args, plan, matrix, executor: str, console):
         TimeRemainingColumn,
     )
 
-    from .runner import run_plan
+    from .runner import execute_shards
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("evaluating", total=sum(len(s.settings) for s in matrix.shards))
+        task = bar.add_task("evaluating", total=sum(len(s.settings) for s in shards))
 
         def advance(outcome) -> None:
             mark = "ok" if outcome.ok else "[red]FAILED[/]"
-            bar.console.print(f"{outcome.key}: {mark} ({outcome.wall_time_s:.1f} s)",
-                              highlight=False)
+            bar.console.print(f"{outcome.key}: {mark} ({outcome.wall_time_s:.1f} s)")
             bar.update(task, advance=outcome.n_settings, description=outcome.key)
 
-        try:
-            return run_plan(args, executor=executor, on_outcome=advance, matrix=(plan, matrix))
-        except _user_errors() as err:
-            console.print(f"[red]error:[/] {err}", highlight=False)
-            return None
+        return execute_shards(shards, executor, on_outcome=advance)
 
 
 def _report(console, report) -> None:
-    console.print(f"wrote {len(report.written)} result file(s)", highlight=False)
+    console.print(f"wrote {len(report.written)} result file(s)")
     for o in report.failed:
         for what, message in o.failed:
-            console.print(f"[red]failed[/] {o.key} [{what}]: {message}", highlight=False)
+            console.print(f"[red]failed[/] {o.key} \\[{what}]: {message}")
         if o.log:
-            console.print(f"  traceback: {o.log}", highlight=False)
+            console.print(f"  traceback: {o.log}")
     if report.failed:
         console.print(f"[red]{len(report.failed)} revision(s) failed[/]; rerun the same "
-                      "command to retry them (done results are skipped)", highlight=False)
+                      "command to retry them (done results are skipped)")
 
 
 def run(

@@ -107,14 +107,18 @@ def _where(model: PlanModel, ref: str, base_dir: Path) -> tuple[str, bool, str |
 
 
 def _missing_folder(folder: Path) -> str:
-    parent = folder.parent
+    """Which part of the path is missing, with the nearest names that do exist."""
+    missing = folder
+    while not missing.parent.is_dir() and missing.parent != missing:
+        missing = missing.parent
     near = ""
-    if parent.is_dir():
-        close = difflib.get_close_matches(folder.name, [p.name for p in parent.iterdir()], n=3)
-        near = f"; did you mean {' or '.join(str(parent / c) for c in close)}?" if close else ""
-    elif not parent.parent.is_dir():
-        near = f" (nor its parent {parent})"
-    return f"no model folder {folder}{near}"
+    if missing.parent.is_dir():
+        names = [p.name for p in missing.parent.iterdir() if p.is_dir()]
+        close = difflib.get_close_matches(missing.name, names, n=3)
+        near = f"; did you mean {' or '.join(str(missing.parent / c) for c in close)}?" \
+            if close else ""
+    where = "" if missing == folder else f" ({missing} does not exist)"
+    return f"no model folder {folder}{where}{near}"
 
 
 def expand(plan: Plan, *, plan_arg: str, base_dir: Path, results_root: Path,

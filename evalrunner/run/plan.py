@@ -289,7 +289,10 @@ PLAN_MODELS: dict[str, type[Strict]] = {"plan": Plan}
 
 
 def _loc(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+    """A dotted location, without pydantic's union-member tags (`StepRevisions`, `str`...)."""
+    parts = [str(p) for p in loc if isinstance(p, int) or not (
+        "[" in str(p) or str(p)[:1].isupper() or str(p) in ("str", "int", "constrained-str"))]
+    return ".".join(parts) or "(top level)"
 
 
 def parse_plan(data: Any, path: str = "<plan>") -> Plan:

@@ -48,6 +48,15 @@ def _read(root: Path, name: str, model: type):
                             f"`densitometer validate {root}`): {err}") from None
 
 
+def remove_stale_temps(root: Path, family: str, model: str) -> None:
+    """Temp files of the registries a killed run left (call holding the lock)."""
+    from .samples import remove_stale_temps as remove
+
+    for path in (root / layout.TASKS_FILE, root / layout.SETTINGS_FILE,
+                 layout.family_path(root, family), layout.model_path(root, family, model)):
+        remove(path)
+
+
 def existing_tasks(root: Path) -> dict[str, Task]:
     reg = _read(root, layout.TASKS_FILE, TaskRegistry)
     return {t.id: t for t in reg.tasks} if reg else {}

@@ -109,23 +109,36 @@ def resolve_shards(plan: Plan, shards: Sequence[ShardSpec], base: Path) -> list[
     return [with_tasks(s, res.specs, res.needs_defaults, info) for s in shards]
 
 
-def run_plan(args: RunArgs, executor: str = "local", executor_options: dict[str, Any] | None
-             = None, on_outcome: Callable[[ShardOutcome], None] | None = None,
-             matrix: tuple[Plan, Matrix] | None = None) -> RunReport:
-    """Run every pending shard; never stops at a failing revision."""
-    from .executor import make_executor
+def resolve(args: RunArgs, plan: Plan, matrix: Matrix) -> list[ShardSpec]:
+    """The pending shards, ready to run: hub access set, task names resolved."""
     from .loading import set_offline
+
+    if not matrix.shards:
+        return []
+    set_offline(matrix.shards[0].offline)  # before anything imports huggingface_hub
+    return resolve_shards(plan, matrix.shards, args.base)
+
+
+def execute_shards(shards: Sequence[ShardSpec], executor: str = "local",
+                   executor_options: dict[str, Any] | None = None,
+                   on_outcome: Callable[[ShardOutcome], None] | None = None
+                   ) -> list[ShardOutcome]:
+    """Run the shards through an executor; never stops at a failing revision."""
+    from .executor import make_executor
     from .shard import run_shard
 
-    plan, mat = matrix or prepare(args)
-    report = RunReport(mat)
-    if not mat.shards:
-        return report
-    set_offline(mat.shards[0].offline)  # before anything imports huggingface_hub
-    shards = resolve_shards(plan, mat.shards, args.base)
-    runner = make_executor(executor, **(executor_options or {}))
-    for outcome in runner.run(run_shard, shards):
-        report.outcomes.append(outcome)
+    outcomes = []
+    for outcome in make_executor(executor, **(executor_options or {})).run(run_shard, shards):
+        outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
-    return report
+    return outcomes
+
+
+def run_plan(args: RunArgs, executor: str = "local",
+             executor_options: dict[str, Any] | None = None,
+             on_outcome: Callable[[ShardOutcome], None] | None = None) -> RunReport:
+    """prepare -> resolve -> execute: every pending result of the plan."""
+    plan, matrix = prepare(args)
+    shards = resolve(args, plan, matrix)
+    return RunReport(matrix, execute_shards(shards, executor, executor_options, on_outcome))

@@ -45,9 +45,21 @@ def render(samples: dict[str, list[dict[str, Any]]]) -> bytes:
     return buf.getvalue()
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Temp files of `path` left by a killed writer (`.<name>.*.tmp`, as atomic writes name
+    them). Call only where no other process writes `path` at the same time."""
+    if path.parent.is_dir():
+        for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; logs are as readable as any file
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -27,7 +27,7 @@ from . import loading, registry
 from .convert import answer_loss, derive_task, to_scores
 from .matrix import SettingJob, ShardSpec
 from .resolve import TaskSpec, task_manager
-from .samples import sample_path, write_samples
+from .samples import remove_stale_temps, sample_path, write_samples
 
 HARNESS = "lm-evaluation-harness"
 MERGED_KEYS = ("results", "configs", "versions", "n-shot", "higher_is_better", "n-samples",
@@ -165,12 +165,14 @@ def evaluate_setting(spec: ShardSpec, job: SettingJob, lm: Any,
         provenance=_provenance(spec, job, res, samples, wall, sha, sha_model),
     )
     with registry.registry_lock(Path(spec.samples_dir)):
+        registry.remove_stale_temps(root, spec.family.id, spec.model.id)
         registry.merge_tasks(root, tasks)
         registry.merge_settings(root, {setting.id: _setting_entry(job, res)})
         registry.ensure_family(root, spec.family)
         if not layout.model_path(root, spec.family.id, spec.model.id).exists():
             registry.ensure_model(root, model_entry(spec, lm))
     rel = PurePosixPath(spec.family.id, spec.model.id, setting.id, f"{spec.revision.id}.yaml")
+    remove_stale_temps(root / rel)  # only this shard writes this file
     write_file(root, rel, "result", result)
     return rel.as_posix()
 
