@@ -127,14 +127,10 @@ def test_task_aggregates_known_values():
 
 
 def test_rank_stability_and_peer_snr_from_bins():
-    family = pd.DataFrame({"family": ["a", "b", "c"], "kind": "base", "source": "s",
-                           "setting": "z", "task": "t", "metric": "acc"})
-    pts = []
-    for fam, ys in {"a": [0.3, 0.5], "b": [0.4, 0.6], "c": [0.5, 0.4]}.items():
-        for k, y in enumerate(ys):
-            pts.append({"family": fam, "kind": "base", "source": "s", "setting": "z",
-                        "task": "t", "metric": "acc", "x": 20.1 + k, "value": y})
-    bins = task_aggregates._bin_scores(pd.DataFrame(pts), 0.5)
+    rows = [("a", 40, 0.3), ("a", 42, 0.5), ("b", 40, 0.4), ("b", 42, 0.6), ("c", 40, 0.5),
+            ("c", 42, 0.4)]
+    bins = task_aggregates._bin_matrix(pd.DataFrame(rows, columns=["fkey", "bin", "value"]))
+    assert bins.shape == (3, 2)
     t4, pairs, t5, n5 = task_aggregates._decisions(bins)
     assert pairs == 3 and t4 == pytest.approx(1 / 3)
     # bin 40: c > b > a; bin 42: b > a > c -> tau = -1/3 between consecutive bins
@@ -142,4 +138,3 @@ def test_rank_stability_and_peer_snr_from_bins():
     snr, n = task_aggregates._peer_snr(bins, rel_noise=0.02)
     expected = np.median([(0.5 - 0.3) / 0.4 / 0.02, (0.6 - 0.4) / 0.5 / 0.02])
     assert n == 2 and snr == pytest.approx(expected)
-    assert len(family) == 3

@@ -22,7 +22,8 @@ TWO_STEP = "two-step"
 ACCURACY_ONLY = "accuracy-only fit"
 PARAMS = ("a", "alpha", "b", "beta", "c", "gamma", "l", "d")
 FIT_COLUMNS = ["reference", "setting", "task", "metric", "source", "method", "n_points",
-               *PARAMS, "rmse", "loss_rmse_log", "d0", "status", "reason"]
+               *PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "status", "reason"]
+POOR_FIT = "poor_fit"
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
            "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method"]
 
@@ -43,7 +44,14 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     n, d = points["n_fit"].to_numpy(float), points["tokens"].to_numpy(float)
     s, loss = points["value"].to_numpy(float), points["answer_nll_token"].to_numpy(float)
     rec: dict = dict.fromkeys(PARAMS, np.nan)
-    rec.update(n_points=len(points), rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
+    rec.update(n_points=len(points), r2=np.nan, rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
+    # One token count (or one size) leaves b*D^(-beta) (or a*N^(-alpha)) unidentified, so N^ at
+    # D0 would be arbitrary: refuse rather than publish it.
+    for name, values, what in (("D", d, "token count"), ("N", n, "parameter count")):
+        if len(np.unique(values)) < 2:
+            return {**rec, "method": None, "status": fit.FAILED,
+                    "reason": f"every reference point has the same {what}: the {name} term of "
+                    f"the loss law is not identifiable"}
     has_loss = np.isfinite(loss) & (loss > 0)
     if has_loss.sum() >= config.min_reference_points:
         rec["method"] = TWO_STEP
@@ -58,7 +66,7 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
         rec["loss_rmse_log"] = float(np.sqrt(np.mean(
             (np.log(loss) - np.log(loss - np.asarray(law.residuals))) ** 2)))
-        rec["rmse"] = float(np.sqrt(np.mean(np.square(link.residuals))))
+        residuals = np.asarray(link.residuals)
         note = "; ".join(f"{name}: {r.reason}" for name, r in (("loss law", law), ("link", link))
                          if r.reason)
     else:
@@ -70,9 +78,18 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         if not comp.ok:
             return {**rec, "status": fit.FAILED, "reason": f"composed fit: {comp.reason}"}
         rec.update({k: comp[k] for k in PARAMS})
-        rec["rmse"] = float(np.sqrt(np.mean(np.square(comp.residuals))))
+        residuals = np.asarray(comp.residuals)
         note = "no conditional answer loss: accuracy-only fit (l = 0, gamma = -1 fixed)"
         note += f"; {comp.reason}" if comp.reason else ""
+    # Scores the law cannot follow (a task at chance for the whole family, a noisy one) give
+    # flat fits whose inversion is arbitrary: such a reference task is not used.
+    rec["rmse"] = float(np.sqrt(np.mean(residuals ** 2)))
+    ss_tot = float(np.sum((s - s.mean()) ** 2))
+    rec["r2"] = 1.0 - float(np.sum(residuals ** 2)) / ss_tot if ss_tot > 0 else np.nan
+    if not rec["r2"] >= config.min_reference_r2:
+        return {**rec, "status": POOR_FIT, "reason": f"R^2 {rec['r2']:.3f} of the score fit is "
+                f"below {config.min_reference_r2:g}: the reference does not follow the law on "
+                f"this task; {note}"}
     return {**rec, "status": fit.OK, "reason": note or "fitted"}
 
 
@@ -132,6 +149,7 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         ["score at or below the link's floor d", "score at or above what the fitted law reaches "
          "at D0 (ceiling c + d, or L^ <= b*D0^(-beta))"], "in range").astype(object)
     no_fit = merged["fit_status"].to_numpy() != fit.OK
+    poor = merged["fit_status"].to_numpy() == POOR_FIT
     mismatch = merged["metric"].to_numpy() != merged["fit_metric"].to_numpy()
     no_n = ~(n_m > 0)
     status = np.where(no_n, "no_param_count", status)
@@ -140,8 +158,9 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     reason = np.where(mismatch, "target metric " + merged["metric"].astype(str).to_numpy()
                       + " differs from the reference's " + merged["fit_metric"].astype(str)
                       .to_numpy(), reason)
-    status = np.where(no_fit, "reference_fit_failed", status)
-    reason = np.where(no_fit, "reference fit failed: " + merged["fit_reason"].astype(str)
+    status = np.where(no_fit, np.where(poor, "reference_poor_fit", "reference_fit_failed"),
+                      status)
+    reason = np.where(no_fit, "reference fit not used: " + merged["fit_reason"].astype(str)
                       .to_numpy(), reason)
     ok = status == "ok"
     out = pd.DataFrame({

@@ -221,7 +221,7 @@ def _multistart(
     with _single_threaded_blas():
         for i in order:
             res = minimize(fun, starts[i], jac=True, method="L-BFGS-B", bounds=bounds,
-                           options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-12})
+                           options={"maxiter": 3000, "ftol": 1e-13, "gtol": 1e-9})
             if not (np.isfinite(res.fun) and res.fun < 1e299):
                 continue
             if res.fun < best_value:

@@ -55,6 +55,9 @@ METRICS: tuple[MetricSpec, ...] = (
        DENSING),
     _m(D, "density", "Capacity density (task)", "higher", "ratio",
        "Effective over actual non-embedding parameters on one task.", "rho = N^/N_M", DENSING),
+    _m("density_fits", "r2", "Reference fit R^2", "higher", "fraction",
+       "Share of the reference scores' variance the fitted curve explains; below 0.8 the task "
+       "is not used for density.", "1 - SS_res/SS_tot on S", DENSING),
     _m(D, "loss_hat", "Implied loss", "lower", "nats/token",
        "Conditional answer loss the link maps the score to.", "L^", DENSING),
     _m(DM, "density", "Capacity density", "higher", "ratio",
@@ -185,6 +188,11 @@ DECISIONS: tuple[Decision, ...] = (
              "gamma*b only, so gamma is fixed at -1; N^ and density do not depend on this."),
     Decision("Reference points", "Every revision of every reference model with known N and "
              "D > 0 in the setting, from the reference's most frequent source."),
+    Decision("Reference fit quality", "A reference task whose score fit has R^2 < 0.8 (scores "
+             "at chance or too noisy for the law) is not used: its flat curve would turn scores "
+             "into arbitrary sizes. The fit is published with status poor_fit."),
+    Decision("Identifiability", "A reference whose points share one token count (or one size) "
+             "cannot identify the D (or N) term, so no density is computed against it."),
     Decision("Subtasks", "A subtask enters density through its parent aggregate when the "
              "parent is scored in the same setting (MMLU counts once)."),
     Decision("Bias tasks", "Tasks of category bias enter no metric at all."),

@@ -12,10 +12,15 @@ import numpy as np
 
 
 def rank_rows(a: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based) along axis 1."""
-    from scipy.stats import rankdata
+    """Average ranks (1-based) along axis 1: `(#less + #less-or-equal + 1)/2` per value.
 
-    return rankdata(np.atleast_2d(a), method="average", axis=1)
+    All-pairs comparisons: O(G*n^2), meant for the short rows (n <= a few dozen) metrics use.
+    """
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    other, this = a[:, None, :], a[:, :, None]
+    less = (other < this).sum(axis=2)
+    less_equal = (other <= this).sum(axis=2)
+    return (less + less_equal + 1) / 2.0
 
 
 def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import stats
 from .config import MetricsConfig
 from .predictability import AXIS_COMPUTE
 
@@ -60,17 +61,18 @@ def agreeing_pairs(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return concordant + n3, n0
 
 
-def _bin_scores(points: pd.DataFrame, width: float) -> pd.DataFrame:
-    """Families x bins matrix of mean scores (NaN where a family has no model in the bin)."""
-    binned = points.assign(bin=np.floor(points["x"] / width).astype(int))
-    return binned.pivot_table(index=FAMILY, columns="bin", values="value", aggfunc="mean")
+def _bin_matrix(group: pd.DataFrame) -> np.ndarray:
+    """Families x bins matrix of mean scores from rows (family key, bin, value); NaN = absent."""
+    fam_codes, _ = pd.factorize(group["fkey"], sort=True)
+    bin_codes, bins = pd.factorize(group["bin"], sort=True)
+    mat = np.full((fam_codes.max() + 1, len(bins)), np.nan)
+    mat[fam_codes, bin_codes] = group["value"].to_numpy(float)
+    return mat
 
 
-def _decisions(scores: pd.DataFrame) -> tuple[float, int, float, int]:
+def _decisions(scores: pd.DataFrame | np.ndarray) -> tuple[float, int, float, int]:
     """T4 (agreement over every small/large bin pair) and T5 (mean tau-b, consecutive bins)."""
-    from scipy.stats import kendalltau
-
-    mat = scores.to_numpy(dtype=float)
+    mat = np.asarray(scores, dtype=float)
     agree = total = 0
     for i in range(mat.shape[1]):
         for j in range(i + 1, mat.shape[1]):
@@ -83,24 +85,64 @@ def _decisions(scores: pd.DataFrame) -> tuple[float, int, float, int]:
     for i, j in zip(occupied[:-1], occupied[1:], strict=True):
         both = np.isfinite(mat[:, i]) & np.isfinite(mat[:, j])
         if both.sum() >= 3:
-            tau = kendalltau(mat[both, i], mat[both, j], variant="b").statistic
+            tau = _kendall(mat[both, i], mat[both, j])
             if np.isfinite(tau):
                 taus.append(tau)
     t4 = agree / total if total else np.nan
     return t4, total, float(np.mean(taus)) if taus else np.nan, len(taus)
 
 
-def _peer_snr(scores: pd.DataFrame, rel_noise: float) -> tuple[float, int]:
+def _kendall(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) <= _DIRECT_MAX:
+        return float(stats.kendall_rows(a, b)[0])
+    from scipy.stats import kendalltau
+
+    return float(kendalltau(a, b, variant="b").statistic)
+
+
+def _peer_snr(scores: pd.DataFrame | np.ndarray, rel_noise: float) -> tuple[float, int]:
     """T6: per bin, max pairwise |difference| / mean over families, over the median rel_noise;
     the median over bins with at least two families."""
+    mat = np.asarray(scores, dtype=float)
     values = []
-    for col in scores.columns:
-        v = scores[col].dropna().to_numpy(dtype=float)
+    for k in range(mat.shape[1]):
+        v = mat[np.isfinite(mat[:, k]), k]
         if len(v) >= 2 and v.mean() != 0:
             values.append(np.ptp(v) / v.mean() / rel_noise)
     if not values or not np.isfinite(rel_noise) or rel_noise <= 0:
         return np.nan, len(values)
     return float(np.median(values)), len(values)
+
+
+def _census(family: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
+    """T1-T3 per key with grouped sums, medians and means."""
+    live = family["status"] != "at_chance"
+    t1 = live & family["llo_ae"].notna() & (family["target_status"] == "ok")
+    shaped = live & family["shape"].notna()
+    emergent_known = live & family["emergent"].notna()
+    cols = {
+        "live": live, "t1": t1, "ae": family["llo_ae"].where(t1),
+        "re": family["llo_re"].where(t1), "skill": family["skill"].where(t1),
+        "shaped": shaped, "mono": shaped & (family["spearman"] >= config.monotone_rho),
+        "em_known": emergent_known,
+        "em": emergent_known & family["emergent"].fillna(False).astype(bool),
+        **{f"is_{s}": shaped & (family["shape"] == s) for s in SHAPES},
+    }
+    frame = pd.DataFrame({**{k: family[k] for k in KEY}, **cols})
+    out = frame.groupby(KEY, sort=True).agg(
+        n_families=("live", "size"), n_eligible=("live", "sum"), t1_coverage=("t1", "sum"),
+        t2_ae_median=("ae", "median"), t2_ae_mean=("ae", "mean"),
+        t2_re_median=("re", "median"), t2_re_mean=("re", "mean"),
+        t2_skill_median=("skill", "median"), t3_n=("shaped", "sum"), mono=("mono", "sum"),
+        em_known=("em_known", "sum"), em=("em", "sum"),
+        **{f"is_{s}": (f"is_{s}", "sum") for s in SHAPES})
+    out["t1_fraction"] = out["t1_coverage"] / out["n_eligible"].where(out["n_eligible"] > 0)
+    n3 = out["t3_n"].where(out["t3_n"] > 0)
+    out["t3_monotone"] = out["mono"] / n3
+    for s in SHAPES:
+        out[f"t3_{s}"] = out[f"is_{s}"] / n3
+    out["t3_emergent"] = out["em"] / out["em_known"].where(out["em_known"] > 0)
+    return out
 
 
 def task_table(family: pd.DataFrame, points: pd.DataFrame, checkpoints: pd.DataFrame,
@@ -110,52 +152,34 @@ def task_table(family: pd.DataFrame, points: pd.DataFrame, checkpoints: pd.DataF
         return pd.DataFrame(columns=COLUMNS)
     noise = (checkpoints.groupby(KEY)["c2_rel_noise"].median() if not checkpoints.empty
              else pd.Series(dtype=float))
-    eligible_pts = points.merge(family[FAMILY + KEY + ["status"]], on=FAMILY + KEY)
-    eligible_pts = eligible_pts.loc[eligible_pts["status"] != "at_chance"]
-    pts_by_key = dict(tuple(eligible_pts.groupby(KEY, sort=True)))
-    records = []
-    for key, rows in family.groupby(KEY, sort=True):
-        rec: dict = dict(zip(KEY, key, strict=True))
-        rec["n_families"] = len(rows)
-        live = rows.loc[rows["status"] != "at_chance"]
-        rec["n_eligible"] = len(live)
-        # T1/T2: F3 defined and the target ok
-        t1 = live.loc[live["llo_ae"].notna() & (live["target_status"] == "ok")]
-        rec["t1_coverage"] = len(t1)
-        rec["t1_fraction"] = len(t1) / len(live) if len(live) else np.nan
-        for col, name in (("llo_ae", "ae"), ("llo_re", "re")):
-            v = t1[col].dropna()
-            rec[f"t2_{name}_median"] = float(v.median()) if len(v) else np.nan
-            rec[f"t2_{name}_mean"] = float(v.mean()) if len(v) else np.nan
-        skill = t1["skill"].dropna()
-        rec["t2_skill_median"] = float(skill.median()) if len(skill) else np.nan
-        # T3 shape census over families with a shape (n >= 3)
-        shaped = live.loc[live["shape"].notna()]
-        rec["t3_n"] = len(shaped)
-        rho = shaped["spearman"]
-        rec["t3_monotone"] = float((rho >= config.monotone_rho).mean()) if len(shaped) else np.nan
-        for shape in SHAPES:
-            rec[f"t3_{shape}"] = float((shaped["shape"] == shape).mean()) if len(shaped) \
-                else np.nan
-        em = live["emergent"].dropna()
-        rec["t3_emergent"] = float(em.astype(bool).mean()) if len(em) else np.nan
-        # T4-T6 on the compute axis
-        pts = pts_by_key.get(key, points.iloc[:0])
-        compute = pts.loc[pts["x_axis"] == AXIS_COMPUTE]
-        rec["n_families_no_compute"] = int(
-            pts.loc[pts["x_axis"] != AXIS_COMPUTE][FAMILY].drop_duplicates().shape[0])
-        if not compute.empty:
-            bins = _bin_scores(compute, config.bin_decades)
-            (rec["t4_decision_accuracy"], rec["t4_n_pairs"], rec["t5_rank_tau"],
-             rec["t5_n_bin_pairs"]) = _decisions(bins)
-            rec["t6_peer_snr"], rec["t6_n_bins"] = _peer_snr(bins, float(noise.get(key, np.nan)))
-        else:
-            rec.update(t4_decision_accuracy=np.nan, t4_n_pairs=0, t5_rank_tau=np.nan,
-                       t5_n_bin_pairs=0, t6_peer_snr=np.nan, t6_n_bins=0)
-        rec["status"], rec["reason"] = _status(rec, noise.get(key, np.nan))
-        records.append(rec)
-    table = pd.DataFrame(records, columns=COLUMNS)
-    return table.sort_values(KEY, kind="stable").reset_index(drop=True)
+    table = _census(family, config)
+    live_keys = family.loc[family["status"] != "at_chance", FAMILY + KEY]
+    pts = points.merge(live_keys, on=FAMILY + KEY)
+    on_compute = pts["x_axis"] == AXIS_COMPUTE
+    no_compute = pts.loc[~on_compute].drop_duplicates(KEY + FAMILY).groupby(KEY).size()
+    table["n_families_no_compute"] = no_compute.reindex(table.index).fillna(0).astype(int)
+    binned = pts.loc[on_compute, KEY + FAMILY + ["x", "value"]].copy()
+    binned["bin"] = np.floor(binned["x"] / config.bin_decades).astype(int)
+    binned["fkey"] = binned["family"] + "\x00" + binned["kind"] + "\x00" + binned["source"]
+    binned = binned.groupby(KEY + ["fkey", "bin"], sort=True)["value"].mean().reset_index()
+    decided = {}
+    for key, group in binned.groupby(KEY, sort=True):
+        mat = _bin_matrix(group)
+        decided[key] = _decisions(mat) + _peer_snr(mat, float(noise.get(key, np.nan)))
+    names = ["t4_decision_accuracy", "t4_n_pairs", "t5_rank_tau", "t5_n_bin_pairs",
+             "t6_peer_snr", "t6_n_bins"]
+    empty = (np.nan, 0, np.nan, 0, np.nan, 0)
+    for k, name in enumerate(names):
+        table[name] = [decided.get(key, empty)[k] for key in table.index]
+    table = table.reset_index()
+    done = [_status(rec, noise.get(tuple(rec[k] for k in KEY), np.nan))
+            for rec in table.to_dict(orient="records")]
+    table["status"] = [s for s, _ in done]
+    table["reason"] = [r for _, r in done]
+    for col in ("n_families", "n_eligible", "t1_coverage", "t3_n", "t4_n_pairs",
+                "t5_n_bin_pairs", "t6_n_bins"):
+        table[col] = table[col].astype(int)
+    return table.sort_values(KEY, kind="stable").reset_index(drop=True)[COLUMNS]
 
 
 def _status(rec: dict, rel_noise: float) -> tuple[str, str]:

@@ -1,0 +1,34 @@
+"""Optional: the committed results pass through the metrics (skipped while results/ is empty).
+
+The only metrics test that reads results/; it loads and validates the whole tree, so it is the
+slow one of this area.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+pytestmark = pytest.mark.skipif(not (RESULTS / "tasks.yaml").is_file(),
+                                reason="results/ not populated")
+
+
+def test_committed_results_pass_through_metrics():
+    from evalrunner.metrics.compute import compute_all
+    from evalrunner.results.load import load_frames
+
+    tables = compute_all(load_frames(RESULTS))
+    for name, table in tables.tables().items():
+        if "status" in table:
+            assert table["status"].notna().all(), name
+            assert (table["reason"].astype(str) != "").all(), name
+    assert len(tables.predictability_family_task) > 0
+    fits = tables.density_fits
+    pythia = fits.loc[(fits["reference"] == "pythia-deduped")
+                      & (fits["setting"] == "pythia-lmeval-0shot")].set_index("task")
+    if len(pythia):
+        for task in ("arc_easy", "lambada_openai", "piqa", "sciq"):
+            assert pythia.loc[task, "status"] == "ok", pythia.loc[task, "reason"]
