@@ -3,11 +3,13 @@
 Three generators, each run for thousands of cases: arbitrary text, mutations of a valid result
 file (bytes spliced in, lines dropped or duplicated, values replaced with odd YAML scalars), and
 structured documents shaped like result files with random values. Anything other than a value,
-a ReadError or a list of Problems is a crash.
+a ReadError or a list of Problems is a crash. A fourth checks that the preview's Markdown
+escaping leaves nothing Markdown or HTML would act on. About 9,600 cases, derandomized.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -103,7 +105,7 @@ def test_validator_on_mutated_result(tree: Path, data: st.DataObject) -> None:
     _validate_with(tree, RESULT, raw)
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=800)
 @given(st.data())
 def test_validator_on_mutated_model(tree: Path, data: st.DataObject) -> None:
     raw = data.draw(mutated((tree / MODEL).read_bytes()))
@@ -120,13 +122,36 @@ FIELDS = ["schema_version", "model", "setting", "revision", "tier", "scores", "p
           "method", "path", "reason", "arc_easy", "piqa", "answer_loss", "per_token"]
 DOCS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), inner,
-                                      max_size=6), max_leaves=15)
+                                      max_size=6), max_leaves=12)
 
 
-@settings(FUZZ, max_examples=1000)  # drawing nested documents costs more than checking them
+@settings(FUZZ, max_examples=800)  # drawing nested documents costs more than checking them
 @given(st.dictionaries(st.sampled_from(FIELDS), DOCS, min_size=1, max_size=8))
 def test_validator_on_structured_documents(tree: Path, doc: dict) -> None:
     import yaml
 
     text = yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True)
     _validate_with(tree, RESULT, text.encode("utf-8", "surrogatepass"))
+
+
+@FUZZ
+@given(st.text(max_size=200) | st.lists(st.sampled_from(
+    ["|", "<", ">", "[", "](", "\\", "`", "*", "_", "@", "://", "www.", "&", "#", "\n", "\u202e",
+     "javascript:", "<img src=x>", "&#60;", "!["]), max_size=20).map("".join))
+def test_markdown_escaping_is_inert(text: str) -> None:
+    from evalrunner.submit.markdown import md
+
+    out = md(text)
+    assert "\n" not in out and "\r" not in out and "<" not in out and ">" not in out
+    assert "://" not in out and "www." not in out
+    i = 0
+    while i < len(out):  # outside a backslash escape, no character Markdown acts on
+        if out[i] == "\\":
+            i += 2
+            continue
+        assert out[i] not in "|[]()`*_!#{}~", (text, out)
+        if out[i] == "@":
+            assert out[i + 1] == "\u200b"
+        if out[i] == "&":  # only the entities html.escape writes
+            assert re.match(r"&(amp|lt|gt);", out[i:]), (text, out)
+        i += 1

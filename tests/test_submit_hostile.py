@@ -90,6 +90,12 @@ def test_hidden_characters_in_names(tree: Path) -> None:
     ]
 
 
+def test_fifo_is_not_read(tree: Path) -> None:
+    (tree / RESULT).unlink()
+    os.mkfifo(tree / RESULT)  # reading it would block forever
+    assert problems(tree) == [f"{RESULT}: not a regular file"]
+
+
 def test_files_outside_the_layout(tree: Path) -> None:
     src = (tree / RESULT).read_bytes()
     (tree / "fam/fam-small/zero-shot/nested").mkdir()

@@ -153,3 +153,19 @@ def test_diff_command_writes_the_comment(pr_repo: Path, tmp_path: Path) -> None:
 ])
 def test_md_escaping(raw: str, shown: str) -> None:
     assert md(raw) == shown
+
+
+def test_preview_survives_the_hostile_corpus(tmp_path: Path) -> None:
+    """Every hostile file of tests/hostile/, committed as a result: errors, never a crash."""
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "checkout", "-q", "-b", "hostile")
+    cases = sorted((Path(__file__).parent / "hostile").glob("*.yaml"))
+    for case in cases:
+        if case.name != "expected.yaml":
+            target = repo / "results/fam/fam-small/zero-shot" / case.name
+            target.write_bytes(case.read_bytes())
+    commit(repo, "hostile results")
+    preview = build_preview(repo, "main", "hostile", tmp_path / "work")
+    text = render(preview)
+    assert len({p.path for p in preview.errors}) == len(cases) - 1
+    assert "<" not in text.replace("&lt;", "")

@@ -183,6 +183,8 @@ def read_bytes(file: Path, display: str | None = None) -> bytes:
     shown = display or str(file)
     if file.is_symlink():
         raise ReadError(shown, "symbolic links are not allowed in results/")
+    if not file.is_file():  # a FIFO or device would block or stream forever
+        raise ReadError(shown, "not a regular file")
     size = file.stat().st_size
     if size > MAX_BYTES:
         raise ReadError(shown, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (1 MiB)")

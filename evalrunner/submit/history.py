@@ -95,9 +95,12 @@ def append_only_problems(changes: Iterable[FileChange], base_root: Path, head_tr
     base_results = {r.as_posix() for r in discover(base_root)[0]
                     if layout.kind_of(r) == "result"}
     head_results = dict(head_tree.results)
+    status = {c.rel: c.status for c in changes}
     problems: list[Problem] = []
     claims: dict[str, set[str]] = {}  # superseded path -> files whose new entries name it
     for rel, result in sorted(head_results.items()):
+        if rel not in status:
+            continue  # unchanged: its entries were all there at base
         old = _entries(_load(base_root, rel)) if rel in base_results else []
         head_entries = [(e.path, e.reason) for e in result.supersedes]
         for path, _ in old:
