@@ -201,3 +201,28 @@ def test_too_few_reference_points_is_reported():
     row = tables.density.set_index("model").loc["t"]
     assert row["status"] == "reference_fit_failed" and "at least" in row["reason"]
     assert tables.density_models.set_index("model").loc["t", "status"] == "out_of_range"
+
+
+def test_reference_that_does_not_follow_the_law_is_not_used():
+    # scores at chance with noise: a flat fit would map scores to arbitrary sizes
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, (1e-6, -1.0, 0.0, 0.25),
+                                      with_loss=False, noise=0.01, seed=2)
+    models.append({"model": "t", "family": "other", "n_fit": 1e9})
+    scores.append({"family": "other", "model": "t", "task": "task0", "value": 0.27})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    fit_row = tables.density_fits.iloc[0]
+    assert fit_row["status"] == "poor_fit" and fit_row["r2"] < 0.8 and "R^2" in fit_row["reason"]
+    row = tables.density.set_index("model").loc["t"]
+    assert row["status"] == "reference_poor_fit" and np.isnan(row["density"])
+
+
+def test_reference_with_one_token_count_is_not_identifiable():
+    scores, models = reference_family("ref", SIZES, [143000], LOSS_LAW, LINK)
+    models.append({"model": "t", "family": "other", "n_fit": 1e9})
+    scores.append({"family": "other", "model": "t", "task": "task0", "value": 0.6})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
+    assert fit_row["status"] == "fit_failed" and "same token count" in fit_row["reason"]

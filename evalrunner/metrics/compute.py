@@ -7,6 +7,7 @@ generator calls in-process. Rows are sorted, so the result does not depend on in
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,20 @@ class MetricTables:
                 if isinstance(getattr(self, f.name), pd.DataFrame)}
 
 
+class _Clock:
+    """Calls a stage and, when asked to, records its wall time under a name."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+
+    def __call__(self, name: str, func, *args):
+        start = time.perf_counter()
+        out = func(*args)
+        if self.timings is not None:
+            self.timings[name] = time.perf_counter() - start
+        return out
+
+
 def choose_references(families: pd.DataFrame,
                       config: MetricsConfig) -> tuple[list[str], str | None]:
     """The reference families to use and the default among them.
@@ -59,21 +74,28 @@ def choose_references(families: pd.DataFrame,
     return sorted(refs), default
 
 
-def compute_all(frames: Any, config: MetricsConfig | None = None) -> MetricTables:
-    """All metric tables from frames following the loader's contract (evalrunner.results.load)."""
+def compute_all(frames: Any, config: MetricsConfig | None = None,
+                timings: dict[str, float] | None = None) -> MetricTables:
+    """All metric tables from frames following the loader's contract (evalrunner.results.load).
+
+    If `timings` is given, the wall time of each stage (seconds) is recorded in it.
+    """
     config = config or MetricsConfig()
-    prep = prepare(frames, config)
-    points = predictability.family_points(prep.finals, config)
-    family = predictability.family_table(points, config)
-    ckpt = checkpoints.checkpoint_table(prep.rows, config)
-    family = predictability.add_snr(family, prep.finals, ckpt)
-    tasks = task_aggregates.task_table(family, points, ckpt, config)
+    clock = _Clock(timings)
+    prep = clock("prepare", prepare, frames, config)
+    points = clock("family points", predictability.family_points, prep.finals, config)
+    family = clock("F0-F7", predictability.family_table, points, config)
+    ckpt = clock("C1-C5", checkpoints.checkpoint_table, prep.rows, config)
+    family = clock("F8", predictability.add_snr, family, prep.finals, ckpt)
+    tasks = clock("T1-T6", task_aggregates.task_table, family, points, ckpt, config)
 
     refs, default = choose_references(frames.families, config)
-    fits = density.reference_fits(density.density_rows(prep.rows), refs, config)
-    per_task = density.density_table(prep.finals, fits, config)
-    per_model = density.model_table(per_task, frames.models, default or "", config)
-    law = densing.densing_table(per_model, config, default)
+    fits = clock("reference fits", density.reference_fits, density.density_rows(prep.rows),
+                 refs, config)
+    per_task = clock("density", density.density_table, prep.finals, fits, config)
+    per_model = clock("density per model", density.model_table, per_task, frames.models,
+                      default or "", config)
+    law = clock("densing law", densing.densing_table, per_model, config, default)
     return MetricTables(
         predictability_family_task=family,
         checkpoints=ckpt,

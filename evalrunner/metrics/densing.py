@@ -51,19 +51,29 @@ def records(t: np.ndarray, rho: np.ndarray) -> np.ndarray:
     return rho > prev
 
 
-def _record_slopes(t: np.ndarray, y: np.ndarray, rec: np.ndarray) -> np.ndarray:
-    """OLS slope of y on t over the record points of each row; rows with fewer than two
-    distinct record dates are dropped. Plain weighted sums: the rows can be long."""
-    w = rec.astype(float)
-    y = np.broadcast_to(y, w.shape)
-    n = w.sum(axis=1)
-    st, sy = (w * t).sum(axis=1), (w * y).sum(axis=1)
-    stt, sty = (w * t * t).sum(axis=1), (w * t * y).sum(axis=1)
+def _bootstrap_slopes(t: np.ndarray, rho: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """OLS slope of ln(rho) on t over each draw's records (rows of `present`, models sorted by
+    date); draws with fewer than two distinct record dates are dropped.
+
+    Walks the models in date order keeping every draw's running maximum and the OLS sums, so the
+    cost is O(models x draws) with no (draws, models) temporaries.
+    """
+    draws = present.shape[0]
+    best = np.full(draws, -np.inf)
+    n = st = sy = stt = sty = np.zeros(draws)
+    first = np.full(draws, np.inf)
+    last = np.full(draws, -np.inf)
+    cols = np.ascontiguousarray(present.T)
+    for j, (tj, yj, rj) in enumerate(zip(t, np.log(rho), rho, strict=True)):
+        rec = cols[j] & (rj > best)
+        best = np.where(rec, rj, best)
+        w = rec.astype(float)
+        n, st, sy = n + w, st + w * tj, sy + w * yj
+        stt, sty = stt + w * tj * tj, sty + w * tj * yj
+        first, last = np.where(rec, np.minimum(first, tj), first), np.where(rec, tj, last)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sxx = stt - st * st / n
-        slope = (sty - st * sy / n) / sxx
-    spread = np.where(rec, t, -np.inf).max(axis=1) - np.where(rec, t, np.inf).min(axis=1)
-    return slope[(spread > 0) & np.isfinite(slope)]
+        slope = (sty - st * sy / n) / (stt - st * st / n)
+    return slope[(last > first) & np.isfinite(slope)]
 
 
 def fit_densing(t: np.ndarray, rho: np.ndarray, config: MetricsConfig) -> DensingFit:
@@ -91,8 +101,7 @@ def fit_densing(t: np.ndarray, rho: np.ndarray, config: MetricsConfig) -> Densin
     draws = config.bootstrap_draws
     picks = rng.integers(0, m, size=(draws, m)) + m * np.arange(draws)[:, None]
     present = np.bincount(picks.ravel(), minlength=draws * m).reshape(draws, m) > 0
-    brec = present & records(t, np.where(present, rho, -np.inf))
-    slopes = _record_slopes(np.broadcast_to(t, brec.shape), np.log(rho)[None, :], brec)
+    slopes = _bootstrap_slopes(t, rho, present)
     lo, hi = (np.percentile(slopes, [2.5, 97.5]) if len(slopes) else (nan, nan))
     reason = f"OLS on {int(rec.sum())} records of {m} models; {len(slopes)} valid bootstrap draws"
     status = "ok" if b > 0 else "no_growth"

@@ -198,7 +198,9 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
         n_below_floor=("below", "sum"), n_above_ceiling=("above", "sum"),
         family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"))
     table["log_density_sd"] = d.groupby(keys, sort=True)["log_rho"].std(ddof=0)
-    ok = d.loc[ok_mask].sort_values(keys + ["task"], kind="stable")
+    # plain Python strings: joining arrow-backed strings per group is much slower
+    ok = d.loc[ok_mask, keys + ["task", "method"]].astype(object)
+    ok = ok.sort_values(keys + ["task"], kind="stable")
     table["tasks"] = ok.groupby(keys, sort=True)["task"].agg(";".join)
     table["method"] = ok.drop_duplicates(keys + ["method"]).sort_values(
         keys + ["method"], kind="stable").groupby(keys, sort=True)["method"].agg(" + ".join)

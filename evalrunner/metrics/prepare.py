@@ -53,11 +53,11 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
     """The tidy score table (see module docstring); `frames` follows the Frames contract."""
     scores = frames.scores
     tasks = frames.tasks.set_index("task")
-    unknown = sorted(set(scores["task"]) - set(tasks.index))
+    unknown = sorted(set(scores["task"].unique()) - set(tasks.index))
     if unknown:
         raise MetricsInputError(f"scores name tasks missing from tasks.yaml: {unknown[:10]}")
     models = frames.models.set_index("model")
-    missing = sorted(set(scores["model"]) - set(models.index))
+    missing = sorted(set(scores["model"].unique()) - set(models.index))
     if missing:
         raise MetricsInputError(f"scores name models without model.yaml: {missing[:10]}")
 

@@ -29,6 +29,10 @@ SHAPES = ["inverse", "u_shaped", "inverted_u", "flat"]
 
 def _tie_pairs(*cols: np.ndarray) -> int:
     """Pairs equal in every given column (runs of equal rows after a lexicographic sort)."""
+    if len(cols) == 1:
+        s = np.sort(cols[0])
+        counts = np.diff(np.flatnonzero(np.r_[True, s[1:] != s[:-1], True]))
+        return int((counts * (counts - 1) // 2).sum())
     order = np.lexsort(cols[::-1])
     rows = np.stack([c[order] for c in cols], axis=1)
     new_run = np.r_[True, np.any(rows[1:] != rows[:-1], axis=1)]
@@ -42,8 +46,6 @@ _DIRECT_MAX = 150  # up to this many families the all-pairs sign matrix is the f
 def agreeing_pairs(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     """(pairs ordered the same way in a and b, all pairs); a pair tied in both agrees, a pair
     tied in one only does not. Direct for small m, else O(m log m) via Kendall's tau-b."""
-    from scipy.stats import kendalltau
-
     m = len(a)
     n0 = m * (m - 1) // 2
     if m < 2:
@@ -51,11 +53,12 @@ def agreeing_pairs(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     if m <= _DIRECT_MAX:
         same = np.sign(a[:, None] - a[None, :]) == np.sign(b[:, None] - b[None, :])
         return (int(same.sum()) - m) // 2, n0  # the diagonal always agrees
-    n1, n2, n3 = _tie_pairs(a), _tie_pairs(b), _tie_pairs(a, b)
+    n1, n2 = _tie_pairs(a), _tie_pairs(b)
+    n3 = _tie_pairs(a, b) if n1 and n2 else 0
     untied = n0 - n1 - n2 + n3  # concordant + discordant
     if n1 == n0 or n2 == n0:
         return n3, n0  # one side all tied: only pairs tied in both agree
-    tau = kendalltau(a, b, variant="b").statistic
+    tau = _kendall(a, b)
     diff = tau * np.sqrt(float(n0 - n1) * float(n0 - n2))  # concordant - discordant
     concordant = int(round((untied + diff) / 2))
     return concordant + n3, n0
