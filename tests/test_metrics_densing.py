@@ -76,3 +76,16 @@ def test_table_per_setting_and_reference():
     assert row["A"] == pytest.approx(0.0073) and row["n_models"] == len(days)
     assert row["doubling_days"] == pytest.approx(94.95, abs=0.005)
     assert bool(row["default_reference"])
+
+
+def test_table_says_why_there_is_no_fit():
+    base = {"setting": "s", "reference": "r", "density": np.nan, "release_date": pd.NaT}
+    models = pd.DataFrame([{**base, "model": "a", "status": "out_of_range"},
+                           {**base, "model": "b", "status": "out_of_range",
+                            "reference": "r2"},
+                           {**base, "model": "c", "status": "ok", "density": 1.0,
+                            "reference": "r2"}])
+    table = densing.densing_table(models, CONFIG).set_index("reference")
+    assert table.loc["r", "status"] == "no_density"
+    assert table.loc["r2", "status"] == "no_release_dates"
+    assert "none of the 1 models" in table.loc["r2", "reason"]

@@ -225,4 +225,18 @@ def test_reference_with_one_token_count_is_not_identifiable():
     frames = build_frames(scores, models, [{"family": "ref", "reference": True},
                                            {"family": "other"}], [{"task": "task0"}])
     fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
-    assert fit_row["status"] == "fit_failed" and "same token count" in fit_row["reason"]
+    assert fit_row["status"] == "fit_failed" and "not identifiable" in fit_row["reason"]
+
+
+def test_reference_with_tokens_proportional_to_size_is_not_identifiable():
+    # 20 tokens per parameter at every size, final models only (the Cerebras-GPT recipe)
+    scores, models = [], []
+    for n in SIZES:
+        models.append({"model": f"c{n:.0f}", "family": "ref", "n_fit": n})
+        scores.append({"family": "ref", "model": f"c{n:.0f}", "task": "task0",
+                       "tokens": 20 * n, "value": float(laws.link(
+                           laws.loss_law(n, 20 * n, *LOSS_LAW), *LINK))})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True}],
+                          [{"task": "task0"}])
+    fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
+    assert fit_row["status"] == "fit_failed" and "cannot be separated" in fit_row["reason"]

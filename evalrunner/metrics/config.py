@@ -33,6 +33,8 @@ class MetricsConfig:
     huber_delta_score: float = 1e-2  # Huber delta of fits in score units (link, composed curve)
     min_reference_points: int = 6  # fewer (N, D) points than this: the reference fit is refused
     min_reference_r2: float = 0.8  # a reference fit explaining less of the scores is not used
+    # log10 D must vary this much (sd, decades) around its line in log10 N (else D ~ N^k)
+    min_token_spread: float = 0.05
     epoch: dt.date = dt.date(2023, 2, 24)  # t = 0 of the densing law (Llama-1 release)
     bootstrap_draws: int = 1000
     seed: int = 20230224

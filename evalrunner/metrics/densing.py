@@ -118,16 +118,20 @@ def densing_table(models: pd.DataFrame, config: MetricsConfig,
         return pd.DataFrame(columns=COLUMNS)
     epoch = pd.Timestamp(config.epoch)
     records_out = []
-    for (setting, ref), g in models.groupby(["setting", "reference"], sort=True):
-        g = g.loc[(g["status"] == "ok") & g["release_date"].notna()]
+    for (setting, ref), group in models.groupby(["setting", "reference"], sort=True):
+        n_defined = int((group["status"] == "ok").sum())
+        g = group.loc[(group["status"] == "ok") & group["release_date"].notna()]
         days = ((pd.to_datetime(g["release_date"]) - epoch).dt.days).to_numpy(dtype=float)
         res = fit_densing(days, g["density"].to_numpy(dtype=float), config)
         row = {"setting": setting, "reference": ref, **dataclasses.asdict(res)}
         row["doubling_ci_low"] = doubling_days(res.ci_high)
         row["doubling_ci_high"] = doubling_days(res.ci_low)
         row["default_reference"] = ref == (default_reference or config.default_reference)
-        if res.n_models == 0:
-            row["reason"] = "no model with a release date and a defined density"
+        if n_defined == 0:
+            row["status"] = "no_density"
+            row["reason"] = "no model has a density against this reference in this setting"
+        elif res.n_models == 0:
             row["status"] = "no_release_dates"
+            row["reason"] = f"none of the {n_defined} models with a density has a release date"
         records_out.append(row)
     return pd.DataFrame(records_out, columns=COLUMNS)

@@ -39,19 +39,36 @@ def density_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return use.drop(index=sub.index[via_parent])
 
 
+def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
+    """Why the reference's (N, D) points cannot separate the N and D terms, or "".
+
+    The loss law reads N^ off at a fixed D0, so D must vary independently of N: with one size,
+    one token count, or tokens proportional to size (a fixed tokens-per-parameter recipe), the
+    two power laws cannot be told apart and N^ at D0 would be arbitrary.
+    """
+    if len(np.unique(n)) < 2:
+        return "every reference point has the same parameter count: the N term is not identifiable"
+    if len(np.unique(d)) < 2:
+        return "every reference point has the same token count: the D term is not identifiable"
+    log_n, log_d = np.log10(n), np.log10(d)
+    slope = np.polyfit(log_n, log_d, 1)
+    spread = float(np.std(log_d - np.polyval(slope, log_n)))
+    if spread < config.min_token_spread:
+        return (f"token counts follow the sizes (log10 D varies {spread:.3f} decades around a "
+                f"line in log10 N; {config.min_token_spread:g} needed): the N and D terms of the "
+                "loss law cannot be separated, so N^ at D0 is not identifiable")
+    return ""
+
+
 def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     """Fit one (reference, setting, task) from its revisions; returns a FIT_COLUMNS record."""
     n, d = points["n_fit"].to_numpy(float), points["tokens"].to_numpy(float)
     s, loss = points["value"].to_numpy(float), points["answer_nll_token"].to_numpy(float)
     rec: dict = dict.fromkeys(PARAMS, np.nan)
     rec.update(n_points=len(points), r2=np.nan, rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
-    # One token count (or one size) leaves b*D^(-beta) (or a*N^(-alpha)) unidentified, so N^ at
-    # D0 would be arbitrary: refuse rather than publish it.
-    for name, values, what in (("D", d, "token count"), ("N", n, "parameter count")):
-        if len(np.unique(values)) < 2:
-            return {**rec, "method": None, "status": fit.FAILED,
-                    "reason": f"every reference point has the same {what}: the {name} term of "
-                    f"the loss law is not identifiable"}
+    problem = _design_problem(n, d, config)
+    if problem:
+        return {**rec, "method": None, "status": fit.FAILED, "reason": problem}
     has_loss = np.isfinite(loss) & (loss > 0)
     if has_loss.sum() >= config.min_reference_points:
         rec["method"] = TWO_STEP

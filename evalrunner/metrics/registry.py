@@ -191,8 +191,11 @@ DECISIONS: tuple[Decision, ...] = (
     Decision("Reference fit quality", "A reference task whose score fit has R^2 < 0.8 (scores "
              "at chance or too noisy for the law) is not used: its flat curve would turn scores "
              "into arbitrary sizes. The fit is published with status poor_fit."),
-    Decision("Identifiability", "A reference whose points share one token count (or one size) "
-             "cannot identify the D (or N) term, so no density is computed against it."),
+    Decision("Identifiability", "Density reads N^ off at a fixed D0, so a reference's token "
+             "counts must vary independently of its sizes: with one size, one token count or "
+             "tokens proportional to size (a fixed tokens-per-parameter recipe such as "
+             "Cerebras-GPT's 20), log10 D varies less than 0.05 decades around a line in "
+             "log10 N, the N and D terms cannot be separated, and no density is computed."),
     Decision("Subtasks", "A subtask enters density through its parent aggregate when the "
              "parent is scored in the same setting (MMLU counts once)."),
     Decision("Bias tasks", "Tasks of category bias enter no metric at all."),
