@@ -206,3 +206,21 @@ def test_runner_output_becomes_a_submission(root: Path, tmp_path: Path) -> None:
     assert result.provenance.command == "densitometer run plan.yaml"
     assert result.provenance.notes == ("Runner output: densitometer 0.1.0, lm-eval 0.4.13, "
                                        "model org/fam-small at abc1234.")
+
+
+def test_parent_task_as_the_macro_mean_of_its_subtasks(root: Path, tmp_path: Path) -> None:
+    tasks = (root / "tasks.yaml").read_text()
+    tasks = tasks.replace("  output_type: multiple_choice\n",
+                          "  output_type: multiple_choice\n  parent: pair\n")
+    tasks += ("- id: pair\n  name: Pair\n  metric: acc\n  chance: 0.375\n"
+              "  output_type: multiple_choice\n")
+    (root / "tasks.yaml").write_text(tasks)
+    assert validate_tree(root).ok
+    code, out, err = run(write_json(tmp_path, V04), "--family", "fam", "--model", "fam-x",
+                         "--setting", "zero-shot", "--submitter", "a", "--params", "50000000",
+                         "--into", root)
+    assert code == 0, out + err
+    assert "note: pair: added as the macro mean of its 2 subtasks" in err
+    pair = Result.model_validate(read_yaml(root / "fam/fam-x/zero-shot/main.yaml")).scores["pair"]
+    assert pair.value == pytest.approx((0.55 + 0.66) / 2)
+    assert pair.aggregate.method == "macro_mean" and pair.aggregate.of == ["arc_easy", "piqa"]

@@ -106,3 +106,21 @@ def test_parameter_counts_that_disagree(tree: Path) -> None:
     assert warnings(tree) == [
         f"{MODEL}: params.total: total 150,000,000 differs from non_embedding + embedding "
         "120,000,000 by 25.0% (more than 1%)"]
+
+
+def test_curve_is_floored_at_chance(tmp_path: Path) -> None:
+    """Below the family's range P_pow falls under chance (0.1875 at 1e6 here): a tiny model at
+    chance is not "far above" it."""
+    sizes = {f"m{i}": 10.0 ** (8 + i / 2) for i in range(5)} | {"tiny": 1e6}
+    root = build_tree(tmp_path / "results", sizes)
+    for model, n in sizes.items():
+        _set_arc(root, model, float(p_pow(0.8, -0.12, math.log10(n), 0.25, 1.0)))
+    assert float(p_pow(0.8, -0.12, 6.0, 0.25, 1.0)) == pytest.approx(0.1875, abs=1e-4)
+    edit(root, "fam/tiny/zero-shot/main.yaml", "value: 0.85", "value: 0.5")  # piqa at chance
+    _set_arc(root, "tiny", 0.26)
+    assert warnings(root, results={"fam/tiny/zero-shot/main.yaml"}) == []
+    _set_arc(root, "tiny", 0.4)
+    assert warnings(root, results={"fam/tiny/zero-shot/main.yaml"}) == [
+        "fam/tiny/zero-shot/main.yaml: scores.arc_easy.value: far above its family's fitted "
+        "curve: 0.400 vs 0.250 predicted (P_pow on log10 N from 5 other fam models); "
+        "contamination or an error?"]

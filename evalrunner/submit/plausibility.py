@@ -142,8 +142,10 @@ def family_curve_problems(tree: Tree, prefix: str,
             fit = fit_p_pow(np.array(xs), np.array(ys), task.chance, task.ceiling).row(0)
             if not fit.ok:
                 continue
-            predicted = float(p_pow(fit["a"], fit["b"], math.log10(n), task.chance,
-                                    task.ceiling))
+            # Below the family's range P_pow can fall under chance; no score is "far above"
+            # a prediction that no model can miss, so the curve is floored at chance.
+            predicted = max(task.chance, float(p_pow(fit["a"], fit["b"], math.log10(n),
+                                                     task.chance, task.ceiling)))
             rmse = math.sqrt(sum(r * r for r in fit.residuals) / len(fit.residuals))
             s = score.stderr or binomial_stderr(score.value, score.n_items or task.n_items) or 0
             excess = score.value - predicted

@@ -104,10 +104,15 @@ def build_preview(repo: Path, base: str, head: str, workdir: Path) -> Preview:
 def compare_roots(base_root: Path, head_root: Path, base: str, head: str, *,
                   base_sha: str = "", head_sha: str = "", other_files: list[str] | None = None,
                   read_problems: list[Problem] | None = None,
-                  shown: str = RESULTS) -> Preview:
-    """The preview of going from the results tree at base_root to the one at head_root."""
-    base_report, head_report = validate_tree(base_root), validate_tree(head_root)
+                  shown: str = RESULTS, base_report: Report | None = None) -> Preview:
+    """The preview of going from the results tree at base_root to the one at head_root
+    (`base_report`: base_root already validated)."""
     changes = compare_trees(base_root, head_root)
+    if not changes:  # nothing under results/ differs: nothing new to check or rank
+        return Preview(base, head, base_sha, head_sha, [], list(read_problems or []), 0,
+                       list(other_files or []), shown=shown)
+    base_report = base_report or validate_tree(base_root)
+    head_report = validate_tree(head_root)
     touched = {c.rel for c in changes if c.status != "removed"}
     problems = list(read_problems or []) + _reprefix(head_report.problems, head_root, shown)
     problems += append_only_problems(changes, base_root, head_report.tree, shown)
@@ -186,8 +191,10 @@ def _score_rows(head: Report, base_results: dict, rels: set[str]) -> list[ScoreR
                  and o.revision.final and tree.models[o.model].family == model.family]
         old = base_results.get(rel)
         for task, s in r.scores.items():
-            best = max(((o.scores[task].value, o.model) for o in peers
+            sign = -1 if tree.tasks[task].direction == "lower" else 1  # best = highest, or lowest
+            best = max(((sign * o.scores[task].value, o.model) for o in peers
                         if task in o.scores and o.scores[task].metric == s.metric), default=None)
+            best = (sign * best[0], best[1]) if best else None
             base_value = old.scores[task].value if old and task in old.scores else None
             prev_value = prev.scores.get(task) if prev else None
             out.append(ScoreRow(

@@ -45,8 +45,8 @@ def render(p: Preview, esc: Callable[[Any], str] = md) -> str:
              + f". Files elsewhere: {len(p.other_files)}.", ""]
     n_err = len(p.errors)
     n_warn = len(p.problems) - n_err
-    status = "**Ready to merge:** no errors" if not n_err else f"**{n_err} error(s)** to fix"
-    lines += [f"{status}, {n_warn} warning(s)."
+    status = "**No errors**" if not n_err else f"**{n_err} error(s)** to fix"
+    lines += [f"{status}, {n_warn} warning(s)" + (" to review." if n_warn else ".")
               + (f" ({p.old_errors} error(s) were already present at base.)"
                  if p.old_errors else ""), ""]
     if p.other_files and p.changes:

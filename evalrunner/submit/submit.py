@@ -160,6 +160,29 @@ def _known_scores(scores: dict[str, Score], tree: Tree, notes: list[str]) -> dic
     return known
 
 
+def _with_parents(scores: dict[str, Score], tree: Tree, setting: str,
+                  notes: list[str]) -> dict[str, Score]:
+    """Add each parent task of tasks.yaml (mmlu) as the macro mean of its subtasks, when the
+    run has all of them and no parent score (the old harness), as the importers do."""
+    from evalrunner.importers.lmeval import LmEvalFormatError, with_macro_mean
+
+    children: dict[str, list[str]] = {}
+    for task in tree.tasks.values():
+        if task.parent:
+            children.setdefault(task.parent, []).append(task.id)
+    for parent, subs in sorted(children.items()):
+        if parent not in tree.tasks or parent in scores or not all(t in scores for t in subs):
+            continue
+        metric = tree.settings[setting].metric_per_task.get(parent, tree.tasks[parent].metric)
+        try:
+            scores = with_macro_mean(scores, parent, sorted(subs), metric)
+        except LmEvalFormatError as err:
+            notes.append(f"{parent}: no macro mean of its subtasks ({err})")
+            continue
+        notes.append(f"{parent}: added as the macro mean of its {len(subs)} subtasks")
+    return scores
+
+
 def _params(sub: Submission, declared: int | None, notes: list[str]) -> tuple[Params, str | None,
                                                                               bool]:
     """(params, architecture, moe) for a new model: from the config, else declared."""
@@ -200,10 +223,11 @@ def _params(sub: Submission, declared: int | None, notes: list[str]) -> tuple[Pa
     return Params(total=Count(value=declared, source="declared")), arch, False
 
 
-def plan_submission(source: Path, sub: Submission, root: Path) -> Plan:
-    """Every file the submission needs under root, checked against the tree's registries."""
+def plan_submission(source: Path, sub: Submission, root: Path, tree: Tree | None = None) -> Plan:
+    """Every file the submission needs under root, checked against the tree's registries
+    (`tree`: root already validated, else it is validated here)."""
     root = Path(root)
-    tree = validate_tree(root).tree
+    tree = tree if tree is not None else validate_tree(root).tree
     plan = Plan()
     kind, data = _read_source(source)
     family = _check_id("--family", sub.family)
@@ -232,7 +256,7 @@ def plan_submission(source: Path, sub: Submission, root: Path) -> Plan:
         rev = Revision(id=revision, step=sub.step, tokens=sub.tokens, final=sub.final,
                        commit=meta.model_sha if meta.model_sha and _COMMIT.match(meta.model_sha)
                        else None)
-    scores = _known_scores(scores, tree, plan.notes)
+    scores = _with_parents(_known_scores(scores, tree, plan.notes), tree, setting, plan.notes)
     rel = PurePosixPath(family, model, setting, f"{revision}.yaml")
     supersedes = _supersedes(root, rel, sub, scores)
     result = Result(model=model, setting=setting, revision=rev, tier="submitted",
@@ -345,7 +369,7 @@ def _compare_existing(model: Model, sub: Submission, declared: int | None,
                          f"but the {theirs.source} gives {theirs.value:,} ({rel:.1%} apart)")
 
 
-def preview_submission(plan: Plan, root: Path, workdir: Path):
+def preview_submission(plan: Plan, root: Path, workdir: Path, base_report: Any = None):
     """The preview of the tree with the planned files, written into a copy under workdir."""
     from .preview import compare_roots
 
@@ -355,7 +379,7 @@ def preview_submission(plan: Plan, root: Path, workdir: Path):
         write_file(head, rel, kind, obj)
     shown = Path(root).as_posix().rstrip("/") + "/"
     return compare_roots(Path(root), head, f"{shown} as it is", "with this submission",
-                         shown=shown)
+                         shown=shown, base_report=base_report)
 
 
 def apply(plan: Plan, root: Path) -> list[str]:
@@ -367,8 +391,9 @@ def apply(plan: Plan, root: Path) -> list[str]:
 def check_and_write(source: Path, sub: Submission, root: Path, write: bool = True):
     """Plan, preview, and write when the preview has no errors. Returns (plan, preview,
     written paths)."""
-    plan = plan_submission(source, sub, root)
+    report = validate_tree(Path(root))
+    plan = plan_submission(source, sub, root, report.tree)
     with tempfile.TemporaryDirectory(prefix="densitometer-submit-") as tmp:
-        preview = preview_submission(plan, root, Path(tmp))
+        preview = preview_submission(plan, root, Path(tmp), report)
     written = apply(plan, root) if write and not preview.errors else []
     return plan, preview, written
