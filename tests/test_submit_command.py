@@ -224,3 +224,13 @@ def test_parent_task_as_the_macro_mean_of_its_subtasks(root: Path, tmp_path: Pat
     pair = Result.model_validate(read_yaml(root / "fam/fam-x/zero-shot/main.yaml")).scores["pair"]
     assert pair.value == pytest.approx((0.55 + 0.66) / 2)
     assert pair.aggregate.method == "macro_mean" and pair.aggregate.of == ["arc_easy", "piqa"]
+
+
+def test_options_the_schema_refuses(root: Path, tmp_path: Path) -> None:
+    code, _, err = run(write_json(tmp_path, V04), "--family", "fam", "--model", "fam-x",
+                       "--setting", "zero-shot", "--submitter", "a", "--params", "50000000",
+                       "--url", "javascript:alert(1)", "--into", root)
+    assert code == 2
+    assert err.strip() == (
+        "error: SubmissionProvenance.url: expected a string matching pattern "
+        "'^https?://[^\\s<>\\\"']+$', found 'javascript:alert(1)'")

@@ -4,7 +4,8 @@ Three generators, each run for thousands of cases: arbitrary text, mutations of 
 file (bytes spliced in, lines dropped or duplicated, values replaced with odd YAML scalars), and
 structured documents shaped like result files with random values. Anything other than a value,
 a ReadError or a list of Problems is a crash. A fourth checks that the preview's Markdown
-escaping leaves nothing Markdown or HTML would act on. About 9,600 cases, derandomized.
+escaping leaves nothing Markdown or HTML would act on, and `submit` reads any JSON shaped
+roughly like lm-eval's without a crash. About 9,900 cases, derandomized.
 """
 
 from __future__ import annotations
@@ -155,3 +156,33 @@ def test_markdown_escaping_is_inert(text: str) -> None:
         if out[i] == "&":  # only the entities html.escape writes
             assert re.match(r"&(amp|lt|gt);", out[i:]), (text, out)
         i += 1
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=10)
+LMEVAL_KEYS = st.sampled_from(["results", "n-shot", "n-samples", "config", "versions",
+                               "group_subtasks", "lm_eval_version", "configs"])
+TASK = st.dictionaries(st.sampled_from(["acc,none", "acc_stderr,none", "acc", "acc_stderr",
+                                        "alias", "acc_norm,none", "exact_match,strict-match"]),
+                       st.floats(allow_nan=False) | st.text(max_size=4) | st.none(), max_size=4)
+
+
+@settings(FUZZ, max_examples=300)
+@given(st.dictionaries(LMEVAL_KEYS, JSON, max_size=5),
+       st.dictionaries(st.sampled_from(["arc_easy", "piqa", "x"]), TASK, max_size=3))
+def test_submit_reads_any_json_without_crashing(tree: Path, doc: dict, results: dict) -> None:
+    import json
+
+    from evalrunner.submit.submit import Submission, SubmitError, plan_submission
+
+    doc = {**doc, "results": results} if results else doc
+    source = tree.parent / "fuzz.json"
+    source.write_text(json.dumps(doc))
+    sub = Submission(family="fam", submitter="fuzz", model="fam-x", setting="zero-shot",
+                     params=1000)
+    try:
+        plan_submission(source, sub, tree)
+    except SubmitError:
+        pass

@@ -57,13 +57,6 @@ def merge_base(repo: Path, base: str, head: str) -> str:
     return git(repo, "merge-base", resolve(repo, base), resolve(repo, head)).decode().strip()
 
 
-def is_ancestor(repo: Path, old: str, new: str) -> bool:
-    env = {**os.environ, **_ENV}
-    proc = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", old, new],
-                          capture_output=True, env=env, check=False)
-    return proc.returncode == 0
-
-
 @dataclass(frozen=True)
 class Entry:
     """One file of a tree: path relative to the listed folder, git mode, blob id, size."""
@@ -172,7 +165,7 @@ def materialise(repo: Path, commit: str, dest: Path, subdir: str = "results",
 def changed_paths(repo: Path, base: str, head: str) -> list[tuple[str, str]]:
     """(status, path) for every file that differs between two commits: A, M, D or T."""
     out = git(repo, "diff", "--name-status", "-z", "--no-renames", base, head, "--")
-    fields = [f for f in out.split(b"\0")]
+    fields = out.split(b"\0")
     pairs = []
     for status, path in zip(fields[0::2], fields[1::2], strict=False):
         if status:

@@ -23,10 +23,8 @@ from pathlib import Path
 from evalrunner.results.validate import Problem, Report, validate_tree
 
 from . import gitrev
-from .history import FileChange, append_only_problems, compare_trees
+from .history import RESULTS, FileChange, append_only_problems, compare_trees
 from .plausibility import plausibility_problems
-
-RESULTS = "results/"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,9 @@ def _scores_from_json(data: dict, tree: Tree, setting_id: str,
         run = parse_lmeval(data, headline=headline, where=str(source))
     except LmEvalFormatError as err:
         raise SubmitError(err.where, err.expected, err.found) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as err:  # a shape it did not expect
+        raise SubmitError(str(source), "an lm-eval results JSON (0.4.x or the old format)",
+                          f"{type(err).__name__}: {err}") from None
     if run.meta.limit is not None:
         raise SubmitError(f"{source}: config.limit", "a full run (no --limit)", run.meta.limit,
                           "a run on part of each task is a smoke test, not a result")
@@ -226,7 +229,20 @@ def _params(sub: Submission, declared: int | None, notes: list[str]) -> tuple[Pa
 def plan_submission(source: Path, sub: Submission, root: Path, tree: Tree | None = None) -> Plan:
     """Every file the submission needs under root, checked against the tree's registries
     (`tree`: root already validated, else it is validated here)."""
-    root = Path(root)
+    from pydantic import ValidationError
+
+    try:
+        return _plan(source, sub, Path(root), tree)
+    except ValidationError as err:  # an option the schema refuses (a javascript: URL)
+        first = err.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in (err.title, *first["loc"]))
+        expected = first["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+        expected = expected.replace("String should match", "a string matching").replace(
+            "String should have", "a string with")
+        raise SubmitError(where, expected, first.get("input")) from None
+
+
+def _plan(source: Path, sub: Submission, root: Path, tree: Tree | None) -> Plan:
     tree = tree if tree is not None else validate_tree(root).tree
     plan = Plan()
     kind, data = _read_source(source)
