@@ -1,16 +1,25 @@
 """Interactive charts: altair (Vega-Lite) specs with tooltips, inlined into pages.
 
-A chart is a `ChartBlock`: its id, the Vega-Lite spec as JSON (data inlined, so it draws offline
-and from file://) and the data frame offered for download beside it. The page puts the spec into a
-`data-spec` attribute (HTML-escaped, SITE.md section 5); the glue (site_src/javascripts/site.js)
-draws it with vega-embed. Parameters and compute always use log scales.
+A chart is a `ChartBlock`: its id, the Vega-Lite spec as JSON (data inlined as named datasets,
+so it draws offline and from file://) and the data frame offered for download beside it. The
+page puts the spec into a `data-spec` attribute (HTML-escaped, SITE.md section 5); the glue
+(site_src/javascripts/site.js) draws it with vega-embed. Parameters, tokens and compute always
+use log scales.
 
-Untrusted strings (model names) go into the data only, never into Vega expressions.
+Speed: altair builds each kind of chart once, against named data (`points`, `curve`, ...); every
+chart of that kind is the cached spec plus its own datasets. Building hundreds of altair objects
+took most of the build otherwise.
+
+Untrusted strings (model names) go into the datasets only, never into Vega expressions.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -18,6 +27,7 @@ import pandas as pd
 HEIGHT = 320
 SCORE_AXIS = alt.Axis(format="%")
 SCORE_SCALE = alt.Scale(zero=False)
+LOG = alt.Scale(type="log")
 TOKENS_AXIS = alt.Axis(format="~s")  # 1G, 10G, 300G
 COMPUTE_AXIS = alt.Axis(format=".0e")
 
@@ -31,80 +41,120 @@ class ChartBlock:
     note: str = ""
 
 
-def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as ISO strings (no time zone surprises), rows in a stable order."""
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: dates as ISO days, NaN as null, numpy scalars as Python numbers."""
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return out.reset_index(drop=True)
+    return json.loads(out.to_json(orient="records", double_precision=15))
 
 
-def block(chart: alt.TopLevelMixin, chart_id: str, title: str, data: pd.DataFrame,
-          note: str = "") -> ChartBlock:
-    with alt.data_transformers.disable_max_rows():
-        spec = chart.to_json(indent=None, sort_keys=True)
-    return ChartBlock(chart_id, title, spec, data, note)
+def _named(name: str) -> alt.Chart:
+    return alt.Chart(alt.NamedData(name=name)).properties(width="container", height=HEIGHT)
 
 
-def _base(frame: pd.DataFrame) -> alt.Chart:
-    return alt.Chart(_clean(frame)).properties(width="container", height=HEIGHT)
+def _finish(template: dict[str, Any], chart_id: str, title: str,
+            datasets: dict[str, pd.DataFrame], note: str = "") -> ChartBlock:
+    spec = copy.deepcopy(template)
+    spec["datasets"] = {k: records(v) for k, v in datasets.items()}
+    data = pd.concat([v.assign(series=k) for k, v in datasets.items()], ignore_index=True)
+    text = json.dumps(spec, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return ChartBlock(chart_id, title, text, data, note)
 
 
-def scaling_chart(chart_id: str, title: str, points: pd.DataFrame, x: str, x_title: str,
-                  curve: pd.DataFrame | None = None,
-                  predicted: pd.DataFrame | None = None, note: str = "") -> ChartBlock:
-    """Score against log-compute (or log-parameters) for one family and task.
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    # validated by the tests (test_site_build); skipping it here keeps big builds fast
+    return chart.to_dict(validate=False)
 
-    points: name, `x`, value, lo, hi. curve: `x`, value (the P_pow fit). predicted: `x`, value,
-    actual (the leave-largest-out prediction of the largest point).
-    """
-    xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"), axis=COMPUTE_AXIS)
-    tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip(f"{x}:Q", format=".3s"),
+
+@lru_cache(maxsize=32)
+def _scaling_template(x_title: str, curve: bool, predicted: bool) -> dict[str, Any]:
+    xs = alt.X("x:Q", title=x_title, scale=LOG, axis=COMPUTE_AXIS)
+    tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip("x:Q", title=x_title,
+                                                                  format=".3s"),
                alt.Tooltip("value:Q", title="score", format=".1%"),
                alt.Tooltip("lo:Q", title="95% low", format=".1%"),
                alt.Tooltip("hi:Q", title="95% high", format=".1%")]
-    base = _base(points)
     layers = [
-        base.mark_rule(opacity=0.5).encode(xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")),
-        base.mark_point(filled=True, size=60).encode(
+        _named("points").mark_rule(opacity=0.5).encode(
+            xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")),
+        _named("points").mark_point(filled=True, size=60).encode(
             xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
             tooltip=tooltip),
     ]
-    frames = [points.assign(series="observed")]
-    if curve is not None and len(curve):
-        layers.append(_base(curve).mark_line(strokeDash=[4, 3], color="#888").encode(
+    if curve:
+        layers.append(_named("curve").mark_line(strokeDash=[4, 3], color="#888").encode(
             xs, alt.Y("value:Q", scale=SCORE_SCALE),
             tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
-        frames.append(curve.assign(series="P_pow fit"))
-    if predicted is not None and len(predicted):
-        layers.append(_base(predicted).mark_point(shape="diamond", size=110, color="#d62728",
-                                                  filled=True).encode(
+    if predicted:
+        layers.append(_named("predicted").mark_point(
+            shape="diamond", size=110, color="#d62728", filled=True).encode(
             xs, alt.Y("value:Q", scale=SCORE_SCALE),
             tooltip=[alt.Tooltip("value:Q", title="predicted (leave-largest-out)", format=".1%"),
                      alt.Tooltip("actual:Q", title="actual", format=".1%")]))
-        frames.append(predicted.assign(series="leave-largest-out prediction"))
-    chart = alt.layer(*layers)
-    return block(chart, chart_id, title, pd.concat(frames, ignore_index=True), note)
+    return _spec(alt.layer(*layers))
 
 
-def trajectory_chart(chart_id: str, title: str, frame: pd.DataFrame,
-                     tasks: list[str]) -> ChartBlock:
-    """Checkpoint trajectories: score against tokens seen, one line per model, a task picker.
+def scaling_chart(chart_id: str, title: str, points: pd.DataFrame, x_title: str,
+                  curve: pd.DataFrame | None = None, predicted: pd.DataFrame | None = None,
+                  note: str = "") -> ChartBlock:
+    """Score against log-compute (or log-parameters) for one family and task.
 
-    frame: name, task, tokens, value, n (for ordering the legend).
+    points: name, x, value, lo, hi. curve: x, value (the P_pow fit). predicted: x, value, actual
+    (the leave-largest-out prediction of the largest point).
     """
-    pick = alt.param(name="task_pick", value=tasks[0],
-                     bind=alt.binding_select(options=tasks, name="Task "))
-    chart = _base(frame).mark_line(point=True).encode(
-        alt.X("tokens:Q", title="training tokens", scale=alt.Scale(type="log"), axis=TOKENS_AXIS),
+    has_curve = curve is not None and len(curve) > 0
+    has_pred = predicted is not None and len(predicted) > 0
+    datasets = {"points": points}
+    if has_curve:
+        datasets["curve"] = curve
+    if has_pred:
+        datasets["predicted"] = predicted
+    return _finish(_scaling_template(x_title, has_curve, has_pred), chart_id, title, datasets,
+                   note)
+
+
+@lru_cache(maxsize=8)
+def _trajectory_template() -> dict[str, Any]:
+    pick = alt.param(name="task_pick", bind=alt.binding_select(options=["?"], name="Task "))
+    chart = _named("points").mark_line(point=True).encode(
+        alt.X("tokens:Q", title="training tokens", scale=LOG, axis=TOKENS_AXIS),
         alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
         alt.Color("name:N", title="model", sort=alt.EncodingSortField("n", order="ascending")),
         tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("revision:N"),
                  alt.Tooltip("tokens:Q", format=".3s"),
                  alt.Tooltip("value:Q", title="score", format=".1%")],
     ).add_params(pick).transform_filter(alt.datum.task == pick)
-    return block(chart, chart_id, title, frame)
+    return _spec(chart)
+
+
+def trajectory_chart(chart_id: str, title: str, frame: pd.DataFrame,
+                     tasks: list[str]) -> ChartBlock:
+    """Checkpoint trajectories: score against tokens seen, one line per model, a task picker.
+
+    frame: name, task, revision, tokens, value, n (orders the legend).
+    """
+    template = copy.deepcopy(_trajectory_template())
+    param = template["params"][0]
+    param["value"] = tasks[0]
+    param["bind"]["options"] = list(tasks)
+    return _finish(template, chart_id, title, {"points": frame})
+
+
+@lru_cache(maxsize=8)
+def _density_template(line: bool) -> dict[str, Any]:
+    xs = alt.X("release_date:T", title="release date")
+    ys = alt.Y("density:Q", title="capacity density", scale=LOG)
+    layers = [_named("points").mark_point(filled=True, size=60).encode(
+        xs, ys, alt.Color("family:N", title="family"),
+        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("family:N"),
+                 alt.Tooltip("release_date:T", format="%Y-%m-%d"),
+                 alt.Tooltip("density:Q", format=".3")])]
+    if line:
+        layers.append(_named("law").mark_line(color="#888", strokeDash=[6, 3]).encode(
+            xs, ys, tooltip=[alt.Tooltip("density:Q", title="densing law", format=".3")]))
+    return _spec(alt.layer(*layers))
 
 
 def density_time_chart(chart_id: str, title: str, points: pd.DataFrame,
@@ -113,48 +163,44 @@ def density_time_chart(chart_id: str, title: str, points: pd.DataFrame,
 
     points: name, family, release_date, density. line: release_date, density.
     """
-    xs = alt.X("release_date:T", title="release date")
-    ys = alt.Y("density:Q", title="capacity density", scale=alt.Scale(type="log"))
-    layers = [_base(points).mark_point(filled=True, size=60).encode(
-        xs, ys, alt.Color("family:N", title="family"),
-        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("family:N"),
-                 alt.Tooltip("release_date:T", format="%Y-%m-%d"),
-                 alt.Tooltip("density:Q", format=".3")])]
-    frames = [points.assign(series="model")]
-    if line is not None and len(line):
-        layers.append(_base(line).mark_line(color="#888", strokeDash=[6, 3]).encode(
-            xs, ys, tooltip=[alt.Tooltip("density:Q", title="densing law", format=".3")]))
-        frames.append(line.assign(series="densing law"))
-    return block(alt.layer(*layers), chart_id, title, pd.concat(frames, ignore_index=True))
+    has_line = line is not None and len(line) > 0
+    datasets = {"points": points, **({"law": line} if has_line else {})}
+    return _finish(_density_template(has_line), chart_id, title, datasets)
 
 
-def series_chart(chart_id: str, title: str, frame: pd.DataFrame, x: str, x_title: str,
-                 y: str, y_title: str, color: str, log_x: bool = True,
-                 log_y: bool = False) -> ChartBlock:
-    """A generic line chart of `y` against `x`, one line per `color` value, with tooltips."""
-    chart = _base(frame).mark_line(point=True).encode(
-        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log" if log_x else "linear"),
-              axis=TOKENS_AXIS),
-        alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log" if log_y else "linear")),
-        alt.Color(f"{color}:N", title=color),
-        tooltip=[alt.Tooltip(f"{color}:N"), alt.Tooltip(f"{x}:Q", format=".3s"),
-                 alt.Tooltip(f"{y}:Q", format=".3")],
+@lru_cache(maxsize=16)
+def _series_template(x_title: str, y_title: str, log_y: bool) -> dict[str, Any]:
+    chart = _named("points").mark_line(point=True).encode(
+        alt.X("x:Q", title=x_title, scale=LOG, axis=TOKENS_AXIS),
+        alt.Y("y:Q", title=y_title, scale=LOG if log_y else alt.Scale()),
+        alt.Color("series_name:N", title="model"),
+        tooltip=[alt.Tooltip("series_name:N", title="model"),
+                 alt.Tooltip("x:Q", title=x_title, format=".3s"),
+                 alt.Tooltip("y:Q", title=y_title, format=".3")],
     )
-    return block(chart, chart_id, title, frame)
+    return _spec(chart)
 
 
-def scatter_chart(chart_id: str, title: str, frame: pd.DataFrame, x: str, x_title: str,
-                  color: str = "family") -> ChartBlock:
-    """Scores of many models against log-parameters (or compute), coloured by family.
+def series_chart(chart_id: str, title: str, frame: pd.DataFrame, x_title: str, y_title: str,
+                 log_y: bool = False) -> ChartBlock:
+    """Lines of y against log x, one per `series_name`. frame: series_name, x, y (+ extras)."""
+    return _finish(_series_template(x_title, y_title, log_y), chart_id, title,
+                   {"points": frame})
 
-    frame: name, `color`, `x`, value.
-    """
-    chart = _base(frame).mark_point(filled=True, size=50).encode(
-        alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"), axis=TOKENS_AXIS),
+
+@lru_cache(maxsize=8)
+def _scatter_template(x_title: str) -> dict[str, Any]:
+    chart = _named("points").mark_point(filled=True, size=50).encode(
+        alt.X("x:Q", title=x_title, scale=LOG, axis=TOKENS_AXIS),
         alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
-        alt.Color(f"{color}:N", title=color),
-        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip(f"{color}:N"),
-                 alt.Tooltip(f"{x}:Q", format=".3s"),
+        alt.Color("family:N", title="family"),
+        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("family:N"),
+                 alt.Tooltip("x:Q", title=x_title, format=".3s"),
                  alt.Tooltip("value:Q", title="score", format=".1%")],
     )
-    return block(chart, chart_id, title, frame)
+    return _spec(chart)
+
+
+def scatter_chart(chart_id: str, title: str, frame: pd.DataFrame, x_title: str) -> ChartBlock:
+    """Scores of many models against log-parameters. frame: name, family, x, value."""
+    return _finish(_scatter_template(x_title), chart_id, title, {"points": frame})

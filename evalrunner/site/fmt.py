@@ -63,6 +63,15 @@ def pct_value(x: Any, digits: int = SCORE_DIGITS) -> float | None:
     return None if is_missing(x) else rounded(float(x) * 100.0, digits)
 
 
+def pct_values(values: Any, digits: int = SCORE_DIGITS) -> list[float | None]:
+    """`pct_value` over a sequence of floats (fast path: no pandas per element)."""
+    out: list[float | None] = []
+    for x in values:
+        x = float(x)
+        out.append(None if math.isnan(x) else float(fixed(x * 100.0, digits)))
+    return out
+
+
 def score(value: Any, stderr: Any = None) -> str:
     """A score with its standard error: '42.1 ± 1.2' (percent)."""
     if is_missing(value):

@@ -18,6 +18,11 @@ import pandas as pd
 from evalrunner.results.load import Frames
 
 from .data import METRIC_TABLES
+from .errors import SiteError
+
+
+class MetricsFailed(SiteError):
+    """The metrics stage refused the input (`--no-metrics` builds without it)."""
 
 
 def metric_registry() -> list[dict[str, Any]]:
@@ -73,8 +78,13 @@ def compute_metrics(
         from evalrunner.metrics.config import MetricsConfig
     except ImportError as exc:
         return {}, [], f"the metrics stage is not available ({exc})", None, None
+    from evalrunner.metrics.prepare import MetricsInputError
+
     config = MetricsConfig()
-    result = compute_all(frames, config)
+    try:
+        result = compute_all(frames, config)
+    except MetricsInputError as exc:
+        raise MetricsFailed(f"the metrics stage rejected the results: {exc}") from exc
     tables = {name: table for name, table in result.tables().items()
               if isinstance(table, pd.DataFrame)}
     reference = result.default_reference

@@ -7,7 +7,6 @@ fmt.py, so every table formats a kind of number the same way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,10 +117,15 @@ def frame_csv(frame: pd.DataFrame) -> str:
 
 
 def frame_json(frame: pd.DataFrame) -> str:
-    """Deterministic JSON: a list of records in column order, NaN as null."""
-    records = [{k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
-    return json.dumps(records, ensure_ascii=False, allow_nan=False, indent=None,
-                      separators=(",", ":")) + "\n"
+    """Deterministic, compact JSON in pandas' "split" layout: {"columns": [...], "data":
+    [[...], ...]}, NaN as null, dates as ISO days, floats to 15 significant digits (the CSV
+    beside it keeps full precision)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out.to_json(orient="split", index=False, double_precision=15,
+                       force_ascii=False) + "\n"
 
 
 def write_downloads(table: Table, folder: Path) -> list[Path]:

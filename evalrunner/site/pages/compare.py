@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from .. import fmt
 from ..data import SiteData
 from ..render import Page
@@ -37,21 +39,22 @@ def client_files(data: SiteData) -> dict[str, str]:
     fam = f.families.set_index("family")["name"]
     s = f.scores[f.scores["primary"]]
     out: dict[str, str] = {}
+    models = f.models.set_index("model")
     for mid, g in s.groupby("model", sort=True):
-        m = f.models.set_index("model").loc[mid]
+        m = models.loc[mid]
         settings: dict[str, Any] = {}
         for sid, gs in g.groupby("setting", sort=True):
-            revs = gs.drop_duplicates("revision").assign(
-                _s=lambda d: d["step"].astype("float64")).sort_values(["_s", "revision"])
+            revs = gs.drop_duplicates("revision")
+            revs = revs.assign(_s=pd.to_numeric(revs["step"].astype("Float64"))).sort_values(
+                ["_s", "revision"], kind="stable")
             scores: dict[str, dict[str, list]] = {}
-            for r in gs.itertuples(index=False):
-                scores.setdefault(r.revision, {})[r.task] = [
-                    fmt.pct_value(r.value),
-                    None if fmt.is_missing(r.stderr) else fmt.pct_value(r.stderr)]
+            values, errors = fmt.pct_values(gs["value"]), fmt.pct_values(gs["stderr"])
+            for rev, task, v, e in zip(gs["revision"], gs["task"], values, errors, strict=True):
+                scores.setdefault(rev, {})[task] = [v, e]
             settings[sid] = {
-                "revisions": [[r.revision, None if fmt.is_missing(r.step) else int(r.step),
-                               fmt.count(r.tokens), bool(r.final)]
-                              for r in revs.itertuples(index=False)],
+                "revisions": [[r, None if fmt.is_missing(st) else int(st), fmt.count(t),
+                               bool(fi)] for r, st, t, fi in zip(
+                    revs["revision"], revs["step"], revs["tokens"], revs["final"], strict=True)],
                 "scores": scores}
         out[f"data/models/{mid}.json"] = _dump({
             "id": mid, "name": m["name"], "family": m["family"],

@@ -21,7 +21,7 @@ from ..charts import density_time_chart
 from ..data import SiteData
 from ..render import Page
 from ..tables import Column, make_table
-from .common import family_href, metric_table, model_href
+from .common import family_href, metric_table, model_href, settings_by_size
 from .predictability import registry_help
 
 
@@ -82,7 +82,7 @@ def density_page(data: SiteData) -> Page:
     names = data.frames.models.set_index("model")["name"]
     setting_names = data.frames.settings.set_index("setting")["name"]
     default = models[models["default_reference"].astype(bool)]
-    for sid in sorted(default["setting"].unique()):
+    for sid in [s for s in settings_by_size(data) if s in set(default["setting"])]:
         m = default[default["setting"] == sid].copy()
         m["name"] = m["model"].map(names)
         m["href"] = [model_href(root, x) for x in m["model"]]

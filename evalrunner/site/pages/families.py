@@ -89,7 +89,7 @@ def _scaling(sid: str, finals: pd.DataFrame, task: str, tinfo: dict[str, Any],
             predicted = pd.DataFrame({"x": [10.0 ** float(row["x_max"])],
                                       "value": [row["llo_pred"]], "actual": [row["llo_actual"]]})
         note = f"{row.get('status')}" + (f": {row['reason']}" if row.get("reason") else "")
-    return scaling_chart(f"scaling-{sid}-{task}", f"{tinfo['name']} ({task})", points, "x",
+    return scaling_chart(f"scaling-{sid}-{task}", f"{tinfo['name']} ({task})", points,
                          X_TITLES[axis], curve, predicted, note)
 
 
@@ -119,11 +119,11 @@ def _density_training(sid: str, density: pd.DataFrame | None, models: set[str],
                 & density["density"].notna() & (density["density"] > 0)]
     if d.empty:
         return None
-    frame = pd.DataFrame({"model": d["model"].map(names), "revision": d["revision"],
-                          "tokens": d["tokens"], "density": d["density"]})
+    frame = pd.DataFrame({"series_name": d["model"].map(names), "revision": d["revision"],
+                          "x": d["tokens"], "y": d["density"]})
     return series_chart(f"density-{sid}", "Capacity density over training (against the "
-                        "default reference family)", frame.reset_index(drop=True), "tokens",
-                        "training tokens", "density", "capacity density", "model", log_y=True)
+                        "default reference family)", frame.reset_index(drop=True),
+                        "training tokens", "capacity density", log_y=True)
 
 
 def _models_table(f_models: pd.DataFrame, root: str) -> Table:

@@ -140,26 +140,23 @@ def reproduce_command(data: SiteData, model: dict[str, Any], setting: str,
             f"--tasks {','.join(names)}{shots} --batch_size auto")
 
 
-def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, str],
-                  root: str) -> Table:
-    rows = []
-    for rev, g in s.groupby("revision", sort=False):
-        first = g.iloc[0]
-        row = {"revision": rev, "step": first["step"], "tokens": first["tokens"],
-               "final": first["final"], "tier": first["tier"]}
-        for t in tasks:
-            hit = g[g["task"] == t]
-            row[t] = hit["value"].iloc[0] if len(hit) else float("nan")
-            row[f"{t}__se"] = hit["stderr"].iloc[0] if len(hit) else float("nan")
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, str]) -> Table:
+    """One row per revision (by step), one column per top-level task: value +- stderr."""
+    s = s[s["task"].isin(tasks)]
+    meta = s.drop_duplicates("revision").set_index("revision")[
+        ["step", "tokens", "final", "tier"]]
+    values = s.pivot_table(index="revision", columns="task", values="value", aggfunc="first")
+    errors = s.pivot_table(index="revision", columns="task", values="stderr", aggfunc="first",
+                           dropna=False)
+    frame = meta.join(values.reindex(columns=tasks)).join(
+        errors.reindex(columns=tasks).add_suffix("__se")).reset_index()
     frame["_s"] = pd.to_numeric(frame["step"].astype("Float64"))
     frame = frame.sort_values(["_s", "revision"], kind="stable").drop(columns="_s")
     cols = [Column("revision", "Revision"), Column("step", "Step", "int"),
             Column("tokens", "Tokens", "count"), Column("final", "Final", "bool")]
     cols += [Column(t, names.get(t, t), "score", help=f"{t}: % ± stderr", stderr=f"{t}__se")
              for t in tasks]
-    return make_table(f"scores-{sid}", frame, cols, downloads=True)
+    return make_table(f"scores-{sid}", frame, cols)
 
 
 def model_pages(data: SiteData) -> list[Page]:
@@ -183,7 +180,7 @@ def model_pages(data: SiteData) -> list[Page]:
             present = set(s["task"])
             tasks = [t for t in f.tasks["task"] if t in present and t in top]
             subs = [t for t in f.tasks["task"] if t in present and t not in top]
-            tables.append(_scores_table(sid, s, tasks, names, root))
+            tables.append(_scores_table(sid, s, tasks, names))
             rev = shown.get((mid, sid))
             sub_id = None
             if subs:

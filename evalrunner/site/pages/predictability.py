@@ -15,7 +15,7 @@ from .. import fmt
 from ..data import SiteData
 from ..render import Page
 from ..tables import Column, Table, make_table
-from .common import family_href, metric_table, task_href
+from .common import family_href, metric_table, settings_by_size, task_href
 
 # column -> (label, kind); registry descriptions become tooltips
 PRED_COLUMNS = [
@@ -94,13 +94,19 @@ def _matrix(table_id: str, pred: pd.DataFrame, families: list[str], root: str) -
 def predictability_page(data: SiteData) -> Page:
     pred = metric_table(data, "predictability_family_task")
     root = "../"
-    ctx = PredictabilityPage(note=data.metrics_note if pred is None else "")
+    ctx = PredictabilityPage(note=data.metrics_note if pred is None else
+                             "Subtasks (the MMLU subjects, for example) are left out of these "
+                             "tables; api/v1/predictability_family_task.csv has every row.")
     page = Page("predictability/index.md", "predictability.md.j2", ctx, "Predictability")
     if pred is None:
         return page
     names = data.frames.settings.set_index("setting")["name"]
-    for sid in sorted(pred["setting"].unique()):
-        p = pred[pred["setting"] == sid]
+    tasks = data.frames.tasks
+    top = set(tasks.loc[tasks["parent"].isna(), "task"])
+    for sid in settings_by_size(data):
+        p = pred[(pred["setting"] == sid) & pred["task"].isin(top)]
+        if p.empty:
+            continue
         families = sorted(p["family"].unique())
         mid, fid = f"matrix-{sid}", f"predictability-{sid}"
         page.tables.append(_matrix(mid, p, families, root))

@@ -89,9 +89,9 @@ def task_pages(data: SiteData) -> list[Page]:
                 charts.append(scatter_chart(chart_id, f"{t['name']}: score against parameters",
                                             pd.DataFrame({"name": pts["name"],
                                                           "family": pts["family_name"],
-                                                          "n": pts["n_fit"],
+                                                          "x": pts["n_fit"],
                                                           "value": pts["value"]}),
-                                            "n", "parameters N (non-embedding)"))
+                                            "parameters N (non-embedding)"))
             rankings.append(TaskRanking(sid, str(setting_names.get(sid, sid)),
                                         f"ranking-{sid}", chart_id, len(g)))
         summary = pred_id = None
