@@ -21,16 +21,21 @@ def metrics(
     config_file: Annotated[Path | None, typer.Option(
         "--config", help="YAML file overriding metric constants (keys as in "
         "evalrunner/metrics/config.py).")] = None,
+    samples: Annotated[Path | None, typer.Option(
+        "--samples", help="The runner's per-sample logs, for the diagnostics and pass@k "
+        "tables (default: <results>/../samples when it exists).")] = None,
 ) -> None:
     """Compute density, the densing law and scaling predictability; write CSV and JSON.
 
     Writes predictability_family_task, checkpoints, tasks, density, density_models,
-    densing_law and density_fits (.csv and .json each) plus metric_registry.json.
+    densing_law, density_fits, twostage, diagnostics, passk, coverage and passuntil (.csv and
+    .json each) plus metric_registry.json.
 
     Example: densitometer metrics --out build/metrics --results results/ --reference pythia-deduped
     """
     from evalrunner.metrics.compute import compute_all
     from evalrunner.metrics.config import ConfigError, load_config
+    from evalrunner.metrics.itemdata import items_for_root
     from evalrunner.metrics.output import write_tables
     from evalrunner.metrics.prepare import MetricsInputError
     from evalrunner.results.load import ValidationFailed, load_frames
@@ -41,7 +46,8 @@ def metrics(
     try:
         config = load_config(config_file, **overrides)
         frames = load_frames(results)
-        tables = compute_all(frames, config)
+        items = items_for_root(results, frames.scores, samples)
+        tables = compute_all(frames, config, items=items.items)
     except (ConfigError, MetricsInputError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
@@ -51,6 +57,9 @@ def metrics(
         raise typer.Exit(2) from None
     for path in write_tables(tables, out):
         typer.echo(f"wrote {path}")
+    if items.missing:
+        typer.echo(f"{len(items.missing)} runner result(s) without a usable per-sample log, "
+                   f"e.g. {items.missing[0][0]}: {items.missing[0][1]}", err=True)
     refs = ", ".join(tables.references) or "none"
     typer.echo(f"reference families: {refs} (default {tables.default_reference}); "
                f"D0 = {config.d0:g} tokens", err=True)

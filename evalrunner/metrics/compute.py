@@ -12,7 +12,17 @@ from typing import Any
 
 import pandas as pd
 
-from . import checkpoints, densing, density, predictability, task_aggregates
+from . import (
+    checkpoints,
+    densing,
+    density,
+    diagnostics,
+    itemdata,
+    passk,
+    predictability,
+    task_aggregates,
+    twostage,
+)
 from .config import MetricsConfig
 from .prepare import MetricsInputError, prepare
 
@@ -30,6 +40,12 @@ class MetricTables:
     density_fits: pd.DataFrame
     references: tuple[str, ...]
     default_reference: str | None
+    # issue 10: two-stage prediction, continuous-metric diagnostics, inference-time scaling
+    twostage: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    diagnostics: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    passk: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    coverage: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    passuntil: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -75,10 +91,13 @@ def choose_references(families: pd.DataFrame,
 
 
 def compute_all(frames: Any, config: MetricsConfig | None = None,
-                timings: dict[str, float] | None = None) -> MetricTables:
+                timings: dict[str, float] | None = None,
+                items: pd.DataFrame | None = None) -> MetricTables:
     """All metric tables from frames following the loader's contract (evalrunner.results.load).
 
-    If `timings` is given, the wall time of each stage (seconds) is recorded in it.
+    If `timings` is given, the wall time of each stage (seconds) is recorded in it. `items`:
+    per-item rows of the runner's per-sample logs (evalrunner.metrics.itemdata) for the
+    diagnostics and pass@k tables, which are empty without them.
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
@@ -96,6 +115,9 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)
     law = clock("densing law", densing.densing_table, per_model, config, default)
+    items = items if items is not None else pd.DataFrame(columns=itemdata.COLUMNS)
+    pk = clock("pass@k", passk.passk_table, items)
+    cov = clock("coverage", passk.coverage_table, pk, prep.rows)
     return MetricTables(
         predictability_family_task=family,
         checkpoints=ckpt,
@@ -106,4 +128,10 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
         density_fits=fits,
         references=tuple(refs),
         default_reference=default,
+        twostage=clock("two-stage", twostage.twostage_table, prep.rows, prep.finals,
+                       frames.scores, config),
+        diagnostics=clock("diagnostics", diagnostics.diagnostics_table, items, prep.rows),
+        passk=pk,
+        coverage=cov,
+        passuntil=clock("PassUntil", passk.passuntil_table, cov, prep.rows),
     )

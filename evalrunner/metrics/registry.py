@@ -15,6 +15,17 @@ SPEARMAN = "Spearman 1904, The proof and measurement of association between two 
 KENDALL = "Kendall 1945, The treatment of ties in ranking problems, Biometrika 33(3)"
 EMERGENCE = "Srivastava et al. 2022, BIG-bench (breakthroughness), arXiv 2206.04615"
 DECIDE = "Magnusson et al. 2025, DataDecide, arXiv 2504.11393"
+GADRE = ("Gadre et al. 2024, Language models scale reliably with over-training and on "
+         "downstream tasks, arXiv 2403.08540")
+LADDER = ("Bhagia et al. 2024, Establishing Task Scaling Laws via Compute-Efficient Model "
+          "Ladders, arXiv 2412.04403")
+SCHAEFFER = ("Schaeffer et al. 2024, Why has predicting downstream capabilities of frontier AI "
+             "models with scale remained elusive?, arXiv 2406.04391")
+CODEX = "Chen et al. 2021, Evaluating Large Language Models Trained on Code, arXiv 2107.03374"
+MONKEYS = ("Brown et al. 2024, Large Language Monkeys: Scaling Inference Compute with Repeated "
+           "Sampling, arXiv 2407.21787")
+PASSUNTIL = ("Hu et al. 2024, Predicting Emergent Abilities with Infinite Resolution Evaluation "
+             "(PassUntil), ICLR 2024, arXiv 2310.03262")
 
 Direction = Literal["higher", "lower", "neither"]
 
@@ -43,6 +54,7 @@ def _m(table: str, column: str, name: str, direction: Direction, unit: str, desc
 
 
 F, C, T = "predictability_family_task", "checkpoints", "tasks"
+TS, DG, PK, CV, PU = "twostage", "diagnostics", "passk", "coverage", "passuntil"
 D, DM, DL = "density", "density_models", "densing_law"
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -181,6 +193,135 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(T, "t6_peer_snr", "Peer SNR", "higher", "ratio",
        "Per compute bin, spread across families over the median checkpoint noise; median over "
        "bins (T6).", "median_bin((max - min)/mean / median rel_noise)"),
+    # two-stage prediction through a continuous proxy (issue 10)
+    _m(TS, "n_step1", "Step-1 points", "higher", "count",
+       "Final revisions (distinct x) of the models below the largest that step 1 is fitted on.",
+       "|{x_i < x_n}|", GADRE),
+    _m(TS, "n_step2", "Step-2 points", "higher", "count",
+       "Revisions (checkpoints included) of the models below the largest that step 2 is "
+       "fitted on.", "|{(L, y)}|", LADDER),
+    _m(TS, "x_target", "Target x", "neither", "log10",
+       "Scale of the largest model, the one predicted.", "x_n"),
+    _m(TS, "loss_e", "Proxy floor E", "neither", "nats",
+       "Irreducible proxy loss of step 1 (0 for the log-log line used below 5 points).",
+       "L(x) = E + A*10^(-alpha*x)", GADRE),
+    _m(TS, "loss_a", "Proxy coefficient A", "neither", "nats",
+       "Step-1 coefficient.", "L(x) = E + A*10^(-alpha*x)", GADRE),
+    _m(TS, "loss_alpha", "Proxy exponent alpha", "neither", "1/decade",
+       "Step-1 exponent.", "L(x) = E + A*10^(-alpha*x)", GADRE),
+    _m(TS, "link_a", "Link height a", "neither", "score",
+       "Step-2 sigmoid height (top - bottom).", "y = a/(1 + exp(-k*(L - L0))) + b", LADDER),
+    _m(TS, "link_k", "Link slope k", "neither", "1/nats",
+       "Step-2 slope (negative: the score falls as the loss rises).",
+       "y = a/(1 + exp(-k*(L - L0))) + b", LADDER),
+    _m(TS, "link_l0", "Link midpoint L0", "neither", "nats", "Step-2 midpoint.",
+       "y = a/(1 + exp(-k*(L - L0))) + b", LADDER),
+    _m(TS, "link_b", "Link floor b", "neither", "score", "Step-2 lower asymptote.",
+       "y = a/(1 + exp(-k*(L - L0))) + b", LADDER),
+    _m(TS, "link_r2", "Link R^2", "higher", "fraction",
+       "Fit quality of step 2 on its points.", "1 - SS_res/SS_tot", LADDER),
+    _m(TS, "loss_actual", "Target proxy", "neither", "nats",
+       "The largest model's actual proxy loss.", "L_n"),
+    _m(TS, "loss_pred", "Predicted proxy", "neither", "nats",
+       "Step 1 extrapolated to the largest model.", "L^(x_n)", GADRE),
+    _m(TS, "loss_ae", "Proxy error", "lower", "nats", "Step 1's extrapolation error.",
+       "|L^(x_n) - L_n|", GADRE),
+    _m(TS, "score_actual", "Target score", "neither", "score",
+       "The largest model's actual score.", "y_n"),
+    _m(TS, "score_stderr", "Target stderr", "lower", "score",
+       "Standard error of the target score (reported, else binomial).", "s_n"),
+    _m(TS, "pred_chained", "Two-stage prediction", "neither", "score",
+       "Step 2 applied to step 1's predicted proxy.", "y(L^(x_n))", GADRE),
+    _m(TS, "ae_chained", "Two-stage error", "lower", "score",
+       "Absolute error of the chained prediction.", "|y(L^(x_n)) - y_n|", GADRE),
+    _m(TS, "pred_true_proxy", "Prediction from the true proxy", "neither", "score",
+       "Step 2 applied to the largest model's actual proxy.", "y(L_n)", LADDER),
+    _m(TS, "ae_true_proxy", "Step-2 error", "lower", "score",
+       "Error of step 2 alone (the proxy known).", "|y(L_n) - y_n|", LADDER),
+    _m(TS, "pred_direct", "Direct P_pow prediction", "neither", "score",
+       "P_pow fitted on the same final revisions, at x_n (METRICS.md 2.1).", "y^(x_n)"),
+    _m(TS, "ae_direct", "Direct P_pow error", "lower", "score",
+       "Error of the direct prediction, to set beside the two-stage error.", "|y^(x_n) - y_n|"),
+    # continuous-metric diagnostics (issue 10)
+    _m(DG, "n_items", "Items", "higher", "count",
+       "Items logged at every point of the group.", "|items|", SCHAEFFER),
+    *(_m(DG, f"rho_{m}", f"Per-item rho, {label}", "higher", "correlation",
+         f"Mean over items of Spearman rho(x, {label}) across the family's revisions; items "
+         "whose value never changes count as 0.", f"mean_i rho(x, {sym}_i)", SCHAEFFER)
+      for m, label, sym in (("logp", "log p(correct)", "log p"),
+                            ("pchoice", "p(correct | choices)", "p_choices"),
+                            ("mass", "mass on the choices", "sum_j p_j"),
+                            ("acc", "accuracy", "acc"))),
+    _m(DG, "acc_constant_share", "Items with constant accuracy", "lower", "fraction",
+       "Share of items whose accuracy is the same at every point (no information on scale).",
+       "mean_i [acc_i constant]", SCHAEFFER),
+    *(_m(DG, f"agg_rho_{m}", f"Aggregate rho, {label}", "higher", "correlation",
+         f"Spearman rho(x, mean over items of {label}): the usual task-level curve.",
+         f"rho(x, mean_i {sym}_i)", SCHAEFFER)
+      for m, label, sym in (("logp", "log p(correct)", "log p"),
+                            ("pchoice", "p(correct | choices)", "p_choices"),
+                            ("mass", "mass on the choices", "sum_j p_j"),
+                            ("acc", "accuracy", "acc"))),
+    _m(DG, "lost", "Predictability lost to accuracy", "lower", "correlation",
+       "How much per-item correlation with scale accuracy destroys compared with log p(correct).",
+       "rho_logp - rho_acc", SCHAEFFER),
+    _m(DG, "lost_pchoice", "Lost vs p(correct | choices)", "lower", "correlation",
+       "The same against the probability renormalised over the choices.",
+       "rho_pchoice - rho_acc", SCHAEFFER),
+    *(_m(DG, f"{m}_largest", f"{label} at the largest point", "neither", unit,
+         f"Mean over items of {label} at the group's largest x.", f"mean_i {sym}_i(x_max)",
+         SCHAEFFER)
+      for m, label, sym, unit in (("logp", "log p(correct)", "log p", "nats"),
+                                  ("pchoice", "p(correct | choices)", "p_choices", "probability"),
+                                  ("mass", "mass on the choices", "sum_j p_j", "probability"),
+                                  ("acc", "accuracy", "acc", "fraction"))),
+    # inference-time scaling (issue 10)
+    _m(PK, "n_samples", "Samples per item", "higher", "count",
+       "Samples drawn per item (lm-eval repeats).", "n", MONKEYS),
+    _m(PK, "n_items", "Items", "higher", "count", "Items with n samples.", "|items|", MONKEYS),
+    _m(PK, "k", "k", "neither", "count", "Attempts allowed.", "1..n", CODEX),
+    _m(PK, "pass_at_k", "pass@k (coverage)", "higher", "fraction",
+       "Unbiased pass@k averaged over items: the chance that one of k samples is correct.",
+       "mean_i [1 - C(n - c_i, k)/C(n, k)] = mean_i [1 - prod_{j=n-c_i+1}^{n} (1 - k/j)]", CODEX),
+    _m(CV, "n_samples", "Samples per item", "higher", "count", "n.", "n", MONKEYS),
+    _m(CV, "n_items", "Items", "higher", "count", "Items with n samples.", "|items|", MONKEYS),
+    _m(CV, "tokens", "Training tokens", "neither", "tokens", "Tokens seen at the revision.", "D"),
+    _m(CV, "pass_at_1", "pass@1", "higher", "fraction",
+       "Mean per-item pass rate (c/n): the unbiased pass@1.", "mean_i c_i/n", CODEX),
+    _m(CV, "pass_at_n", "pass@n", "higher", "fraction", "Coverage with every sample.",
+       "mean_i [c_i > 0]", MONKEYS),
+    _m(CV, "cov_a", "Coverage law a", "neither", "-",
+       "Coverage law coefficient (negative).", "c(k) = exp(a*k^b); ln(-ln c) = ln(-a) + b ln k",
+       MONKEYS),
+    _m(CV, "cov_b", "Coverage law b", "neither", "-", "Coverage law exponent (negative).",
+       "c(k) = exp(a*k^b)", MONKEYS),
+    _m(CV, "cov_rmse", "Coverage law RMSE", "lower", "fraction",
+       "Root mean squared residual of the law over the k it was fitted on.",
+       "sqrt(mean(c - c^)^2)", MONKEYS),
+    _m(CV, "k_pred", "Predicted k", "neither", "count", "Ten times the largest k sampled.",
+       "10*n", MONKEYS),
+    _m(CV, "coverage_pred", "Predicted coverage", "higher", "fraction",
+       "The coverage law extrapolated to 10n samples.", "exp(a*(10n)^b)", MONKEYS),
+    _m(CV, "holdout_k", "Hold-out k", "neither", "count",
+       "The k of the hold-out check (the largest sampled).", "n", MONKEYS),
+    _m(CV, "holdout_pred", "Hold-out prediction", "neither", "fraction",
+       "The law fitted on k <= n/2, at k = n.", "exp(a'*n^b')", MONKEYS),
+    _m(CV, "holdout_ae", "Hold-out error", "lower", "fraction",
+       "Error of the hold-out prediction against the observed coverage at n.",
+       "|exp(a'*n^b') - c(n)|", MONKEYS),
+    _m(PU, "n", "Points", "higher", "count", "Final revisions (models) with pass@1.", "|{x}|",
+       PASSUNTIL),
+    _m(PU, "pu_c", "PassUntil c", "neither", "-", "Task-law coefficient, fitted on all points.",
+       "PU(x) = exp(-c*10^(-alpha*x)); ln(-ln PU) = ln c - alpha*ln 10*x", PASSUNTIL),
+    _m(PU, "pu_alpha", "PassUntil alpha", "neither", "1/decade",
+       "Task-law exponent, fitted on all points.", "PU(x) = exp(-c*10^(-alpha*x))", PASSUNTIL),
+    _m(PU, "x_target", "Target x", "neither", "log10", "Scale of the largest model.", "x_n"),
+    _m(PU, "llo_pred", "Leave-largest-out pass@1", "neither", "fraction",
+       "The law fitted on the smaller models, at the largest.", "PU^(x_n)", PASSUNTIL),
+    _m(PU, "llo_actual", "Largest model's pass@1", "neither", "fraction", "Observed.", "PU_n",
+       PASSUNTIL),
+    _m(PU, "llo_ae", "PassUntil extrapolation error", "lower", "fraction",
+       "Absolute error of the leave-largest-out prediction.", "|PU^(x_n) - PU_n|", PASSUNTIL),
 )
 
 DECISIONS: tuple[Decision, ...] = (
@@ -211,6 +352,20 @@ DECISIONS: tuple[Decision, ...] = (
     Decision("Densing interval", "ci_low/ci_high bound A; doubling_ci_low/high follow from them."),
     Decision("T4-T6 axis", "Only families with token counts (x = log10 6ND) enter compute bins."),
     Decision("Several final revisions", "The most trained final revision of a model counts."),
+    Decision("Two-stage points", "Step 1 (proxy vs x) uses the final revisions of every model "
+             "below the largest; step 2 (score vs proxy) every revision of those models, "
+             "checkpoints and step 0 included. The proxy is answer_nll_token, else "
+             "answer_nll_byte, else ln(perplexity) reported beside the score. The sigmoid's "
+             "asymptotes are bounded to [min(0, r), u]. Step 1 on 2 points is flagged low_dof."),
+    Decision("Diagnostics points", "Every revision with a known compute 6ND (checkpoints "
+             "included); without token counts, the final revisions at x = log10 N. An item "
+             "whose metric never changes has no rank correlation and counts as rho = 0."),
+    Decision("Repeated sampling", "A setting's sampling block sets lm-eval repeats, do_sample "
+             "and temperature on its generation tasks and drops take_first from their filters, "
+             "so the score is the mean per-item pass rate c/n (the unbiased pass@1)."),
+    Decision("Coverage fit", "OLS of ln(-ln c) on ln k over the k with 0 < c < 1 (c = 0 or 1 "
+             "has no finite transform); the hold-out check fits k <= n/2 and predicts k = n. "
+             "The PassUntil law is fitted the same way on the final revisions' pass@1."),
 )
 
 
