@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import layout
+from .cache import ParseCache, digest
 from .read import (
     ReadError,
     bad_name_char,
@@ -187,16 +188,19 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def check_file(root: Path, rel: PurePosixPath, shown: str) -> tuple[Any, list[Problem]]:
-    """Read and schema-check one file. Returns (model object or None, problems)."""
-    kind = layout.kind_of(rel)
-    if kind is None:
-        return None, [Problem(shown, None, "", "not a results file location; expected tasks.yaml, "
-                              "settings.yaml, <family>/family.yaml, <family>/<model>/model.yaml or "
-                              "<family>/<model>/<setting>/<revision>.yaml")]
+_NOT_A_PLACE = ("not a results file location; expected tasks.yaml, settings.yaml, "
+                "<family>/family.yaml, <family>/<model>/model.yaml or "
+                "<family>/<model>/<setting>/<revision>.yaml")
+
+
+def parse_file(root: Path, rel: PurePosixPath, shown: str,
+               raw: bytes | None = None) -> tuple[Any, list[Problem]]:
+    """Read and parse one file under every reading rule: (plain data or None, problems)."""
+    if layout.kind_of(rel) is None:
+        return None, [Problem(shown, None, "", _NOT_A_PLACE)]
     try:
-        text = decode(read_bytes(root / rel, shown), shown)
-        data = parse_text(text, shown)
+        raw = raw if raw is not None else read_bytes(root / rel, shown)
+        data = parse_text(decode(raw, shown), shown)
     except ReadError as err:
         return None, [Problem(shown, err.line, "", err.message)]
     except OSError as err:
@@ -204,12 +208,35 @@ def check_file(root: Path, rel: PurePosixPath, shown: str) -> tuple[Any, list[Pr
     if not isinstance(data, dict):
         return None, [Problem(shown, 1, "", f"expected a mapping at the top, found "
                               f"{type(data).__name__}")]
-    model = FILE_MODELS[kind]
+    return data, []
+
+
+def check_data(root: Path, rel: PurePosixPath, shown: str, data: dict) -> tuple[Any, list[Problem]]:
+    """Schema-check parsed data; the file is re-read only to put line numbers on errors."""
+    model = FILE_MODELS[layout.kind_of(rel)]  # type: ignore[index]
     try:
         obj = model.model_validate(data)
     except ValidationError as err:
-        return None, _pydantic_problems(err, shown, text, model)
-    return obj, _path_problems(obj, rel, shown, text)
+        return None, _pydantic_problems(err, shown, _text_of(root / rel), model)
+    problems = _path_problems(obj, rel, shown, "")
+    if problems:  # put line numbers on them
+        problems = _path_problems(obj, rel, shown, _text_of(root / rel))
+    return obj, problems
+
+
+def _text_of(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def check_file(root: Path, rel: PurePosixPath, shown: str) -> tuple[Any, list[Problem]]:
+    """Read and schema-check one file. Returns (model object or None, problems)."""
+    data, problems = parse_file(root, rel, shown)
+    if data is None:
+        return None, problems
+    return check_data(root, rel, shown, data)
 
 
 def _path_problems(obj: Any, rel: PurePosixPath, shown: str, text: str) -> list[Problem]:
@@ -223,19 +250,16 @@ def _path_problems(obj: Any, rel: PurePosixPath, shown: str, text: str) -> list[
             got = getattr(got, part)
         if got != want:
             loc = tuple(dotted.split("."))
-            problems.append(Problem(shown, locate(text, loc), dotted,
+            problems.append(Problem(shown, locate(text, loc) if text else None, dotted,
                                     f"expected {want!r} (from the file's path), found {got!r}; "
                                     f"move the file or fix the id"))
     return problems
 
 
-def _check_chunk(args: tuple[str, list[str], str]) -> list[tuple[str, Any, list[Problem]]]:
+def _parse_chunk(args: tuple[str, list[str], str]) -> list[tuple[str, Any, list[Problem]]]:
+    """Parse files in a worker process; plain data travels back cheaply (no model objects)."""
     root, rels, prefix = args
-    out = []
-    for rel in rels:
-        obj, problems = check_file(Path(root), PurePosixPath(rel), prefix + rel)
-        out.append((rel, obj, problems))
-    return out
+    return [(rel, *parse_file(Path(root), PurePosixPath(rel), prefix + rel)) for rel in rels]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,19 +296,24 @@ def _shown(root: Path, rel: str | PurePosixPath) -> str:
 
 
 def validate_tree(
-    root: Path, only: Iterable[Path] | None = None, jobs: int | None = None
+    root: Path, only: Iterable[Path] | None = None, jobs: int | None = None,
+    cache: Path | None = None,
 ) -> Report:
     """Validate the results tree at root. `only` limits per-file messages to those paths, but
-    cross-file facts are always checked against the whole tree."""
+    cross-file facts are always checked against the whole tree. With `cache` (a file path),
+    files whose bytes are unchanged since the last run are not parsed again (cache.py)."""
     root = Path(root)
     if not root.is_dir():
         problem = Problem(str(root), None, "", "not a directory; expected a results tree")
         return Report(Tree(root), [problem], 0)
     rels, problems = discover(root)
     prefix = root.as_posix().rstrip("/") + "/"
-    parsed = _parse_all(root, rels, prefix, jobs)
+    parsed = _parse_all(root, rels, prefix, jobs, ParseCache(cache))
     tree = Tree(root)
-    for rel, obj, file_problems in parsed:
+    for rel, data, file_problems in parsed:
+        obj = None
+        if data is not None:
+            obj, file_problems = check_data(root, PurePosixPath(rel), prefix + rel, data)
         problems.extend(file_problems)
         if obj is None:
             tree.broken.add(rel)
@@ -312,16 +341,45 @@ def _within(path: Path, wanted: set[Path]) -> bool:
     return any(path == w or w in path.parents for w in wanted)
 
 
-def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str,
-               jobs: int | None) -> list[tuple[str, Any, list[Problem]]]:
-    names = [r.as_posix() for r in rels]
+def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int | None,
+               cache: ParseCache) -> list[tuple[str, Any, list[Problem]]]:
+    """(rel, data or None, problems) for every file, in order: from the cache when a file's
+    bytes are unchanged, else parsed, over several processes when there are many."""
+    out: dict[str, tuple[str, Any, list[Problem]]] = {}
+    misses: list[tuple[str, str | None, bytes | None]] = []
+    for rel in rels:
+        name = rel.as_posix()
+        raw = key = None
+        if cache.path is not None and layout.kind_of(rel) is not None:
+            try:
+                raw = read_bytes(root / rel, prefix + name)
+            except (ReadError, OSError):
+                raw = None  # parse_file reports it
+            if raw is not None:
+                key = digest(raw)
+                data = cache.get(name, key)
+                if data is not None:
+                    out[name] = (name, data, [])
+                    continue
+        misses.append((name, key, raw))
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(names) < PARALLEL_THRESHOLD:
-        return _check_chunk((str(root), names, prefix))
-    size = max(200, len(names) // (jobs * 4))
-    chunks = [(str(root), names[i:i + size], prefix) for i in range(0, len(names), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return [row for part in pool.map(_check_chunk, chunks) for row in part]
+    if jobs <= 1 or len(misses) < PARALLEL_THRESHOLD:
+        parsed = [(n, *parse_file(root, PurePosixPath(n), prefix + n, raw))
+                  for n, _, raw in misses]
+    else:
+        names = [n for n, _, _ in misses]
+        size = max(200, len(names) // (jobs * 4))
+        chunks = [(str(root), names[i:i + size], prefix) for i in range(0, len(names), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            parsed = [row for part in pool.map(_parse_chunk, chunks) for row in part]
+    keys = {n: key for n, key, _ in misses}
+    for name, data, problems in parsed:
+        out[name] = (name, data, problems)
+        if data is not None and keys.get(name) is not None:
+            cache.put(name, keys[name], data)
+    if cache.path is not None:
+        cache.save()
+    return [out[r.as_posix()] for r in rels]
 
 
 def _registry(items: list, into: dict, shown: str, what: str) -> list[Problem]:
