@@ -45,13 +45,14 @@ def _float(v: Any) -> float | None:
 
 
 def _logliks(resps: Any) -> list[float] | None:
-    """[[ll, is_greedy]] per candidate -> the lls; None when resps are not log-likelihoods."""
-    if not isinstance(resps, list) or not resps:
+    """[[ll, is_greedy]] per candidate -> the lls; None when resps are not log-likelihoods.
+    (In memory the pairs are tuples, in the JSON log lists.)"""
+    if not isinstance(resps, list | tuple) or not resps:
         return None
     out = []
     for r in resps:
-        first = r[0] if isinstance(r, list) and r else None
-        if not (isinstance(first, list) and len(first) == 2):
+        first = r[0] if isinstance(r, list | tuple) and r else None
+        if not (isinstance(first, list | tuple) and len(first) == 2):
             return None
         ll = _float(first[0])
         if ll is None:
@@ -84,8 +85,10 @@ def summarise(sample: dict[str, Any]) -> dict[str, Any] | None:
         row.update(output_type=kind, n_choices=len(lls), gold=gold, ll_gold=lls[gold],
                    lse_choices=_logsumexp(lls), correct=correct)
         return row
+    # one request per item; its filtered answer is a string, or a list of n under repeats
     kept = sample.get("filtered_resps")
-    n = len(kept) if isinstance(kept, list) else 1
+    first = kept[0] if isinstance(kept, list | tuple) and len(kept) == 1 else None
+    n = len(first) if isinstance(first, list | tuple) else 1
     for name in PASS_METRICS:
         rate = _float(sample.get(name))
         if rate is not None and 0.0 <= rate <= 1.0:

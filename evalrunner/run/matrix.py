@@ -18,6 +18,7 @@ from evalrunner.results.schema import Family, Revision, Task
 
 from .plan import Plan, PlanError, PlanModel, PlanSetting, RunOptions
 from .resolve import TaskSpec
+from .sampling import apply_sampling
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -180,7 +181,8 @@ def expand(plan: Plan, *, plan_arg: str, base_dir: Path, results_root: Path,
 def with_tasks(shard: ShardSpec, specs: dict[str, TaskSpec], include_defaults: bool,
                task_info: dict[str, Task]) -> ShardSpec:
     """The shard with its settings' task names resolved to what lm-eval loads."""
-    jobs = tuple(replace(j, tasks=tuple(specs[t] for t in j.setting.tasks))
+    jobs = tuple(replace(j, tasks=tuple(apply_sampling(specs[t], j.setting.sampling)
+                                        for t in j.setting.tasks))
                  for j in shard.settings)
     names = {t for j in shard.settings for t in j.setting.tasks}
     return replace(shard, settings=jobs, include_defaults=include_defaults,

@@ -214,6 +214,17 @@ class PlanFamily(Strict):
         return Family.model_validate(self.model_dump(exclude={"models"}))
 
 
+class Sampling(Strict):
+    """Repeated sampling of a setting's generation tasks, for pass@k (run/sampling.py)."""
+
+    repeats: int = Field(ge=2, le=10000, description="Samples per item (lm-eval repeats).")
+    temperature: float = Field(default=1.0, gt=0, le=10, description="Sampling temperature.")
+    top_p: float | None = Field(default=None, gt=0, le=1, description="Nucleus sampling.")
+    tasks: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, description="Tasks to sample (default: every generate_until task of the "
+        "packaged suite or the plan's task files in this setting).")
+
+
 class PlanSetting(Strict):
     """One evaluation setting: its tasks and shots. One result file per revision and setting."""
 
@@ -229,6 +240,9 @@ class PlanSetting(Strict):
         "task's default.")
     prompt_variant: Annotated[str, Field(max_length=200)] = "default"
     description: Text = ""
+    sampling: Sampling | None = Field(
+        default=None, description="Draw n samples per item of the generation tasks (pass@k, "
+        "coverage); the score becomes the mean per-item pass rate.")
 
     @model_validator(mode="after")
     def _unique_tasks(self) -> PlanSetting:

@@ -25,6 +25,7 @@ from evalrunner.results.write import write_file
 
 from . import loading, registry
 from .convert import answer_loss, derive_task, to_scores
+from .items import write_items
 from .matrix import SettingJob, ShardSpec
 from .resolve import TaskSpec, task_manager
 from .samples import remove_stale_temps, sample_path, write_samples
@@ -158,6 +159,7 @@ def evaluate_setting(spec: ShardSpec, job: SettingJob, lm: Any,
     log_path = sample_path(Path(spec.samples_dir), spec.family.id, spec.model.id, setting.id,
                            spec.revision.id)
     sha = write_samples(log_path, samples)
+    write_items(log_path, samples, sha)  # per-item summary for diagnostics and pass@k
     sha_model, commit = loading.model_sha(spec, lm)
     result = Result(
         model=spec.model.id, setting=setting.id, tier="reproduced", scores=scores,
