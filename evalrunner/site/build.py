@@ -33,6 +33,7 @@ class BuildOptions:
     site_url: str | None = None  # default: mkdocs.yml (SITE_URL env, else the public URL)
     stamp: str | None = None  # the build stamp shown in the footer; default: now (UTC)
     metrics: bool = True
+    samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
 
 
 @dataclass
@@ -74,7 +75,7 @@ def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
     seconds: dict[str, float] = {}
     check_vendor(opts.node_modules)  # fail before the slow part
     t = time.perf_counter()
-    data = load_site_data(opts.results, with_metrics=opts.metrics)
+    data = load_site_data(opts.results, with_metrics=opts.metrics, samples=opts.samples)
     seconds["load+metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     pages, files = generate(data, opts.results)

@@ -76,17 +76,18 @@ def _scaling_template(x_title: str, curve: bool, predicted: bool) -> dict[str, A
                alt.Tooltip("value:Q", title="score", format=".1%"),
                alt.Tooltip("lo:Q", title="95% low", format=".1%"),
                alt.Tooltip("hi:Q", title="95% high", format=".1%")]
-    layers = [
+    layers = []
+    if curve:  # drawn first, so the points stay on top (and under the pointer)
+        layers.append(_named("curve").mark_line(strokeDash=[4, 3], color="#888").encode(
+            xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
+            tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
+    layers += [
         _named("points").mark_rule(opacity=0.5).encode(
             xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")),
         _named("points").mark_point(filled=True, size=60).encode(
             xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
             tooltip=tooltip),
     ]
-    if curve:
-        layers.append(_named("curve").mark_line(strokeDash=[4, 3], color="#888").encode(
-            xs, alt.Y("value:Q", scale=SCORE_SCALE),
-            tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
     if predicted:
         layers.append(_named("predicted").mark_point(
             shape="diamond", size=110, color="#d62728", filled=True).encode(

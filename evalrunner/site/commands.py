@@ -21,6 +21,9 @@ def build(
         help="Public URL (default: $SITE_URL, else mkdocs.yml).")] = None,
     no_metrics: Annotated[bool, typer.Option(
         "--no-metrics", help="Skip the metrics stage.")] = False,
+    samples: Annotated[Path | None, typer.Option(
+        help="The runner's per-sample logs, for the diagnostics and pass@k sections "
+        "(default: <results>/../samples when it exists).")] = None,
 ) -> None:
     """Build the static leaderboard: validate, compute metrics, generate pages, mkdocs build.
 
@@ -31,7 +34,7 @@ def build(
     from .build import BuildOptions, build_site
     from .errors import SiteError
     opts = BuildOptions(results, out, docs, src, config, node_modules, site_url,
-                        metrics=not no_metrics)
+                        metrics=not no_metrics, samples=samples)
     try:
         report = build_site(opts)
     except ValidationFailed as exc:

@@ -19,7 +19,8 @@ from evalrunner.results.validate import Tree, ValidationFailed, validate_tree
 
 # The metric tables the site publishes, in the order the API lists them.
 METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
-                 "density_models", "densing_law", "density_fits")
+                 "density_models", "densing_law", "density_fits", "twostage", "diagnostics",
+                 "passk", "coverage", "passuntil")
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,12 @@ class SiteData:
         return cached
 
 
-def load_site_data(root: Path, with_metrics: bool = True) -> SiteData:
-    """Validate and load results/ at root; compute metrics if the metrics stage is available."""
+def load_site_data(root: Path, with_metrics: bool = True,
+                   samples: Path | None = None) -> SiteData:
+    """Validate and load results/ at root; compute metrics if the metrics stage is available.
+
+    `samples`: the runner's per-sample logs (default `<root>/../samples` when it exists), read
+    for the diagnostics and pass@k tables."""
     report = validate_tree(Path(root))
     if not report.ok:
         raise ValidationFailed(report)
@@ -54,8 +59,25 @@ def load_site_data(root: Path, with_metrics: bool = True) -> SiteData:
         return SiteData(frames, report.tree, metrics_note="metrics were not computed")
     from .metrics_bridge import compute_metrics
 
-    tables, registry, note, reference, d0 = compute_metrics(frames)
+    tables, registry, note, reference, d0 = compute_metrics(
+        frames, items=_items(report.tree, Path(root), samples))
     return SiteData(frames, report.tree, tables, registry, note, reference, d0)
+
+
+def _items(tree: Tree, root: Path, samples: Path | None) -> pd.DataFrame | None:
+    """Per-item rows of the tree's runner results (evalrunner.metrics.itemdata), or None."""
+    try:
+        from evalrunner.metrics import itemdata
+    except ImportError:
+        return None
+    folder = samples if samples is not None else itemdata.default_samples_dir(root)
+    if not folder.is_dir():
+        return None
+    found = [itemdata.RunnerResult(rel.split("/")[0], r.model, r.setting, r.revision.id,
+                                   r.provenance.samples_sha256)
+             for rel, r in sorted(tree.results, key=lambda t: t[0])
+             if r.provenance.kind == "runner"]
+    return itemdata.load_items(folder, found).items if found else None
 
 
 def leaderboard_revisions(scores: pd.DataFrame) -> pd.DataFrame:

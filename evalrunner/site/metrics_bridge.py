@@ -70,9 +70,10 @@ def checkpoint_density(frames: Frames, fits: pd.DataFrame, reference: str | None
 
 
 def compute_metrics(
-    frames: Frames,
+    frames: Frames, items: pd.DataFrame | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], str, str | None, float | None]:
-    """(tables, registry, note, default reference family, D0)."""
+    """(tables, registry, note, default reference family, D0); `items`: per-item rows of the
+    runner's per-sample logs for the diagnostics and pass@k tables."""
     try:
         from evalrunner.metrics.compute import compute_all
         from evalrunner.metrics.config import MetricsConfig
@@ -82,7 +83,7 @@ def compute_metrics(
 
     config = MetricsConfig()
     try:
-        result = compute_all(frames, config)
+        result = compute_all(frames, config, items=items)
     except MetricsInputError as exc:
         raise MetricsFailed(f"the metrics stage rejected the results: {exc}") from exc
     tables = {name: table for name, table in result.tables().items()

@@ -61,8 +61,9 @@ def client_files(data: SiteData) -> dict[str, str]:
             "family_name": fam.get(m["family"], m["family"]), "settings": settings})
     tasks = {r["task"]: [r["name"], None if fmt.is_missing(r["parent"]) else r["parent"]]
              for r in f.tasks.to_dict("records")}
+    scored = set(s["model"])
     models = [[m["model"], m["name"], fam.get(m["family"], m["family"])]
-              for m in f.models.to_dict("records") if m["model"] in set(s["model"])]
+              for m in f.models.to_dict("records") if m["model"] in scored]
     settings = {r["setting"]: r["name"] for r in f.settings.to_dict("records")}
     out["data/compare.json"] = _dump({"v": 1, "models": models, "tasks": tasks,
                                       "settings": settings, "z": fmt.Z95})

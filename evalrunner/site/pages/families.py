@@ -23,6 +23,7 @@ from ..render import Page
 from ..tables import Column, Table, make_table
 from .common import metric_table, model_href, task_href
 from .predictability import predictability_columns
+from .science import ScienceSection, family_science
 
 X_TITLES = {"log10_compute": "training compute 6ND (FLOPs)",
             "log10_params": "parameters N (tokens unknown)"}
@@ -48,6 +49,7 @@ class FamilyPage:
     models: str  # table id
     settings: list[FamilySetting] = field(default_factory=list)
     note: str = ""
+    science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
 
 
 def _curve(row: dict[str, Any], chance: float, ceiling: float) -> pd.DataFrame | None:
@@ -190,8 +192,12 @@ def family_pages(data: SiteData) -> list[Page]:
                  ("Tokenizer", fam["tokenizer"] or fmt.MISSING),
                  ("Reference family for density", fmt.boolean(fam["reference"])),
                  ("Models", str(len(fm)))]
+        sci_tables, sci_charts, science = family_science(data, fid, root)
+        tables += sci_tables
+        charts += sci_charts
         ctx = FamilyPage(fid, fam["name"], facts, [link(x.url, x.title) for x in doc.links],
-                         fam["description"] or "", "models", sections, data.metrics_note)
+                         fam["description"] or "", "models", sections, data.metrics_note,
+                         science)
         out.append(Page(f"families/{fid}/index.md", "family.md.j2", ctx, fam["name"], tables,
                         charts))
     return out

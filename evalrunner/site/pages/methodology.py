@@ -23,6 +23,11 @@ TABLE_TITLES = {
     "predictability_family_task": "Scaling predictability per family and task",
     "checkpoints": "Checkpoint series",
     "tasks": "Per task, across families",
+    "twostage": "Two-stage prediction through a continuous proxy",
+    "diagnostics": "Accuracy against continuous metrics",
+    "passk": "Repeated sampling: pass@k",
+    "coverage": "Repeated sampling: the coverage law",
+    "passuntil": "Repeated sampling: the PassUntil task law",
 }
 
 

@@ -145,9 +145,9 @@ def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, 
     s = s[s["task"].isin(tasks)]
     meta = s.drop_duplicates("revision").set_index("revision")[
         ["step", "tokens", "final", "tier"]]
-    values = s.pivot_table(index="revision", columns="task", values="value", aggfunc="first")
-    errors = s.pivot_table(index="revision", columns="task", values="stderr", aggfunc="first",
-                           dropna=False)
+    s = s.drop_duplicates(["revision", "task"])
+    values = s.pivot(index="revision", columns="task", values="value")
+    errors = s.pivot(index="revision", columns="task", values="stderr")
     frame = meta.join(values.reindex(columns=tasks)).join(
         errors.reindex(columns=tasks).add_suffix("__se")).reset_index()
     frame["_s"] = pd.to_numeric(frame["step"].astype("Float64"))

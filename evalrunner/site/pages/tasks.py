@@ -22,6 +22,7 @@ from ..render import Page
 from ..tables import Column, make_table
 from .common import family_href, metric_table, model_href, task_href
 from .predictability import predictability_columns, registry_help
+from .science import ScienceSection, task_science
 
 RANKING_ROWS = 100
 CHART_MAX_POINTS = 2000  # beyond this the page links the data instead of drawing it
@@ -49,6 +50,7 @@ class TaskPage:
     predictability: str | None
     rankings: list[TaskRanking] = field(default_factory=list)
     note: str = ""
+    science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
 
 
 def task_pages(data: SiteData) -> list[Page]:
@@ -120,9 +122,12 @@ def task_pages(data: SiteData) -> list[Page]:
         if not fmt.is_missing(t["parent"]):
             facts.append(("Subtask of", Markup('<a href="{}">{}</a>').format(
                 task_href(root, t["parent"]), t["parent"])))
+        sci_tables, sci_charts, science = task_science(data, tid, root)
+        tables += sci_tables
+        charts += sci_charts
         ctx = TaskPage(tid, t["name"], facts, t["description"] or "", t["citation"] or "",
                        link(t["url"], t["url"]) if t["url"] else None, subs, summary, pred_id,
-                       rankings, data.metrics_note)
+                       rankings, data.metrics_note, science)
         out.append(Page(f"tasks/{tid}/index.md", "task.md.j2", ctx, t["name"], tables, charts))
     return out
 
