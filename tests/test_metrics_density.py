@@ -218,14 +218,24 @@ def test_reference_that_does_not_follow_the_law_is_not_used():
     assert row["status"] == "reference_poor_fit" and np.isnan(row["density"])
 
 
-def test_reference_with_one_token_count_is_not_identifiable():
+def test_reference_with_one_token_count_is_read_off_at_its_own_data_size():
+    """Final checkpoints only (one D for every size): b*D^(-beta) is one constant, so N^ is
+    defined at that D and nowhere else. Density is read off there and the row says so."""
+    d_ref = 143000 * 2_097_152
     scores, models = reference_family("ref", SIZES, [143000], LOSS_LAW, LINK)
-    models.append({"model": "t", "family": "other", "n_fit": 1e9})
-    scores.append({"family": "other", "model": "t", "task": "task0", "value": 0.6})
+    n_t = 7e8
+    models.append({"model": "t", "family": "other", "n_fit": n_t})
+    scores.append({"family": "other", "model": "t", "task": "task0",
+                   "value": _score_at(n_t, d_ref)})
     frames = build_frames(scores, models, [{"family": "ref", "reference": True},
                                            {"family": "other"}], [{"task": "task0"}])
-    fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
-    assert fit_row["status"] == "fit_failed" and "not identifiable" in fit_row["reason"]
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    fit_row = tables.density_fits.iloc[0]
+    assert fit_row["status"] == "ok" and fit_row["d0"] == d_ref
+    assert "one token count in the reference" in fit_row["reason"]
+    row = tables.density.set_index("model").loc["t"]
+    assert row["status"] == "ok" and row["d0"] == d_ref
+    assert row["density"] == pytest.approx(1.0, rel=1e-3)  # trained on D_ref, like the reference
 
 
 def test_reference_with_tokens_proportional_to_size_is_not_identifiable():

@@ -25,7 +25,7 @@ FIT_COLUMNS = ["reference", "setting", "task", "metric", "source", "method", "n_
                *PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "status", "reason"]
 POOR_FIT = "poor_fit"
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
-           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method"]
+           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0"]
 
 
 def density_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
     if len(np.unique(n)) < 2:
         return "every reference point has the same parameter count: the N term is not identifiable"
     if len(np.unique(d)) < 2:
-        return "every reference point has the same token count: the D term is not identifiable"
+        return ""  # one data size: read off at that D (fit_reference says so), not at D0
     log_n, log_d = np.log10(n), np.log10(d)
     slope = np.polyfit(log_n, log_d, 1)
     spread = float(np.std(log_d - np.polyval(slope, log_n)))
@@ -69,6 +69,14 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     problem = _design_problem(n, d, config)
     if problem:
         return {**rec, "method": None, "status": fit.FAILED, "reason": problem}
+    # A reference trained on one data size (a final-checkpoint-only family) fixes the D term to
+    # one constant b*D_ref^(-beta): N^ is well defined at D_ref and nowhere else, so density is
+    # read off there. Such rows carry d0 = D_ref and say so in the reason.
+    single_d = len(np.unique(d)) == 1
+    if single_d:
+        rec["d0"] = float(d[0])
+    prefix = (f"one token count in the reference: N^ read off at its D = {d[0]:.4g} tokens, "
+              "not the configured D0; " if single_d else "")
     has_loss = np.isfinite(loss) & (loss > 0)
     if has_loss.sum() >= config.min_reference_points:
         rec["method"] = TWO_STEP
@@ -104,10 +112,10 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     ss_tot = float(np.sum((s - s.mean()) ** 2))
     rec["r2"] = 1.0 - float(np.sum(residuals ** 2)) / ss_tot if ss_tot > 0 else np.nan
     if not rec["r2"] >= config.min_reference_r2:
-        return {**rec, "status": POOR_FIT, "reason": f"R^2 {rec['r2']:.3f} of the score fit is "
-                f"below {config.min_reference_r2:g}: the reference does not follow the law on "
-                f"this task; {note}"}
-    return {**rec, "status": fit.OK, "reason": note or "fitted"}
+        return {**rec, "status": POOR_FIT, "reason": f"{prefix}R^2 {rec['r2']:.3f} of the score "
+                f"fit is below {config.min_reference_r2:g}: the reference does not follow the "
+                f"law on this task; {note}"}
+    return {**rec, "status": fit.OK, "reason": prefix + (note or "fitted")}
 
 
 def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsConfig):
@@ -151,13 +159,14 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     targets = density_rows(finals)
     if targets.empty or fits.empty:
         return pd.DataFrame(columns=COLUMNS)
-    fit_cols = ["reference", "setting", "task", "metric", "method", "status", "reason", *PARAMS]
+    fit_cols = ["reference", "setting", "task", "metric", "method", "status", "reason", "d0",
+                *PARAMS]
     merged = targets.merge(fits[fit_cols].rename(columns={
         "metric": "fit_metric", "status": "fit_status", "reason": "fit_reason"}),
         on=["setting", "task"], how="inner")
     score = merged["value"].to_numpy(float)
     p = {k: merged[k].to_numpy(float) for k in PARAMS}
-    loss_hat, n_hat, status = invert(score, p, config.d0)
+    loss_hat, n_hat, status = invert(score, p, merged["d0"].to_numpy(float))
     n_m = merged["n_fit"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = n_hat / n_m
@@ -187,6 +196,7 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         "status": status, "reason": reason, "family": merged["family"], "kind": merged["kind"],
         "source": merged["source"], "metric": merged["metric"], "n_fit": n_m,
         "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat), "method": merged["method"],
+        "d0": merged["d0"],
     })
     return out.sort_values(["model", "setting", "reference", "task"], kind="stable"
                            ).reset_index(drop=True)[COLUMNS]
@@ -213,7 +223,8 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
     table = d.groupby(keys, sort=True).agg(
         n_rows=("task", "size"), n_tasks=("is_ok", "sum"), log_density_mean=("log_rho", "mean"),
         n_below_floor=("below", "sum"), n_above_ceiling=("above", "sum"),
-        family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"))
+        family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"),
+        d0=("d0", "max"))
     table["log_density_sd"] = d.groupby(keys, sort=True)["log_rho"].std(ddof=0)
     # plain Python strings: joining arrow-backed strings per group is much slower
     ok = d.loc[ok_mask, keys + ["task", "method"]].astype(object)
@@ -226,7 +237,6 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
     table["density"] = np.exp(table["log_density_mean"])
     table["n_not_computed"] = (table["n_rows"] - table["n_tasks"] - table["n_below_floor"]
                                - table["n_above_ceiling"])
-    table["d0"] = config.d0
     table["default_reference"] = table["reference"] == default_reference
     has = table["n_tasks"].to_numpy() > 0
     table["status"] = np.where(has, "ok", "out_of_range")
