@@ -3,8 +3,9 @@
 Both sides run in a fresh process each (import included), on the tiny family's 12 checkpoints
 and the packaged suite (0-shot): the direct side is the plain loop of LMEVAL.md section 4 (one
 simple_evaluate per checkpoint, samples logged, nothing written); the runner side is
-`densitometer run` writing results, sample logs and registries. Runs are interleaved and the
-median is reported. Then the time of rerunning the finished plan (everything skipped).
+`densitometer run` writing results, sample logs and registries. Runs are interleaved, in
+alternating order (a drifting machine load favours neither side), and the median is reported.
+Then the time of rerunning the finished plan (everything skipped).
 
 Targets: runner at most 10% slower than direct; a rerun under 3 s without importing lm_eval.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,11 +57,16 @@ finally:
 """
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path, cpu: list[float]) -> float:
+    """Wall seconds of one fresh process; its CPU seconds (user + sys) go to `cpu`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def main() -> None:
@@ -73,14 +80,21 @@ def main() -> None:
     t0 = time.perf_counter()
     plan = train_tiny(work, log=lambda _: None)
     print(f"tiny family ready in {time.perf_counter() - t0:.1f} s ({work / 'models'})")
-    direct, runner = [], []
+    direct, runner, direct_cpu, runner_cpu = [], [], [], []
     results = work / "bench-results"
+    sides = {
+        "direct": lambda: direct.append(
+            timed([sys.executable, "-c", DIRECT, str(work / "models")], work, direct_cpu)),
+        "runner": lambda: runner.append(timed(
+            [sys.executable, "-m", "evalrunner", "run", str(plan), "--results", str(results),
+             "--setting", SETTING, "--samples-dir", str(work / "bench-samples")], work,
+            runner_cpu)),
+    }
     for i in range(args.repeats):
-        direct.append(timed([sys.executable, "-c", DIRECT, str(work / "models")], work))
         shutil.rmtree(results, ignore_errors=True)
-        shutil.rmtree(work / "samples", ignore_errors=True)
-        runner.append(timed([sys.executable, "-m", "evalrunner", "run", str(plan), "--results",
-                             str(results), "--setting", SETTING], work))
+        shutil.rmtree(work / "bench-samples", ignore_errors=True)
+        for side in (("direct", "runner") if i % 2 == 0 else ("runner", "direct")):  # ABBA
+            sides[side]()
         print(f"round {i + 1}: direct {direct[-1]:.2f} s, runner {runner[-1]:.2f} s")
     d, r = statistics.median(direct), statistics.median(runner)
     print(f"matrix: 12 checkpoints x 3 tasks (0-shot), {args.repeats} interleaved rounds")
@@ -88,11 +102,15 @@ def main() -> None:
     print(f"densitometer run:                    median {r:.2f} s (min {min(runner):.2f})")
     print(f"overhead: {100 * (r / d - 1):+.1f}% on the medians, "
           f"{100 * (min(runner) / min(direct) - 1):+.1f}% on the minima (target <= +10%)")
+    dc, rc = statistics.median(direct_cpu), statistics.median(runner_cpu)
+    print(f"CPU time (user + sys), medians: direct {dc:.2f} s, runner {rc:.2f} s, "
+          f"overhead {100 * (rc / dc - 1):+.1f}%")
     reruns = []
     for _ in range(3):
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", RERUN, "run", str(plan), "--results",
-                              str(results), "--setting", SETTING], cwd=work, env=ENV,
+                              str(results), "--setting", SETTING, "--samples-dir",
+                              str(work / "bench-samples")], cwd=work, env=ENV,
                              capture_output=True, text=True, check=True)
         wall = time.perf_counter() - t0
         inner, imported = out.stdout.split()[-2:]
