@@ -93,8 +93,9 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
                     if board.core else "No task is shared by enough models to average."),
     ]
     if "density" in board.rows.columns:
+        none = bool(board.rows["density"].isna().all())  # hidden where nothing is defined
         columns.append(BoardColumn("density", f"Density (ref. {ref})" if ref else "Density",
-                                   "num", 0, text="density_t", err="density_status",
+                                   "num", 0, text="density_t", err="density_status", hidden=none,
                                    help=f"Capacity density relative to the {ref} reference "
                                    "family (Densing Law, arXiv 2412.04315)."))
     for t in board.tasks:

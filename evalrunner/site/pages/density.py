@@ -39,6 +39,7 @@ class DensityPage:
     reference: str | None
     d0: str
     settings: list[DensitySetting] = field(default_factory=list)
+    without: list[tuple[str, str]] = field(default_factory=list)  # (setting name, why)
     fits: str | None = None
     note: str = ""
 
@@ -84,6 +85,12 @@ def density_page(data: SiteData) -> Page:
     default = models[models["default_reference"].astype(bool)]
     for sid in [s for s in settings_by_size(data) if s in set(default["setting"])]:
         m = default[default["setting"] == sid].copy()
+        if m["density"].isna().all():
+            counts = m["reason"].value_counts()
+            ctx.without.append((str(setting_names.get(sid, sid)),
+                                f"no model in range ({len(m)} models; most common reason: "
+                                f"{counts.index[0]})"))
+            continue
         m["name"] = m["model"].map(names)
         m["href"] = [model_href(root, x) for x in m["model"]]
         m["family_href"] = [family_href(root, x) for x in m["family"]]
@@ -120,7 +127,8 @@ def density_page(data: SiteData) -> Page:
         fit_help = registry_help(data, "density_fits")
         page.tables.append(make_table("fits", f, [
             Column(c, c, _kind(f[c]), fit_help.get(c, "")) for c in f.columns]))
-        page.context = DensityPage(ctx.reference, ctx.d0, ctx.settings, "fits", ctx.note)
+        page.context = DensityPage(ctx.reference, ctx.d0, ctx.settings, ctx.without, "fits",
+                                   ctx.note)
     return page
 
 

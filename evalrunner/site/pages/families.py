@@ -72,20 +72,20 @@ def _scaling(sid: str, finals: pd.DataFrame, task: str, tinfo: dict[str, Any],
              pred: pd.DataFrame | None) -> ChartBlock:
     """Score against compute (or parameters) of the family's final models, with the fit."""
     pts = finals[finals["task"] == task]
-    use_compute = bool((pts["tokens"] > 0).all())
-    x = 6 * pts["n_fit"] * pts["tokens"] if use_compute else pts["n_fit"]
-    axis = "log10_compute" if use_compute else "log10_params"
+    rows = [] if pred is None else pred[pred["task"] == task].to_dict("records")
+    # the axis the metrics fitted on; without a fit, compute when every token count is known
+    axis = rows[0].get("x_axis") if rows else None
+    if axis not in X_TITLES:
+        axis = "log10_compute" if bool((pts["tokens"] > 0).all()) else "log10_params"
+    x = 6 * pts["n_fit"] * pts["tokens"] if axis == "log10_compute" else pts["n_fit"]
     se = pts["stderr"].fillna(0.0)
     points = pd.DataFrame({"name": pts["name"], "x": x, "value": pts["value"],
                            "lo": pts["value"] - fmt.Z95 * se, "hi": pts["value"] + fmt.Z95 * se})
     points = points[points["x"] > 0].sort_values(["x", "name"], kind="stable")
     curve = predicted = None
     note = ""
-    rows = [] if pred is None else pred[pred["task"] == task].to_dict("records")
     if rows:
         row = rows[0]
-        if row.get("x_axis") in X_TITLES:
-            axis = row["x_axis"]
         curve = _curve(row, float(tinfo["chance"]), float(tinfo["ceiling"]))
         if not fmt.is_missing(row.get("llo_pred")):
             predicted = pd.DataFrame({"x": [10.0 ** float(row["x_max"])],
@@ -150,7 +150,10 @@ def family_pages(data: SiteData) -> list[Page]:
     pred_all = metric_table(data, "predictability_family_task")
     density = metric_table(data, "checkpoint_density")
     primary = f.scores[f.scores["primary"]].merge(
-        f.models[["model", "name", "n_fit"]], on="model")
+        f.models[["model", "name", "n_fit", "training_tokens"]], on="model")
+    # a final revision without a token count has the model's (as the metrics stage does)
+    fill = primary["final"] & primary["tokens"].isna()
+    primary.loc[fill, "tokens"] = primary.loc[fill, "training_tokens"]
     chosen = leaderboard_revisions(primary)
     out = []
     for fam in f.families.to_dict("records"):
