@@ -74,11 +74,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return PlanError, UnknownTaskError, TaskFileError, RegistryError
 
 
-def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool = False):
+def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool = False,
+            executor_options: dict | None = None):
     """Run (or list) a plan with a progress bar; user errors exit 2, failures exit 1."""
     from rich.console import Console
 
-    from .runner import RunReport, prepare, resolve
+    from .executor import ExecutorError, make_executor
+    from .runner import RunReport, executor_options_for, prepare, resolve
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -90,8 +92,10 @@ def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool 
         console.print(_summary(matrix))
         if not verbose and matrix.shards:
             _quiet()
+        options = executor_options_for(plan, executor, executor_options)
+        make_executor(executor, **options)  # unknown executor, bad options: before any work
         shards = resolve(args, plan, matrix)
-    except _user_errors() as err:
+    except (*_user_errors(), ExecutorError) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(EXIT_USAGE) from None
     if not shards:
@@ -99,9 +103,13 @@ def execute(args, executor: str = "local", dry_run: bool = False, verbose: bool 
     log = args.samples / "run.log"
     if not verbose:
         console.print(f"lm-eval's own output goes to {log}")
-    with (_terminal() if verbose else _output_to_log(log)) as terminal:
-        outcomes = _with_progress(shards, executor, Console(file=terminal, highlight=False,
-                                                            soft_wrap=True))
+    try:
+        with (_terminal() if verbose else _output_to_log(log)) as terminal:
+            outcomes = _with_progress(shards, executor, Console(
+                file=terminal, highlight=False, soft_wrap=True), options)
+    except ExecutorError as err:  # e.g. sbatch refused the array: nothing ran
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(EXIT_USAGE) from None
     report = RunReport(matrix, outcomes)
     _report(console, report)
     if not report.ok:
@@ -114,7 +122,7 @@ def _terminal() -> Iterator[IO[str]]:
     yield sys.stderr
 
 
-def _with_progress(shards, executor: str, console):
+def _with_progress(shards, executor: str, console, options: dict | None = None):
     """Run the shards with a bar over the matrix (ETA from rich)."""
     from rich.progress import (
         BarColumn,
@@ -137,7 +145,11 @@ def _with_progress(shards, executor: str, console):
             bar.console.print(f"{outcome.key}: {mark} ({outcome.wall_time_s:.1f} s)")
             bar.update(task, advance=outcome.n_settings, description=outcome.key)
 
-        return execute_shards(shards, executor, on_outcome=advance)
+        options = dict(options or {})
+        if executor == "slurm":  # the queue's state (pending, running) in the bar's label
+            options["on_status"] = lambda text: bar.update(task, description=text)
+            options["on_event"] = bar.console.print
+        return execute_shards(shards, executor, options, on_outcome=advance)
 
 
 def _report(console, report) -> None:
@@ -168,8 +180,16 @@ def run(
     )] = None,
     setting: Annotated[list[str] | None, typer.Option(
         help="Only these setting ids (repeatable).")] = None,
-    executor: Annotated[str, typer.Option(help="Where shards run: local (this process).")
-                        ] = "local",
+    executor: Annotated[str, typer.Option(
+        help="Where shards run: local (this process) or slurm (a job array via submitit).")
+    ] = "local",
+    partition: Annotated[str | None, typer.Option(
+        help="Slurm partition (--executor slurm; overrides the plan's slurm: section).")] = None,
+    gpus: Annotated[int | None, typer.Option(help="Slurm: GPUs per shard.")] = None,
+    time: Annotated[str | None, typer.Option(
+        help="Slurm: time limit per shard: minutes, or e.g. 4:00:00, 1-12:00:00.")] = None,
+    mem: Annotated[str | None, typer.Option(help="Slurm: memory per shard (32G).")] = None,
+    account: Annotated[str | None, typer.Option(help="Slurm: account to charge.")] = None,
     verbose: Annotated[bool, typer.Option(help="Keep lm-eval's own logs and bars.")] = False,
 ) -> None:
     """Evaluate a plan: every (model, revision, setting) not done yet, one result file each.
@@ -178,12 +198,20 @@ def run(
     reported at the end (exit 1) without stopping the others. Rerunning skips what is done.
 
     Example: densitometer run work/tiny-plan.yaml --results work/results --dry-run
+
+    On Slurm, one array task per revision (see docs "Running at scale"):
+    densitometer run pythia.yaml --executor slurm --partition gpu --gpus 1 --time 4:00:00
     """
     from .runner import RunArgs
 
+    slurm = {k: v for k, v in {"partition": partition, "gpus": gpus, "time": time, "mem": mem,
+                               "account": account}.items() if v is not None}
+    if slurm and executor != "slurm":
+        typer.echo(f"error: --{', --'.join(slurm)} apply to --executor slurm only", err=True)
+        raise typer.Exit(EXIT_USAGE)
     args = RunArgs(plan=plan, results=results, samples_dir=samples_dir, base_dir=base_dir,
                    force=force, only=tuple(only or ()), settings=tuple(setting or ()))
-    execute(args, executor=executor, dry_run=dry_run, verbose=verbose)
+    execute(args, executor=executor, dry_run=dry_run, verbose=verbose, executor_options=slurm)
 
 
 def train_tiny(

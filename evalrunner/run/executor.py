@@ -20,6 +20,11 @@ from .shard import ShardOutcome
 ShardFn = Callable[[ShardSpec], ShardOutcome]
 
 
+class ExecutorError(Exception):
+    """The executor cannot run the shards at all: unknown name, bad options, or a scheduler
+    refusing the submission (e.g. sbatch: invalid partition). Nothing was run."""
+
+
 class Executor(Protocol):
     """Runs shards somewhere; yields their outcomes as they finish."""
 
@@ -43,16 +48,22 @@ class LocalExecutor:
 
 
 # name -> factory, or "module:attribute" imported only when that executor is chosen.
-EXECUTORS: dict[str, Callable[..., Executor] | str] = {"local": LocalExecutor}
+EXECUTORS: dict[str, Callable[..., Executor] | str] = {
+    "local": LocalExecutor,
+    "slurm": "evalrunner.run.slurm:SlurmExecutor",
+}
 
 
 def make_executor(name: str, **options: Any) -> Executor:
     if name not in EXECUTORS:
-        raise ValueError(f"unknown executor {name!r}; have {', '.join(sorted(EXECUTORS))}")
+        raise ExecutorError(f"unknown executor {name!r}; have {', '.join(sorted(EXECUTORS))}")
     factory = EXECUTORS[name]
     if isinstance(factory, str):
         import importlib
 
         module, _, attr = factory.partition(":")
         factory = getattr(importlib.import_module(module), attr)
-    return factory(**options)
+    try:
+        return factory(**options)
+    except (TypeError, ValueError) as err:  # options the executor does not take or accept
+        raise ExecutorError(f"executor {name}: {err}") from None

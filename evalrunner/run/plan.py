@@ -43,6 +43,8 @@ from evalrunner.results.schema import (
     Text,
 )
 
+from .slurm import SlurmOptions
+
 ScalarArg = str | int | float | bool
 
 
@@ -271,6 +273,9 @@ class Plan(Strict):
         "entries missing here are derived from the run.")
     settings: list[PlanSetting] = Field(min_length=1)
     families: list[PlanFamily] = Field(min_length=1)
+    slurm: SlurmOptions | None = Field(
+        default=None, description="Slurm resources for `--executor slurm` (partition, gpus, "
+        "time, mem, account, ...); the command line overrides them. Ignored by local runs.")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Plan:

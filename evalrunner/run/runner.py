@@ -119,6 +119,16 @@ def resolve(args: RunArgs, plan: Plan, matrix: Matrix) -> list[ShardSpec]:
     return resolve_shards(plan, matrix.shards, args.base)
 
 
+def executor_options_for(plan: Plan, executor: str, given: dict[str, Any] | None
+                         ) -> dict[str, Any]:
+    """The executor's keyword options: the given ones (command line), plus the plan's own
+    section for that executor (`slurm:`), which the executor merges under them."""
+    options = dict(given or {})
+    if executor == "slurm" and plan.slurm is not None:
+        options.setdefault("options", plan.slurm)
+    return options
+
+
 def execute_shards(shards: Sequence[ShardSpec], executor: str = "local",
                    executor_options: dict[str, Any] | None = None,
                    on_outcome: Callable[[ShardOutcome], None] | None = None
@@ -141,4 +151,5 @@ def run_plan(args: RunArgs, executor: str = "local",
     """prepare -> resolve -> execute: every pending result of the plan."""
     plan, matrix = prepare(args)
     shards = resolve(args, plan, matrix)
-    return RunReport(matrix, execute_shards(shards, executor, executor_options, on_outcome))
+    options = executor_options_for(plan, executor, executor_options)
+    return RunReport(matrix, execute_shards(shards, executor, options, on_outcome))
