@@ -84,8 +84,11 @@ class SlurmOptions(Strict):
         "killed at the limit is reported TIMEOUT; rerun to retry it.")
     constraint: _NAME | None = Field(default=None, description="Node features (sbatch -C).")
     array_parallelism: int | None = Field(
-        default=None, ge=1, description="At most this many shards at once (--array=0-N%P); "
-        "default: submitit's (256).")
+        default=None, ge=1, description="At most this many shards at once per array "
+        "(--array=0-N%P); default: submitit's (256).")
+    max_array_size: int = Field(
+        default=1000, ge=1, description="Shards per job array: more are split into several "
+        "arrays (Slurm's MaxArraySize, 1001 by default, caps an array's indices).")
     job_name: _NAME = Field(default="densitometer", description="Job name in squeue.")
     setup: list[Annotated[str, Field(max_length=500)]] = Field(
         default_factory=list, max_length=50, description="Shell lines run before the shard "
@@ -175,7 +178,8 @@ def task_state(job: Any) -> str:
 
 
 class SlurmExecutor:
-    """Submits all shards as one job array and yields their outcomes as tasks finish."""
+    """Submits the shards as job arrays (one, unless there are more than max_array_size) and
+    yields their outcomes as tasks finish."""
 
     name = "slurm"
 
@@ -184,11 +188,11 @@ class SlurmExecutor:
                  on_event: Callable[[str], None] | None = None, **overrides: Any):
         """`options`: the plan's section; `overrides`: the command line's (None: unset).
         `on_status` gets the queue's state (for a progress label), `on_event` one line per
-        event worth keeping (the submission, with the array id)."""
+        event worth keeping (each submission, with its array id)."""
         self.options = merge_options(options, overrides)
         self.on_status = on_status
         self.on_event = on_event
-        self.array_id: str | None = None  # set once submitted
+        self.array_ids: list[str] = []  # in submission order
 
     def folder(self, shards: Sequence[ShardSpec]) -> Path:
         if self.options.folder:
@@ -198,29 +202,17 @@ class SlurmExecutor:
     def run(self, fn: Callable[[ShardSpec], ShardOutcome],
             shards: Sequence[ShardSpec]) -> Iterator[ShardOutcome]:
         import submitit
-        from submitit.core.utils import FailedJobError
-
-        from .executor import ExecutorError
 
         if not shards:
             return
         ex = submitit.SlurmExecutor(folder=self.folder(shards), max_num_timeout=0)
         ex.update_parameters(**self.options.submitit_parameters())
-        try:
-            jobs = ex.map_array(functools.partial(in_job, fn), list(shards))
-        except FailedJobError as err:  # sbatch refused: bad partition, account, limits
-            raise ExecutorError(f"Slurm refused the job array: {' '.join(str(err).split())}"
-                                ) from None
-        self.array_id = jobs[0].job_id.split("_")[0]
-        if self.on_event:
-            tasks = f"{len(jobs)} task" + ("s" if len(jobs) > 1 else "")
-            self.on_event(f"submitted Slurm job array {self.array_id} ({tasks}); "
-                          f"its scripts and logs: {ex.folder}")
+        jobs = self._submit(ex, functools.partial(in_job, fn), list(shards))
         pending = dict(enumerate(jobs))
         delay = 1.0
         try:
             while pending:
-                submitit.SlurmJob.watcher.update()  # one sacct call for the whole array
+                submitit.SlurmJob.watcher.update()  # one sacct call for all the arrays
                 for i, job in list(pending.items()):
                     if job.done():
                         del pending[i]
@@ -234,20 +226,46 @@ class SlurmExecutor:
             if pending:  # interrupted (Ctrl-C, or the caller stopped iterating): the run owns
                 self._cancel()  # its jobs, so none is left behind to write later
 
+    def _submit(self, ex, fn, shards: list[ShardSpec]) -> list:
+        """One map_array per chunk of max_array_size shards (Slurm's MaxArraySize, default
+        1001, rejects larger arrays); a refused submission cancels what went before."""
+        from submitit.core.utils import FailedJobError
+
+        from .executor import ExecutorError
+
+        jobs = []
+        size = self.options.max_array_size
+        for start in range(0, len(shards), size):
+            chunk = shards[start:start + size]
+            try:
+                submitted = ex.map_array(fn, chunk)
+            except FailedJobError as err:  # sbatch refused: bad partition, account, limits
+                self._cancel()
+                raise ExecutorError("Slurm refused the job array: "
+                                    + " ".join(str(err).split())) from None
+            jobs += submitted
+            self.array_ids.append(submitted[0].job_id.split("_")[0])
+            if self.on_event:
+                tasks = f"{len(chunk)} task" + ("s" if len(chunk) > 1 else "")
+                self.on_event(f"submitted Slurm job array {self.array_ids[-1]} ({tasks}); "
+                              f"its scripts and logs: {ex.folder}")
+        return jobs
+
     def _cancel(self) -> None:
         import subprocess
 
-        subprocess.run(["scancel", str(self.array_id)], capture_output=True, check=False)
+        if not self.array_ids:
+            return
+        subprocess.run(["scancel", *self.array_ids], capture_output=True, check=False)
         if self.on_event:
-            self.on_event(f"cancelled Slurm job array {self.array_id}")
+            self.on_event(f"cancelled Slurm job array(s) {' '.join(self.array_ids)}")
 
     def _queue_summary(self, jobs) -> str:
         counts: dict[str, int] = {}
         for job in jobs:
             state = job.watcher.get_state(job.job_id, mode="cache").split()[0].lower()
             counts[state] = counts.get(state, 0) + 1
-        return f"slurm {self.array_id}: " + ", ".join(f"{n} {s}"
-                                                    for s, n in sorted(counts.items()))
+        return "slurm: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
     def _outcome(self, job, shard: ShardSpec) -> ShardOutcome:
         """The task's own outcome, or a failed one saying how the task ended."""
