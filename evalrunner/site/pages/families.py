@@ -147,6 +147,7 @@ def family_pages(data: SiteData) -> list[Page]:
     tinfo = {r["task"]: r for r in f.tasks.to_dict("records")}
     top = [t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])
            and tinfo[t]["category"] != "bias"]
+    top_all = {t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])}
     pred_all = metric_table(data, "predictability_family_task")
     density = metric_table(data, "checkpoint_density")
     primary = f.scores[f.scores["primary"]].merge(
@@ -182,6 +183,8 @@ def family_pages(data: SiteData) -> list[Page]:
             dens = _density_training(sid, density, set(fm["model"]), names)
             charts += [c for c in (traj, dens) if c is not None]
             pred_id = None
+            if pred is not None:  # the page lists top-level tasks; the CSV has subtasks too
+                pred = pred[pred["task"].isin(top_all)]
             if pred is not None and len(pred):
                 pred_id = f"predictability-{sid}"
                 shown = pred.assign(task_href=[task_href(root, t) for t in pred["task"]])
