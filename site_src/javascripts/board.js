@@ -326,7 +326,10 @@
         })
         .then(function (doc) { root.board = new Board(root, doc); })
         .catch(function (err) {
-          root.textContent = "The table could not be loaded (" + err.message + ").";
+          root.textContent = window.location.protocol === "file:"
+            ? "Browsers do not load data files from file:// pages: serve the site instead " +
+              "(densitometer serve), or use the downloads below."
+            : "The table could not be loaded (" + err.message + ").";
           console.error(err);
         });
     });
