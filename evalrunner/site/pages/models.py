@@ -18,7 +18,7 @@ from .. import fmt
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
-from ..tables import Column, Table, make_table
+from ..tables import Column, Table, frame_csv, make_table
 from .common import family_href, metric_table, setting_href, task_href
 
 SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
@@ -200,8 +200,6 @@ def model_pages(data: SiteData) -> list[Page]:
                 sid, str(f.settings.set_index("setting").loc[sid, "name"]),
                 setting_href(root, sid), rev, f"scores-{sid}", sub_id, origins,
                 reproduce_command(data, m, sid, last)))
-        download = scores[SCORE_DOWNLOAD].reset_index(drop=True)
-        tables.append(Table("scores", [], [], download))
         dens_id = None
         if density is not None and "model" in density.columns:
             d = density[density["model"] == mid]
@@ -217,5 +215,8 @@ def model_pages(data: SiteData) -> list[Page]:
                         family_href(root, m["family"]), _facts(m),
                         [link(x.url, x.title) for x in model.links], model.notes, settings,
                         dens_id)
-        out.append(Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables))
+        page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables)
+        # every score of the model, extra metrics included (JSON: data/models/<id>.json)
+        page.files["scores.csv"] = frame_csv(scores[SCORE_DOWNLOAD].reset_index(drop=True))
+        out.append(page)
     return out
