@@ -61,6 +61,10 @@ def test_pages_and_api_exist(built):
     assert len(board["settings"]["zero-shot"]["rows"]) == 8
     assert "result.schema.json" in json.loads((api / "schema.json").read_text())
     assert "not in a git repository" in (site / "changelog" / "index.html").read_text()
+    # the search index every page loads does not grow with the number of models
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    locations = [d["location"] for d in index["docs"]]
+    assert locations and not [x for x in locations if x.startswith("models/") and x != "models/"]
 
 
 def test_hostile_strings_never_become_markup(built):

@@ -215,7 +215,10 @@ def model_pages(data: SiteData) -> list[Page]:
                         family_href(root, m["family"]), _facts(m),
                         [link(x.url, x.title) for x in model.links], model.notes, settings,
                         dens_id)
-        page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables)
+        # not in the search index: it would grow with the number of models, and every page
+        # loads it (the leaderboards and the models index search models instead)
+        page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables,
+                    search=False)
         # every score of the model, extra metrics included (JSON: data/models/<id>.json)
         page.files["scores.csv"] = frame_csv(scores[SCORE_DOWNLOAD].reset_index(drop=True))
         out.append(page)
