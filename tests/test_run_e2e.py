@@ -4,7 +4,6 @@ improve with size and with training steps. About a minute and a half on 2 free c
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,28 +15,10 @@ LOSS_TASKS = ["tiny_facts_mc", "tiny_colors_ll"]
 ZERO_SHOT = "densitometer-tiny-0shot"
 
 
-@pytest.fixture(scope="session")
-def tiny_plan(tmp_path_factory) -> Path:
-    """The tiny family, trained once per test session, and the example plan beside it.
-
-    DENSITOMETER_TINY_DIR names a folder to train into once and reuse across sessions (the
-    training is skipped when that folder holds the same recipe)."""
-    from evalrunner.run.demo import train_tiny
-
-    cached = os.environ.get("DENSITOMETER_TINY_DIR")
-    workdir = Path(cached) if cached else tmp_path_factory.mktemp("tiny-family")
-    return train_tiny(workdir, log=lambda _: None)
-
-
 @pytest.fixture(scope="module")
-def results(tiny_plan: Path, tmp_path_factory) -> Path:
-    from evalrunner.run.runner import RunArgs, run_plan
-
-    root = tmp_path_factory.mktemp("tiny-results") / "results"
-    report = run_plan(RunArgs(plan=tiny_plan, results=root))
-    assert report.ok, [o.failed for o in report.failed]
-    assert len(report.written) == 24  # 3 sizes x 4 checkpoints x 2 settings
-    return root
+def results(tiny_results: Path) -> Path:
+    """The session's tiny-family results (tests/tiny_family.py)."""
+    return tiny_results
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ validate the results. Every step is skipped when its output is already complete.
 
     DIR/models/<model>/step<N>/   checkpoints (densitometer train-tiny DIR)
     DIR/tiny-plan.yaml            the example plan, beside the models it names
+    DIR/tiny-sampling.yaml        16 samples per item at the final checkpoints (pass@k; run it
+                                  with `densitometer run DIR/tiny-sampling.yaml --results ...`)
     DIR/results/                  result files, family.yaml, model.yaml, tasks.yaml, settings.yaml
     DIR/samples/                  per-sample logs (outside results/)
 """
@@ -20,6 +22,7 @@ from evalrunner.results.write import atomic_write_text
 from . import tiny
 
 PLAN_NAME = "tiny-plan.yaml"
+SAMPLING_PLAN_NAME = "tiny-sampling.yaml"  # repeated sampling (issue 10), beside the models too
 MARKER = "TRAINED.json"  # written last: its presence means every checkpoint is complete
 
 
@@ -49,4 +52,6 @@ def train_tiny(workdir: Path, force: bool = False,
         log(f"tiny family already trained in {models}")
     plan = Path(workdir) / PLAN_NAME
     atomic_write_text(plan, example_plan().read_text(encoding="utf-8"))
+    sampling = example_plan().with_name(SAMPLING_PLAN_NAME)
+    atomic_write_text(Path(workdir) / SAMPLING_PLAN_NAME, sampling.read_text(encoding="utf-8"))
     return plan
