@@ -192,7 +192,8 @@
             cell.setAttribute("title", "95% intervals overlap: not distinguishable");
             cell.textContent += " \u2248";
           } else if (overlap === false) {
-            cell.className += d > 0 ? " dm-better" : " dm-worse";
+            var lower = tasks[t] && tasks[t][2] === "lower";  // a loss: lower is better
+            cell.className += (d > 0) !== lower ? " dm-better" : " dm-worse";
             cell.setAttribute("title", "95% intervals do not overlap");
           }
         } else {

@@ -59,8 +59,8 @@ def client_files(data: SiteData) -> dict[str, str]:
         out[f"data/models/{mid}.json"] = _dump({
             "id": mid, "name": m["name"], "family": m["family"],
             "family_name": fam.get(m["family"], m["family"]), "settings": settings})
-    tasks = {r["task"]: [r["name"], None if fmt.is_missing(r["parent"]) else r["parent"]]
-             for r in f.tasks.to_dict("records")}
+    tasks = {r["task"]: [r["name"], None if fmt.is_missing(r["parent"]) else r["parent"],
+                         r["direction"]] for r in f.tasks.to_dict("records")}
     scored = set(s["model"])
     models = [[m["model"], m["name"], fam.get(m["family"], m["family"])]
               for m in f.models.to_dict("records") if m["model"] in scored]

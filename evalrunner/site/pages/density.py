@@ -22,7 +22,7 @@ from ..data import SiteData
 from ..render import Page
 from ..tables import Column, make_table
 from .common import family_href, metric_table, model_href, settings_by_size
-from .predictability import registry_help
+from .predictability import registry_help, registry_labels
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,11 @@ def density_page(data: SiteData) -> Page:
     if fits is not None:
         f = fits[fits["reference"] == data.reference] if data.reference else fits
         fit_help = registry_help(data, "density_fits")
+        labels = registry_labels(data, "density_fits")
         page.tables.append(make_table("fits", f, [
-            Column(c, c, _kind(f[c]), fit_help.get(c, "")) for c in f.columns]))
+            Column(c, labels.get(c, c), _kind(f[c]), fit_help.get(c, ""),
+                   title="reason" if c == "status" else None)
+            for c in f.columns if c != "reason"], data=f))
         page.context = DensityPage(ctx.reference, ctx.d0, ctx.settings, ctx.without, "fits",
                                    ctx.note)
     return page

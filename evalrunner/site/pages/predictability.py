@@ -36,6 +36,12 @@ def registry_help(data: SiteData, table: str) -> dict[str, str]:
             for e in data.registry if e.get("kind") == "metric" and e.get("table") == table}
 
 
+def registry_labels(data: SiteData, table: str) -> dict[str, str]:
+    """Display name per column of one metric table, from the metric registry."""
+    return {str(e["column"]): str(e["name"]) for e in data.registry
+            if e.get("kind") == "metric" and e.get("table") == table}
+
+
 def predictability_columns(data: SiteData, link_task: bool = False,
                            link_family: bool = False) -> list[Column]:
     helps = registry_help(data, "predictability_family_task")

@@ -21,7 +21,7 @@ from ..escape import link
 from ..render import Page
 from ..tables import Column, make_table
 from .common import family_href, metric_table, model_href, task_href
-from .predictability import predictability_columns, registry_help
+from .predictability import predictability_columns, registry_help, registry_labels
 from .science import ScienceSection, task_science
 
 RANKING_ROWS = 100
@@ -101,8 +101,10 @@ def task_pages(data: SiteData) -> list[Page]:
             row = per_task[per_task["task"] == tid]
             if len(row):
                 summary = "summary"
-                cols = [Column(c, c.replace("_", " "), _kind(row[c]), helps.get(c, ""))
-                        for c in row.columns if c != "task"]
+                labels = registry_labels(data, "tasks")
+                cols = [Column(c, labels.get(c, c.replace("_", " ")), _kind(row[c]),
+                               helps.get(c, ""), title="reason" if c == "status" else None)
+                        for c in row.columns if c not in ("task", "reason")]
                 tables.append(make_table("summary", row, cols))
         if pred is not None:
             p = pred[pred["task"] == tid]
