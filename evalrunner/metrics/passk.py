@@ -237,4 +237,5 @@ def passuntil_table(coverage: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                          "low_dof" if "llo_ae" in row else fit.FAILED)
         row["reason"] = "; ".join(reasons) or "all defined"
         out.append(row)
-    return pd.DataFrame(out).reindex(columns=PASSUNTIL_COLUMNS)
+    table = pd.DataFrame(out).reindex(columns=PASSUNTIL_COLUMNS)
+    return table.astype({"target_model": object})  # text even where no row has a target

@@ -238,6 +238,8 @@ def twostage_table(rows: pd.DataFrame, finals: pd.DataFrame, scores: pd.DataFram
         out.append(res)
     table = pd.DataFrame(out, columns=COLUMNS)
     table["low_dof"] = table["low_dof"].astype(bool)
+    table = table.astype({c: object for c in ("proxy", "x_axis", "target_model", "step1_law",
+                                              "target_status")})  # text even where all null
     for col in ("n_step1", "n_step2"):
         table[col] = table[col].astype("Int64")
     return table.sort_values(GROUP, kind="stable").reset_index(drop=True)
