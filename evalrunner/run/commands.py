@@ -256,22 +256,34 @@ def demo(
 
 
 def _print_finals(results: Path) -> None:
-    """Final-checkpoint scores and answer losses per model and setting."""
+    """One table per setting: each model's final revision, score (and answer loss) per task."""
     from rich.console import Console
     from rich.table import Table
 
     from evalrunner.results.read import read_yaml
-    from evalrunner.results.schema import Result
+    from evalrunner.results.schema import Model, Result
 
-    table = Table("setting", "model", "task", "score", "answer NLL/token")
-    for path in sorted(results.glob("*/*/*/step*.yaml")):
+    finals: dict[str, dict[str, Result]] = {}
+    size: dict[str, float] = {}
+    for path in sorted(results.glob("*/*/*/*.yaml")):
         r = Result.model_validate(read_yaml(path))
-        if not r.revision.final:
-            continue
-        for task, s in sorted(r.scores.items()):
-            loss = f"{s.answer_loss.per_token:.3f}" if s.answer_loss else "-"
-            table.add_row(r.setting, r.model, task, f"{s.metric} {s.value:.3f}", loss)
-    Console().print(table)
+        if r.revision.final:
+            finals.setdefault(r.setting, {})[r.model] = r
+    for path in results.glob("*/*/model.yaml"):
+        m = Model.model_validate(read_yaml(path))
+        count = m.params.non_embedding or m.params.total
+        size[m.id] = count.value if count else 0
+    for setting, by_model in sorted(finals.items()):
+        tasks = sorted({t for r in by_model.values() for t in r.scores})
+        table = Table("model", *tasks, title=f"{setting}, final revisions (answer NLL/token)")
+        for model in sorted(by_model, key=lambda m: (size.get(m, 0), m)):
+            cells = []
+            for t in tasks:
+                s = by_model[model].scores.get(t)
+                loss = f" ({s.answer_loss.per_token:.2f})" if s and s.answer_loss else ""
+                cells.append(f"{s.metric} {s.value:.3f}{loss}" if s else "-")
+            table.add_row(model, *cells)
+        Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
