@@ -13,6 +13,7 @@ Run alone: pytest -m slurm -s (prints the command's output and the sacct view of
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,10 +34,35 @@ SLURM_SECTION = {"partition": "nosuchpartition", "time": "30", "cpus_per_task": 
 RUN_SPECIFIC = {"command", "wall_time_s", "date"}
 
 
+def _write_plan(work: Path) -> Path:
+    """The packaged tiny plan with `limit` and a slurm: section, beside work/models."""
+    from evalrunner.run import demo
+
+    data = yaml.safe_load(demo.example_plan().read_text(encoding="utf-8"))
+    data["run"]["limit"] = LIMIT
+    data["slurm"] = SLURM_SECTION
+    plan = work / demo.PLAN_NAME
+    plan.write_text(yaml.safe_dump(data, sort_keys=False))
+    return plan
+
+
+@pytest.fixture(scope="module")
+def empty_work(tmp_path_factory) -> Path:
+    """The plan with empty checkpoint folders: enough for everything before a shard runs."""
+    from evalrunner.run import tiny
+
+    work = tmp_path_factory.mktemp("tiny-empty")
+    for size in tiny.SIZES:
+        for step in tiny.STEPS:
+            (work / "models" / size.name / f"step{step}").mkdir(parents=True)
+    _write_plan(work)
+    return work
+
+
 @pytest.fixture(scope="module")
 def tiny_work(tmp_path_factory) -> Path:
     """The tiny family (short training) and the packaged tiny plan with a slurm: section."""
-    from evalrunner.run import demo, tiny
+    from evalrunner.run import tiny
     from evalrunner.run.tinydata import corpus_lines
 
     work = tmp_path_factory.mktemp("tiny-slurm")
@@ -49,20 +75,15 @@ def tiny_work(tmp_path_factory) -> Path:
             if short != planned:
                 (work / "models" / size.name / f"step{short}").rename(
                     work / "models" / size.name / f"step{planned}")
-    data = yaml.safe_load(demo.example_plan().read_text(encoding="utf-8"))
-    data["run"]["limit"] = LIMIT
-    data["slurm"] = SLURM_SECTION
-    (work / demo.PLAN_NAME).write_text(yaml.safe_dump(data, sort_keys=False))
+    _write_plan(work)
     return work
 
 
-@pytest.fixture(scope="module")
-def local_results(tiny_work) -> Path:
-    """The same plan run by the local executor, in this process."""
+def _run_locally(plan: Path, results: Path) -> Path:
+    """The plan through the local executor, in this process."""
     from evalrunner.run.runner import RunArgs, run_plan
 
-    results = tiny_work / "local" / "results"
-    report = run_plan(RunArgs(plan=tiny_work / "tiny-plan.yaml", results=results))
+    report = run_plan(RunArgs(plan=plan, results=results))
     assert report.ok, report.failed
     return results
 
@@ -91,17 +112,29 @@ def _comparable(data: dict) -> dict:
     return {**data, "provenance": {k: v for k, v in prov.items() if k not in RUN_SPECIFIC}}
 
 
-def test_the_tiny_plan_on_slurm_equals_a_local_run(slurm_cluster, tiny_work, local_results):
+def test_the_tiny_plan_on_slurm_equals_a_local_run(slurm_cluster, tiny_work):
     plan = tiny_work / "tiny-plan.yaml"
     results = tiny_work / "slurm" / "results"
     t0 = time.monotonic()
-    run = _densitometer("run", str(plan), "--results", str(results), "--executor", "slurm",
-                        "--partition", slurm_cluster.partition, "--time", "10", "--mem", "2G")
+    cmd = [sys.executable, "-m", "evalrunner", "run", str(plan), "--results", str(results),
+           "--executor", "slurm", "--partition", slurm_cluster.partition, "--time", "10",
+           "--mem", "2G"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, COLUMNS="120"))
+    try:
+        # The reference run, while the array runs (the CPU has gaps: queueing, imports).
+        local_results = _run_locally(plan, tiny_work / "local" / "results")
+        print(f"\n[slurm] local run done at {time.monotonic() - t0:.1f} s")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:  # Ctrl-C: the command cancels its array, then exits
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
     took = time.monotonic() - t0
-    print(f"\n[slurm] densitometer run --executor slurm: {took:.1f} s, exit {run.returncode}")
-    print(run.stdout + run.stderr)
-    assert run.returncode == 0, run.stdout + run.stderr
-    array = _array_id(run.stderr)
+    print(f"[slurm] densitometer run --executor slurm: {took:.1f} s, exit {proc.returncode}")
+    print(out + err)
+    assert proc.returncode == 0, out + err
+    array = _array_id(err)
     table = slurm_cluster.wait_finished(array)
     print(f"sacct -j {array}\n{table}")
     states = [line.split("|")[3] for line in table.splitlines()[1:]]
@@ -128,20 +161,20 @@ def test_the_tiny_plan_on_slurm_equals_a_local_run(slurm_cluster, tiny_work, loc
         _comparable(local[gone])
 
 
-def test_cli_rejects_bad_slurm_options_before_submitting(tiny_work):
-    plan = str(tiny_work / "tiny-plan.yaml")
-    bad = _densitometer("run", plan, "--results", str(tiny_work / "bad"), "--executor", "slurm",
+def test_cli_rejects_bad_slurm_options_before_submitting(empty_work):
+    plan = str(empty_work / "tiny-plan.yaml")
+    bad = _densitometer("run", plan, "--results", str(empty_work / "bad"), "--executor", "slurm",
                         "--time", "2h")
     assert bad.returncode == 2
     assert "time '2h' is not a Slurm time limit" in bad.stderr
-    local = _densitometer("run", plan, "--results", str(tiny_work / "bad"), "--gpus", "1")
+    local = _densitometer("run", plan, "--results", str(empty_work / "bad"), "--gpus", "1")
     assert local.returncode == 2
     assert "--gpus apply to --executor slurm only" in local.stderr
 
 
-def test_a_refused_submission_is_one_error_and_nothing_runs(slurm_cluster, tiny_work):
-    out = tiny_work / "refused" / "results"
-    run = _densitometer("run", str(tiny_work / "tiny-plan.yaml"), "--results", str(out),
+def test_a_refused_submission_is_one_error_and_nothing_runs(slurm_cluster, empty_work):
+    out = empty_work / "refused" / "results"
+    run = _densitometer("run", str(empty_work / "tiny-plan.yaml"), "--results", str(out),
                         "--executor", "slurm")  # the plan's partition does not exist
     assert run.returncode == 2, run.stderr
     assert "error: Slurm refused the job array: sbatch: error: invalid partition specified: " \
@@ -190,3 +223,33 @@ def test_tasks_that_die_or_raise_become_failed_outcomes(slurm_cluster, tmp_path)
                                                                 ).read_text()
     print(f"\nsacct -j {first} -j {second}\n{slurm_cluster.wait_finished(first)}"
           f"{slurm_cluster.wait_finished(second).split(chr(10), 1)[1]}")
+
+
+def sleepy(shard):
+    time.sleep(120)
+
+
+def test_an_interrupted_run_cancels_its_arrays(slurm_cluster, tmp_path):
+    import cloudpickle
+
+    from evalrunner.run.executor import make_executor
+
+    events: list[str] = []
+
+    def interrupt(status: str) -> None:  # Ctrl-C while the tasks run
+        if "running" in status:
+            raise KeyboardInterrupt
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        ex = make_executor("slurm", partition=slurm_cluster.partition, time="5", poll_s=1,
+                           max_array_size=2, on_status=interrupt, on_event=events.append)
+        with pytest.raises(KeyboardInterrupt):
+            list(ex.run(sleepy, [_shard(k, tmp_path) for k in "abc"]))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert events[-1] == f"cancelled Slurm job array(s) {' '.join(ex.array_ids)}"
+    for array in ex.array_ids:
+        table = slurm_cluster.wait_finished(array)
+        assert {line.split("|")[3].split()[0] for line in table.splitlines()[1:]} == \
+            {"CANCELLED"}, table

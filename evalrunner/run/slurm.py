@@ -188,7 +188,7 @@ class SlurmExecutor:
                  on_event: Callable[[str], None] | None = None, **overrides: Any):
         """`options`: the plan's section; `overrides`: the command line's (None: unset).
         `on_status` gets the queue's state (for a progress label), `on_event` one line per
-        event worth keeping (each submission, with its array id)."""
+        event worth keeping (each submission, with its array id, and a cancellation)."""
         self.options = merge_options(options, overrides)
         self.on_status = on_status
         self.on_event = on_event
@@ -207,10 +207,11 @@ class SlurmExecutor:
             return
         ex = submitit.SlurmExecutor(folder=self.folder(shards), max_num_timeout=0)
         ex.update_parameters(**self.options.submitit_parameters())
-        jobs = self._submit(ex, functools.partial(in_job, fn), list(shards))
-        pending = dict(enumerate(jobs))
-        delay = 1.0
+        finished = False
         try:
+            jobs = self._submit(ex, functools.partial(in_job, fn), list(shards))
+            pending = dict(enumerate(jobs))
+            delay = 1.0
             while pending:
                 submitit.SlurmJob.watcher.update()  # one sacct call for all the arrays
                 for i, job in list(pending.items()):
@@ -222,13 +223,14 @@ class SlurmExecutor:
                         self.on_status(self._queue_summary(pending.values()))
                     time.sleep(delay)
                     delay = min(self.options.poll_s, delay * 1.5)
+            finished = True
         finally:
-            if pending:  # interrupted (Ctrl-C, or the caller stopped iterating): the run owns
-                self._cancel()  # its jobs, so none is left behind to write later
+            if not finished:  # Ctrl-C, the caller stopped iterating, a refused chunk: the run
+                self._cancel()  # owns its jobs, so none is left behind to write later
 
     def _submit(self, ex, fn, shards: list[ShardSpec]) -> list:
         """One map_array per chunk of max_array_size shards (Slurm's MaxArraySize, default
-        1001, rejects larger arrays); a refused submission cancels what went before."""
+        1001, rejects larger arrays). A refused chunk raises; run() then cancels the others."""
         from submitit.core.utils import FailedJobError
 
         from .executor import ExecutorError
@@ -240,7 +242,6 @@ class SlurmExecutor:
             try:
                 submitted = ex.map_array(fn, chunk)
             except FailedJobError as err:  # sbatch refused: bad partition, account, limits
-                self._cancel()
                 raise ExecutorError("Slurm refused the job array: "
                                     + " ".join(str(err).split())) from None
             jobs += submitted
