@@ -39,9 +39,11 @@ def test_metrics_command_writes_tables(tmp_path):
     fam = json.loads((out / "predictability_family_task.json").read_text())
     assert {r["task"] for r in fam["rows"]} == {"arc_easy", "piqa"}
     assert all(r["n"] == 4 for r in fam["rows"])
-    # the reference family has 4 (N, D) points: too few for a fit, and it says so
+    # the reference family has 4 (N, D) points: too few for a fit, and it says so; with one
+    # token count (every model at step 143000) N^ would be read off at that D, not at --d0
     fits = json.loads((out / "density_fits.json").read_text())["rows"]
-    assert {r["status"] for r in fits} == {"fit_failed"} and fits[0]["d0"] == 2e12
+    assert {r["status"] for r in fits} == {"fit_failed"}
+    assert fits[0]["d0"] == 143000 * 2_097_152 and "one token count" in fits[0]["reason"]
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = runner.invoke(app, ["metrics", "--out", str(out), "--results", str(tree),
                                 "--d0", "2e12"])

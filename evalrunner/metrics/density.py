@@ -84,10 +84,10 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         rec["n_points"] = int(has_loss.sum())
         law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss)
         if not law.ok:
-            return {**rec, "status": fit.FAILED, "reason": f"loss law: {law.reason}"}
+            return {**rec, "status": fit.FAILED, "reason": f"{prefix}loss law: {law.reason}"}
         link = fit.fit_link(loss, s, config.huber_delta_score)
         if not link.ok:
-            return {**rec, "status": fit.FAILED, "reason": f"link: {link.reason}"}
+            return {**rec, "status": fit.FAILED, "reason": f"{prefix}link: {link.reason}"}
         rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
         rec["loss_rmse_log"] = float(np.sqrt(np.mean(
             (np.log(loss) - np.log(loss - np.asarray(law.residuals))) ** 2)))
@@ -97,11 +97,11 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     else:
         rec["method"] = ACCURACY_ONLY
         if len(points) < config.min_reference_points:
-            return {**rec, "status": fit.FAILED, "reason": f"{len(points)} (N, D) points; the "
-                    f"fit needs at least {config.min_reference_points}"}
+            return {**rec, "status": fit.FAILED, "reason": f"{prefix}{len(points)} (N, D) "
+                    f"points; the fit needs at least {config.min_reference_points}"}
         comp = fit.fit_composed(n, d, s, config.huber_delta_score)
         if not comp.ok:
-            return {**rec, "status": fit.FAILED, "reason": f"composed fit: {comp.reason}"}
+            return {**rec, "status": fit.FAILED, "reason": f"{prefix}composed fit: {comp.reason}"}
         rec.update({k: comp[k] for k in PARAMS})
         residuals = np.asarray(comp.residuals)
         note = "no conditional answer loss: accuracy-only fit (l = 0, gamma = -1 fixed)"
