@@ -57,9 +57,12 @@ class Frames:
     settings: pd.DataFrame
 
 
-def load_frames(root: Path, jobs: int | None = None) -> Frames:
-    """Validate the tree at root and load it; raises ValidationFailed listing every error."""
-    report = validate_tree(Path(root), jobs=jobs)
+def load_frames(root: Path, jobs: int | None = None, cache: Path | None = None) -> Frames:
+    """Validate the tree at root and load it; raises ValidationFailed listing every error.
+
+    `cache`: a parse-cache file (cache.py, e.g. `default_cache_path(root)`) so unchanged files
+    are not parsed again; None parses everything."""
+    report = validate_tree(Path(root), jobs=jobs, cache=cache)
     if not report.ok:
         raise ValidationFailed(report)
     return frames_from_tree(report.tree)

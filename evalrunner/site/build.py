@@ -34,6 +34,7 @@ class BuildOptions:
     stamp: str | None = None  # the build stamp shown in the footer; default: now (UTC)
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
+    parse_cache: bool = True  # reuse parsed files whose bytes are unchanged (results/cache.py)
 
 
 @dataclass
@@ -51,6 +52,13 @@ def default_stamp() -> str:
     when = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch
             else dt.datetime.now(dt.UTC))
     return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cache_path(opts: BuildOptions) -> Path | None:
+    """The parse cache beside the results tree (<parent>/.cache/densitometer/), or None if off."""
+    from evalrunner.results.cache import default_cache_path
+
+    return default_cache_path(opts.results) if opts.parse_cache else None
 
 
 def _fresh(docs: Path) -> None:
@@ -75,7 +83,8 @@ def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
     seconds: dict[str, float] = {}
     check_vendor(opts.node_modules)  # fail before the slow part
     t = time.perf_counter()
-    data = load_site_data(opts.results, with_metrics=opts.metrics, samples=opts.samples)
+    data = load_site_data(opts.results, with_metrics=opts.metrics, samples=opts.samples,
+                          cache=cache_path(opts))
     seconds["load+metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     pages, files = generate(data, opts.results)

@@ -24,6 +24,9 @@ def build(
     samples: Annotated[Path | None, typer.Option(
         help="The runner's per-sample logs, for the diagnostics and pass@k sections "
         "(default: <results>/../samples when it exists).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Parse every results file again instead of reusing the parse cache "
+        "beside the results tree (<results>/../.cache/densitometer/).")] = False,
 ) -> None:
     """Build the static leaderboard: validate, compute metrics, generate pages, mkdocs build.
 
@@ -34,7 +37,8 @@ def build(
     from .build import BuildOptions, build_site
     from .errors import SiteError
     opts = BuildOptions(results, out, docs, src, config, node_modules, site_url,
-                        metrics=not no_metrics, samples=samples)
+                        metrics=not no_metrics, samples=samples,
+                        parse_cache=not no_cache)
     try:
         report = build_site(opts)
     except ValidationFailed as exc:

@@ -46,12 +46,13 @@ class SiteData:
 
 
 def load_site_data(root: Path, with_metrics: bool = True,
-                   samples: Path | None = None) -> SiteData:
+                   samples: Path | None = None, cache: Path | None = None) -> SiteData:
     """Validate and load results/ at root; compute metrics if the metrics stage is available.
 
     `samples`: the runner's per-sample logs (default `<root>/../samples` when it exists), read
-    for the diagnostics and pass@k tables."""
-    report = validate_tree(Path(root))
+    for the diagnostics and pass@k tables. `cache`: a parse-cache file (results/cache.py) so
+    a rebuild does not parse unchanged files again; None parses every file."""
+    report = validate_tree(Path(root), cache=cache)
     if not report.ok:
         raise ValidationFailed(report)
     frames = frames_from_tree(report.tree)
