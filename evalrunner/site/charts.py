@@ -174,7 +174,8 @@ def _series_template(x_title: str, y_title: str, log_y: bool) -> dict[str, Any]:
     chart = _named("points").mark_line(point=True).encode(
         alt.X("x:Q", title=x_title, scale=LOG, axis=TOKENS_AXIS),
         alt.Y("y:Q", title=y_title, scale=LOG if log_y else alt.Scale()),
-        alt.Color("series_name:N", title="model"),
+        alt.Color("series_name:N", title="model",
+                  sort=alt.EncodingSortField("order", order="ascending")),
         tooltip=[alt.Tooltip("series_name:N", title="model"),
                  alt.Tooltip("x:Q", title=x_title, format=".3s"),
                  alt.Tooltip("y:Q", title=y_title, format=".3")],
@@ -184,7 +185,9 @@ def _series_template(x_title: str, y_title: str, log_y: bool) -> dict[str, Any]:
 
 def series_chart(chart_id: str, title: str, frame: pd.DataFrame, x_title: str, y_title: str,
                  log_y: bool = False) -> ChartBlock:
-    """Lines of y against log x, one per `series_name`. frame: series_name, x, y (+ extras)."""
+    """Lines of y against log x, one per `series_name`, legend sorted by `order`.
+
+    frame: series_name, order, x, y (+ extras)."""
     return _finish(_series_template(x_title, y_title, log_y), chart_id, title,
                    {"points": frame})
 

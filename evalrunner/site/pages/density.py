@@ -122,6 +122,10 @@ def density_page(data: SiteData) -> Page:
             chart_id = chart.id
         ctx.settings.append(DensitySetting(sid, str(setting_names.get(sid, sid)),
                                            law_facts(law) if law else [], chart_id, table_id))
+    for sid in settings_by_size(data):
+        if sid not in set(default["setting"]):
+            ctx.without.append((str(setting_names.get(sid, sid)),
+                                f"the reference family {data.reference} has no fit in it"))
     if fits is not None:
         f = fits[fits["reference"] == data.reference] if data.reference else fits
         fit_help = registry_help(data, "density_fits")

@@ -112,17 +112,18 @@ def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
                             frame.reset_index(drop=True), shown)
 
 
-def _density_training(sid: str, density: pd.DataFrame | None, models: set[str],
+def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFrame,
                       names: dict[str, str]) -> ChartBlock | None:
     """Density of each checkpoint against tokens seen (metrics_bridge.checkpoint_density)."""
     if density is None:
         return None
-    d = density[(density["setting"] == sid) & density["model"].isin(models)
+    size = models.set_index("model")["n_fit"]
+    d = density[(density["setting"] == sid) & density["model"].isin(size.index)
                 & density["density"].notna() & (density["density"] > 0)]
     if d.empty:
         return None
-    frame = pd.DataFrame({"series_name": d["model"].map(names), "revision": d["revision"],
-                          "x": d["tokens"], "y": d["density"]})
+    frame = pd.DataFrame({"series_name": d["model"].map(names), "order": d["model"].map(size),
+                          "revision": d["revision"], "x": d["tokens"], "y": d["density"]})
     return series_chart(f"density-{sid}", "Capacity density over training (against the "
                         "default reference family)", frame.reset_index(drop=True),
                         "training tokens", "capacity density", log_y=True)
@@ -180,7 +181,7 @@ def family_pages(data: SiteData) -> list[Page]:
                     charts.append(c)
                     ids.append(c.id)
             traj = _trajectory(sid, s, names, tasks)
-            dens = _density_training(sid, density, set(fm["model"]), names)
+            dens = _density_training(sid, density, fm, names)
             charts += [c for c in (traj, dens) if c is not None]
             pred_id = None
             if pred is not None:  # the page lists top-level tasks; the CSV has subtasks too
