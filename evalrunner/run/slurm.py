@@ -1,4 +1,5 @@
-"""The Slurm executor: one job array per run, one array task per (model, revision) shard.
+"""The Slurm executor: job arrays (one per run, split at max_array_size), one array task per
+(model, revision) shard.
 
 Shards go to Slurm through submitit (`SlurmExecutor.map_array`), never to a scheduler of our
 own. Each array task runs the same picklable `run_shard` as a local run, with the submitter's
@@ -278,7 +279,7 @@ class SlurmExecutor:
         try:
             outcome = job.result()
         except FailedJobError as err:  # the function raised inside the job
-            message = _first_line(err)
+            message = _exception_line(err)
         except UncompletedJobError:  # no result file: killed, timed out, out of memory
             message = f"ended {task_state(job)} without a result"
         else:
@@ -290,8 +291,8 @@ class SlurmExecutor:
                             log=str(job.paths.stderr))
 
 
-def _first_line(err: BaseException) -> str:
-    """The last line of the job's traceback: the exception itself, not submitit's preamble."""
+def _exception_line(err: BaseException) -> str:
+    """The exception line of the job's traceback (the last one), not submitit's preamble."""
     lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
     errors = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", ln)]
     return (errors[-1] if errors else lines[-1] if lines else type(err).__name__)[:300]
