@@ -93,6 +93,9 @@ def test_numeric_column_sorts_numerically(page, site):
     page.click(".dm-board th[data-key='n_ne']")  # params: 20M ... 7B, a numeric column
     values = [float(v) for v in _column(page, "n_ne")]
     assert values == sorted(values, reverse=True) and values[0] == 7e9
+    texts = page.eval_on_selector_all(
+        f".dm-board tbody td:nth-child({_index(page, 'n_ne')})", "cs => cs.map(c => c.textContent)")
+    assert texts[0] == "7.00B" and texts[-1] == "20.0M"  # as text, "7.00B" < "20.0M"
     page.click(".dm-board th[data-key='n_ne']")
     values = [float(v) for v in _column(page, "n_ne")]
     assert values == sorted(values)  # 2e7 < 8e7 < 3e8 < 1e9 ... (not string order)

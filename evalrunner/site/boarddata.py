@@ -75,7 +75,27 @@ def _plain(v: Any) -> Any:
     return v
 
 
-SIZE_HELP = "Non-embedding parameters (active non-embedding for mixture-of-experts)."
+NE_HELP = "Non-embedding parameters, where the count is known."
+TOTAL_HELP = "Total parameters (the size filter uses these)."
+FIT_HELP = ("The parameter count density and scaling fits use: active non-embedding > "
+            "non-embedding > active > total, whichever is known (the tooltip says which).")
+
+
+def size_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The parameter-count fields of a board row (values, texts, the fit basis)."""
+    return {"n_ne": row["n_non_embedding"], "n_ne_t": fmt.count(row["n_non_embedding"]),
+            "n_total": row["n_total"], "n_total_t": fmt.count(row["n_total"]),
+            "n_fit": row["n_fit"], "n_fit_t": fmt.count(row["n_fit"]),
+            "n_fit_basis": None if fmt.is_missing(row.get("n_fit_basis"))
+            else f"from the {str(row['n_fit_basis']).replace('_', '-')} count"}
+
+
+def size_columns(fit_hidden: bool = True) -> list[BoardColumn]:
+    return [BoardColumn("n_ne", "Params (non-emb.)", "num", 0, text="n_ne_t", help=NE_HELP),
+            BoardColumn("n_total", "Params (total)", "num", 0, text="n_total_t",
+                        help=TOTAL_HELP),
+            BoardColumn("n_fit", "N used by fits", "num", 0, text="n_fit_t", err="n_fit_basis",
+                        help=FIT_HELP, hidden=fit_hidden)]
 
 
 def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_name: str) -> str:
@@ -101,9 +121,7 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
     for t in board.tasks:
         columns.append(BoardColumn(f"t:{t}", str(names.get(t, t)), "num", fmt.SCORE_DIGITS,
                                    err=f"e:{t}", help=f"{t}: score in %, stderr in the tooltip"))
-    columns += [
-        BoardColumn("n_ne", "Params (non-emb.)", "num", 0, text="n_ne_t", help=SIZE_HELP),
-        BoardColumn("n_total", "Params (total)", "num", 0, text="n_total_t", hidden=True),
+    columns += size_columns() + [
         BoardColumn("tokens", "Tokens", "num", 0, text="tokens_t",
                     help="Training tokens seen by the revision shown."),
         BoardColumn("release", "Released"),
@@ -114,7 +132,7 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
         BoardColumn("revision", "Revision", hidden=True),
     ]
     filters = [BoardFilter("family_name", "Family", "select"),
-               BoardFilter("n_ne", "Size", "range"),
+               BoardFilter("n_total", "Size", "range"),
                BoardFilter("tier", "Tier", "check"),
                BoardFilter("kind", "Kind", "check"),
                BoardFilter("open", "Open weights", "check")]
@@ -125,8 +143,7 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
                "avg": fmt.pct_value(r["avg"]),
                "avg_t": fmt.plus_minus(r["avg"], r["avg_hi"] - r["avg"])
                if not fmt.is_missing(r["avg"]) else f"{fmt.MISSING} ({r['avg_reason']})",
-               "n_ne": r["n_fit"], "n_ne_t": fmt.count(r["n_fit"]),
-               "n_total": r["n_total"], "n_total_t": fmt.count(r["n_total"]),
+               **size_fields(r),
                "tokens": r["tokens"], "tokens_t": fmt.count(r["tokens"]),
                "release": None if fmt.is_missing(r["release_date"]) else fmt.day(
                    r["release_date"]),

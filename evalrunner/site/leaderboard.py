@@ -116,7 +116,8 @@ def build_leaderboard(frames: Frames, setting: str,
     models = frames.models.set_index("model")
     fams = frames.families.set_index("family")["name"]
     rows = rows.join(models[["name", "family", "kind", "open_weights", "n_non_embedding",
-                             "n_total", "n_fit", "training_tokens", "release_date"]])
+                             "n_total", "n_fit", "n_fit_basis", "training_tokens",
+                             "release_date"]])
     rows["family_name"] = rows["family"].map(fams)
     rows["tokens"] = rows["tokens"].fillna(rows["training_tokens"])
     reference = None

@@ -101,7 +101,7 @@ def density_page(data: SiteData) -> Page:
             Column("name", "Model", link="href"), Column("family", "Family", link="family_href"),
             Column("density", "Density", "ratio", helps.get("density", "")),
             Column("n_tasks", "Tasks", "int", helps.get("n_tasks", "")),
-            Column("n_fit", "Params (non-emb.)", "count"),
+            Column("n_fit", "N used by fits", "count"),
             Column("release_date", "Released", "date"),
             Column("status", "Status", title="reason")],
             data=m.drop(columns=["name", "href", "family_href"])))

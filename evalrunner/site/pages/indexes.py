@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import fmt
-from ..boarddata import SIZE_HELP, BoardColumn, BoardFilter, encode
+from ..boarddata import BoardColumn, BoardFilter, encode, size_columns, size_fields
 from ..data import SiteData
 from ..render import Page
 from ..tables import Column, make_table
@@ -32,7 +32,7 @@ def models_json(data: SiteData) -> str:
         records.append({
             "id": m["model"], "name": m["name"], "family": m["family"],
             "family_name": fam.get(m["family"], m["family"]),
-            "n_ne": m["n_fit"], "n_ne_t": fmt.count(m["n_fit"]),
+            **size_fields(m),
             "tokens": m["training_tokens"], "tokens_t": fmt.count(m["training_tokens"]),
             "release": None if fmt.is_missing(m["release_date"]) else fmt.day(m["release_date"]),
             "kind": m["kind"], "open": "yes" if m["open_weights"] else "no",
@@ -40,14 +40,14 @@ def models_json(data: SiteData) -> str:
             "revisions": int(revisions.get(m["model"], 0))})
     columns = [BoardColumn("name", "Model", link="model"),
                BoardColumn("family_name", "Family", link="family"),
-               BoardColumn("n_ne", "Params (non-emb.)", "num", 0, text="n_ne_t", help=SIZE_HELP),
+               *size_columns(),
                BoardColumn("tokens", "Tokens", "num", 0, text="tokens_t"),
                BoardColumn("release", "Released"), BoardColumn("kind", "Kind"),
                BoardColumn("open", "Open weights"),
                BoardColumn("settings", "Settings", "num", 0),
                BoardColumn("revisions", "Revisions", "num", 0)]
     filters = [BoardFilter("family_name", "Family", "select"),
-               BoardFilter("n_ne", "Size", "range"), BoardFilter("kind", "Kind", "check"),
+               BoardFilter("n_total", "Size", "range"), BoardFilter("kind", "Kind", "check"),
                BoardFilter("open", "Open weights", "check")]
     return encode("Models", "", columns, filters, records, {"default_sort": "name"})
 

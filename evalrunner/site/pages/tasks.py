@@ -82,7 +82,7 @@ def task_pages(data: SiteData) -> list[Page]:
                 Column("rank", "#", "int"), Column("name", "Model", link="href"),
                 Column("family_name", "Family", link="family_href"),
                 Column("value", "Score (%)", "score", stderr="stderr"),
-                Column("n_fit", "Params (non-emb.)", "count"), Column("tier", "Tier")],
+                Column("n_fit", "N used by fits", "count"), Column("tier", "Tier")],
                 data=full))
             chart_id = None
             pts = g[g["n_fit"].notna()]
@@ -93,7 +93,7 @@ def task_pages(data: SiteData) -> list[Page]:
                                                           "family": pts["family_name"],
                                                           "x": pts["n_fit"],
                                                           "value": pts["value"]}),
-                                            "parameters N (non-embedding)"))
+                                            "parameters N (as used by the fits)"))
             rankings.append(TaskRanking(sid, str(setting_names.get(sid, sid)),
                                         f"ranking-{sid}", chart_id, len(g)))
         summary = pred_id = None
