@@ -69,8 +69,9 @@ def _opts(tree: Path, work: Path, site_url: str | None):
                         stamp="2026-01-01 00:00 UTC")
 
 
-def child_cold(tree: Path, work: Path, site_url: str | None) -> dict:
-    """The stages of build.generate_docs + run_mkdocs, each timed (cold: empty parse cache)."""
+def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdocs") -> dict:
+    """The stages of build.generate_docs + run_mkdocs, each timed (cold: empty parse cache);
+    `until` stops after the named stage (the data stages alone at sizes where pages are slow)."""
     t0, c0 = time.perf_counter(), _cpu()
     clock = Clock()
     from evalrunner.results.cache import default_cache_path
@@ -97,6 +98,11 @@ def child_cold(tree: Path, work: Path, site_url: str | None) -> dict:
     with clock.stage("metrics"):
         tables, registry, note, reference, d0 = compute_metrics(frames)
         data = SiteData(frames, report.tree, tables, registry, note, reference, d0)
+    facts = {"models": int(len(frames.models)), "score_rows": int(len(frames.scores))}
+    if until == "metrics":
+        return {"stages": clock.stages, "pages": 0, "data_files": 0, **facts,
+                "in_process": {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0},
+                "peak_mib": _peak_mib()}
     with clock.stage("pages"):
         pages, files = generate(data, tree)
         sb._fresh(opts.docs)
@@ -110,8 +116,7 @@ def child_cold(tree: Path, work: Path, site_url: str | None) -> dict:
     with clock.stage("mkdocs"):
         sb.run_mkdocs(opts, opts.stamp)
     return {"stages": clock.stages, "pages": len(pages), "data_files": len(files),
-            "models": int(len(frames.models)), "score_rows": int(len(frames.scores)),
-            "in_process": {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0},
+            **facts, "in_process": {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0},
             "peak_mib": _peak_mib()}
 
 
@@ -125,12 +130,14 @@ def child_rebuild(tree: Path, work: Path, site_url: str | None) -> dict:
                                                    "cpu": _cpu() - c0}, "peak_mib": _peak_mib()}
 
 
-def _run_child(kind: str, tree: Path, work: Path, site_url: str | None) -> dict:
+def _run_child(kind: str, tree: Path, work: Path, site_url: str | None,
+               until: str = "mkdocs") -> dict:
     """Run a child stage in a fresh interpreter; adds its wall/CPU seen from outside."""
     out = work / f"{kind}.json"
     w, c = time.perf_counter(), _cpu()
     subprocess.run([sys.executable, __file__, "--child", kind, "--tree", str(tree),
-                    "--work", str(work), "--site-url", site_url or "", "--json", str(out)],
+                    "--work", str(work), "--site-url", site_url or "", "--json", str(out),
+                    "--until", until],
                    check=True, cwd=REPO)
     res = json.loads(out.read_text())
     res["process"] = {"wall": time.perf_counter() - w, "cpu": _cpu() - c,
@@ -237,23 +244,31 @@ def run(args: argparse.Namespace) -> dict:
         url = f"http://127.0.0.1:{port}/"
         work = tmp / "work"
         work.mkdir()
-        res["cold"] = _run_child("cold", tree, work, url)
+        res["cold"] = _run_child("cold", tree, work, url, args.until)
+        if args.until == "metrics":
+            res["rebuild"], res["browser"] = None, None
+            res["summary"] = _summary(res)
+            return res
         res["added"] = str(add_one_result(tree).relative_to(tree))
         res["rebuild"] = _run_child("rebuild", tree, work, url)
         res["browser"] = None if args.no_browser else browser(work / "site", port)
-        cold = res["cold"]
-        rv = cold["stages"]["read+validate"]
-        res["summary"] = {
-            "full_build_wall": cold["process"]["wall"], "full_build_cpu": cold["process"]["cpu"],
-            "peak_mib": cold["peak_mib"], "rebuild_wall": res["rebuild"]["process"]["wall"],
-            "validate_over_floor_wall": rv["wall"] / res["floor"]["wall"],
-            "validate_over_floor_cpu": rv["cpu"] / res["floor"]["cpu"]}
+        res["summary"] = _summary(res)
         return res
     finally:
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _summary(res: dict) -> dict:
+    cold = res["cold"]
+    rv = cold["stages"]["read+validate"]
+    return {"full_build_wall": cold["process"]["wall"], "full_build_cpu": cold["process"]["cpu"],
+            "peak_mib": cold["peak_mib"],
+            "rebuild_wall": res["rebuild"]["process"]["wall"] if res["rebuild"] else None,
+            "validate_over_floor_wall": rv["wall"] / res["floor"]["wall"],
+            "validate_over_floor_cpu": rv["cpu"] / res["floor"]["cpu"]}
 
 
 def report(res: dict) -> None:
@@ -263,9 +278,11 @@ def report(res: dict) -> None:
     print(_fmt("floor (CSafeLoader)", res["floor"]))
     for name, d in c["stages"].items():
         print(_fmt(name, d))
-    print(_fmt("whole build (process)", c["process"]) + f"   peak {c['peak_mib']:.0f} MiB")
-    print(_fmt("rebuild +1 file", res["rebuild"]["process"])
-          + f"   peak {res['rebuild']['peak_mib']:.0f} MiB")
+    label = "whole build (process)" if c["pages"] else "data stages (process)"
+    print(_fmt(label, c["process"]) + f"   peak {c['peak_mib']:.0f} MiB")
+    if res["rebuild"]:
+        print(_fmt("rebuild +1 file", res["rebuild"]["process"])
+              + f"   peak {res['rebuild']['peak_mib']:.0f} MiB")
     b = res["browser"]
     if b:
         print(f"  home page: html+data {b['html_data_bytes'] / 1e6:.2f} MB "
@@ -284,13 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium check")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (tree, site)")
+    ap.add_argument("--until", choices=["metrics", "mkdocs"], default="mkdocs",
+                    help="stop the cold build after this stage (metrics: data stages only)")
     ap.add_argument("--child", choices=["cold", "rebuild"], help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--site-url", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        fn = child_cold if args.child == "cold" else child_rebuild
-        args.json.write_text(json.dumps(fn(args.tree, args.work, args.site_url or None)))
+        url = args.site_url or None
+        res = (child_cold(args.tree, args.work, url, args.until) if args.child == "cold"
+               else child_rebuild(args.tree, args.work, url))
+        args.json.write_text(json.dumps(res))
         return 0
     res = run(args)
     report(res)
