@@ -166,7 +166,9 @@ def family_pages(data: SiteData) -> list[Page]:
         charts: list[ChartBlock] = []
         sections = []
         fs = primary[primary["family"] == fid]
-        for sid in sorted(fs["setting"].unique()):
+        # the settings this family has most models in first (then most scores, then id)
+        order = fs.groupby("setting").agg(m=("model", "nunique"), r=("value", "size"))
+        for sid in sorted(order.index, key=lambda x: (-order.at[x, "m"], -order.at[x, "r"], x)):
             s = fs[fs["setting"] == sid]
             finals = s.merge(chosen, on=["model", "setting", "revision"])
             finals = finals[finals["n_fit"].notna()]
