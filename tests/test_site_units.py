@@ -152,3 +152,21 @@ def test_commands_have_help_with_an_example():
 def test_serve_refuses_a_missing_site(tmp_path: Path):
     result = CliRunner().invoke(app, ["serve", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "densitometer build" in result.output
+
+
+def test_mkdocs_warnings_fail_the_build(tmp_path):
+    """Strict mode through the Python API, without quiet (docs SITE.md P10)."""
+    from evalrunner.site.build import BuildOptions, run_mkdocs
+    from evalrunner.site.errors import MkdocsFailed
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n\n[broken](missing.md)\n")
+    config = Path(__file__).resolve().parents[1] / "mkdocs.yml"
+    text = config.read_text().split("\nnav:")[0]  # the real config, without its nav
+    overrides = config.parent / "site_src" / "overrides"
+    (tmp_path / "mkdocs.yml").write_text(
+        text.replace("custom_dir: site_src/overrides", f"custom_dir: {overrides}"))
+    opts = BuildOptions(docs=docs, out=tmp_path / "site", config=tmp_path / "mkdocs.yml")
+    with pytest.raises(MkdocsFailed, match="missing.md"):
+        run_mkdocs(opts, "stamp")
