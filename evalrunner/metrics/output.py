@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,12 +36,28 @@ def _json_value(value):
     return value
 
 
-def to_csv(table: pd.DataFrame) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): text
+# from result files (model names, notes) gets a leading apostrophe, as OWASP recommends.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def csv_text(table: pd.DataFrame, float_format: str | None = None) -> str:
+    """Deterministic, spreadsheet-safe CSV: ISO days for dates, formula-like text defused."""
     out = table.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_defuse)
+    return out.to_csv(index=False, float_format=float_format, lineterminator="\n")
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    return csv_text(table, FLOAT_FORMAT)
 
 
 def to_json(table: pd.DataFrame) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from evalrunner.metrics.output import csv_text
+
 from . import fmt
 from .escape import safe_url
 from .files import write_text
@@ -108,12 +110,8 @@ def plain(value: Any) -> Any:
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
-    """Deterministic CSV: dates as ISO days, floats in shortest round-trip form."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, lineterminator="\n")
+    """Deterministic, spreadsheet-safe CSV; floats in shortest round-trip form."""
+    return csv_text(frame)
 
 
 def frame_json(frame: pd.DataFrame) -> str:
