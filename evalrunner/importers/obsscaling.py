@@ -157,10 +157,17 @@ def model_facts(data_root: Path) -> list[ModelFacts]:
 
 
 def scores_of(row: Row, where: str) -> dict[str, Score]:
-    s = setting(SETTING)
+    return fraction_scores(row, TASK_COLUMNS, SETTING, where)
+
+
+def fraction_scores(row: Row, columns: dict[str, str], setting_id: str,
+                    where: str) -> dict[str, Score]:
+    """Scores from a table row whose cells are fractions, one column per task (shared with
+    the Sloth importer, whose leaderboard tables have the same shape)."""
+    s = setting(setting_id)
     metric = {t.id: s.metric_per_task.get(t.id, t.metric) for t in all_tasks()}
     out = {}
-    for column, task in TASK_COLUMNS.items():
+    for column, task in columns.items():
         text = row.cells[column].strip()
         if not text:
             continue

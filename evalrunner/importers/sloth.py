@@ -28,10 +28,9 @@ from evalrunner.results.schema import Count, Result, Revision, Score
 
 from .base import ImportReport, ModelFacts, SourceDataError, Writer, published_count, slug
 from .manifest import Manifest, SourceFile
-from .obsscaling import MODEL_IDS, TASK_COLUMNS, read_rows
-from .registry import setting, upsert_registries
+from .obsscaling import MODEL_IDS, TASK_COLUMNS, fraction_scores, read_rows
+from .registry import upsert_registries
 from .taskdefs import BBH_SUBTASKS, GPQA_SUBTASKS, MATH_SUBTASKS, MMLU_SUBJECTS, MUSR_SUBTASKS
-from .taskdefs import all_tasks as _all_tasks
 
 IMPORTER = "densitometer.importers.sloth"
 FILE = "sloth/data/data_v1.csv"
@@ -130,21 +129,6 @@ def model_facts(data_root: Path) -> list[ModelFacts]:
     return facts
 
 
-def _scores(row: Row, columns: dict[str, str], setting_id: str, where: str) -> dict[str, Score]:
-    s = setting(setting_id)
-    metric = {t.id: s.metric_per_task.get(t.id, t.metric) for t in _all_tasks()}
-    out = {}
-    for column, task in columns.items():
-        text = row.cells[column].strip()
-        if not text:
-            continue
-        value = float(text)
-        if not 0.0 <= value <= 1.0:
-            raise SourceDataError(where, f"{row.key()} {column}", "a fraction in [0, 1]", text)
-        out[task] = Score(metric=metric[task], value=value, n_shot=s.shots_for(task))
-    return dict(sorted(out.items()))
-
-
 def _adds_to_obsscaling(row: Row, v1: dict[str, Score], obs: dict[str, dict[str, float]]) -> bool:
     known = obs.get(row.hf_id)
     if known is None:
@@ -155,7 +139,7 @@ def _adds_to_obsscaling(row: Row, v1: dict[str, Score], obs: dict[str, dict[str,
 def results_of(row: Row, source: SourceFile, obs: dict[str, dict[str, float]]) -> list[Result]:
     out = []
     for setting_id, columns in ((V1, V1_COLUMNS), (V2, V2_COLUMNS)):
-        scores = _scores(row, columns, setting_id, source.path)
+        scores = fraction_scores(row, columns, setting_id, source.path)
         if not scores or (setting_id == V1 and not _adds_to_obsscaling(row, scores, obs)):
             continue
         out.append(Result(model=row.model_id, setting=setting_id, revision=Revision(id="main"),

@@ -39,24 +39,31 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def atomic_write_text(path: Path, text: str) -> bool:
-    """Write text to path through a temp file in the same folder; False if it was unchanged."""
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write data to path through a temp file in the same folder, then rename: a reader (or a
+    run killed midway) sees the old file or the new one, never half of one."""
     path = Path(path)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes 0600 files; published files must stay readable (web servers, CI).
         os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> bool:
+    """atomic_write_bytes for UTF-8 text; False (and nothing written) if it was unchanged."""
+    path = Path(path)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    atomic_write_bytes(path, text.encode("utf-8"))
     return True
 
 

@@ -11,10 +11,10 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from evalrunner.results import write
 
 
 def sample_path(samples_dir: Path, family: str, model: str, setting: str, revision: str) -> Path:
@@ -54,21 +54,8 @@ def remove_stale_temps(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; logs are as readable as any file
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    remove_stale_temps(path)  # left by a run killed before its rename
+    write.atomic_write_bytes(path, data)
 
 
 def write_samples(path: Path, samples: dict[str, list[dict[str, Any]]]) -> str:
