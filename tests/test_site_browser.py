@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 from site_build import REPO, get_site
 from site_tree import HOSTILE
 
@@ -134,10 +135,13 @@ def test_column_toggle_hides_a_column(page, site):
 
 def test_chart_renders_with_marks_and_tooltip(page, site):
     page.goto(site.origin + "/families/ref/")
-    chart = "#chart-scaling-zero-shot-arc_easy"
+    chart = "#chart-scaling-zero-shot"
     page.wait_for_selector(f"{chart} svg .mark-symbol path")
-    # five models and the leave-largest-out prediction
-    assert page.locator(f"{chart} svg .mark-symbol path").count() == 6
+    options = page.locator(f"{chart} select option").all_text_contents()
+    assert "Arc Easy (arc_easy)" in options and len(options) > 1
+    page.select_option(f"{chart} select", "arc_easy")
+    # five models and the leave-largest-out prediction of the picked task only
+    expect(page.locator(f"{chart} svg .mark-symbol path")).to_have_count(6)
     page.locator(f"{chart} svg .mark-symbol path").first.hover()
     page.wait_for_selector("#vg-tooltip-element.visible")
     page.wait_for_selector("#chart-trajectories-zero-shot svg .mark-line path")
@@ -149,7 +153,7 @@ def test_instant_navigation_draws_charts(page, site):
     page.wait_for_selector(".dm-board tbody tr")
     page.evaluate("window.__marker = 1")
     page.click(".dm-board a[href$='families/ref/']")
-    page.wait_for_selector("#chart-scaling-zero-shot-arc_easy svg .mark-symbol path")
+    page.wait_for_selector("#chart-scaling-zero-shot svg .mark-symbol path")
     assert page.evaluate("window.__marker") == 1  # no full page load
     assert page.watch.problems() == []
 

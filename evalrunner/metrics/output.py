@@ -41,8 +41,18 @@ def _json_value(value):
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _defuse(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+def _defuse(column: pd.Series) -> pd.Series:
+    """The column with a leading apostrophe on every formula-like text cell."""
+    try:
+        risky = column.str.startswith(_FORMULA_START, na=False)
+    except AttributeError:  # not text-like at all (e.g. objects): check cell by cell
+        risky = column.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+    risky = risky.fillna(False).astype(bool)
+    if not risky.any():
+        return column
+    column = column.astype(object).copy()
+    column[risky] = "'" + column[risky].astype(str)
+    return column
 
 
 def csv_text(table: pd.DataFrame, float_format: str | None = None) -> str:
@@ -52,7 +62,7 @@ def csv_text(table: pd.DataFrame, float_format: str | None = None) -> str:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
         elif not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(_defuse)
+            out[col] = _defuse(out[col])
     return out.to_csv(index=False, float_format=float_format, lineterminator="\n")
 
 

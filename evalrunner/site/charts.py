@@ -41,13 +41,13 @@ class ChartBlock:
     note: str = ""
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: dates as ISO days, NaN as null, numpy scalars as Python numbers."""
+def records_json(frame: pd.DataFrame) -> str:
+    """Rows as a JSON array of objects: dates as ISO days, NaN as null."""
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return json.loads(out.to_json(orient="records", double_precision=15))
+    return out.to_json(orient="records", double_precision=15)
 
 
 def _named(name: str) -> alt.Chart:
@@ -56,10 +56,13 @@ def _named(name: str) -> alt.Chart:
 
 def _finish(template: dict[str, Any], chart_id: str, title: str,
             datasets: dict[str, pd.DataFrame], note: str = "") -> ChartBlock:
-    spec = copy.deepcopy(template)
-    spec["datasets"] = {k: records(v) for k, v in datasets.items()}
+    # the spec's JSON with the datasets spliced in as pandas writes them (no round trip
+    # through Python objects: that was most of the cost of a chart)
+    assert "datasets" not in template
+    head = json.dumps(template, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    sets = ",".join(f"{json.dumps(k)}:{records_json(datasets[k])}" for k in sorted(datasets))
+    text = f'{head[:-1]},"datasets":{{{sets}}}}}'
     data = pd.concat([v.assign(series=k) for k, v in datasets.items()], ignore_index=True)
-    text = json.dumps(spec, sort_keys=True, allow_nan=False, separators=(",", ":"))
     return ChartBlock(chart_id, title, text, data, note)
 
 
@@ -68,8 +71,26 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return chart.to_dict(validate=False)
 
 
+def _task_pick() -> alt.Parameter:
+    """A select box of tasks (its options are filled per chart); layers keep the picked one."""
+    return alt.param(name="task_pick", bind=alt.binding_select(options=["?"], name="Task "))
+
+
+def _pick_tasks(template: dict[str, Any], tasks: list[str],
+                labels: list[str] | None = None) -> dict[str, Any]:
+    spec = copy.deepcopy(template)
+    param = spec["params"][0]
+    param["value"] = tasks[0]
+    param["bind"]["options"] = list(tasks)
+    if labels is not None:
+        param["bind"]["labels"] = list(labels)
+    return spec
+
+
 @lru_cache(maxsize=32)
 def _scaling_template(x_title: str, curve: bool, predicted: bool) -> dict[str, Any]:
+    pick = _task_pick()
+    picked = alt.datum.task == pick
     xs = alt.X("x:Q", title=x_title, scale=LOG, axis=COMPUTE_AXIS)
     tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip("x:Q", title=x_title,
                                                                   format=".3s"),
@@ -80,30 +101,33 @@ def _scaling_template(x_title: str, curve: bool, predicted: bool) -> dict[str, A
     if curve:  # drawn first, so the points stay on top (and under the pointer)
         layers.append(_named("curve").mark_line(strokeDash=[4, 3], color="#888").encode(
             xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
-            tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]))
+            tooltip=[alt.Tooltip("value:Q", title="fit", format=".1%")]
+        ).transform_filter(picked))
     layers += [
         _named("points").mark_rule(opacity=0.5).encode(
-            xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")),
+            xs, alt.Y("lo:Q", scale=SCORE_SCALE), alt.Y2("hi:Q")).transform_filter(picked),
         _named("points").mark_point(filled=True, size=60).encode(
             xs, alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
-            tooltip=tooltip),
+            tooltip=tooltip).transform_filter(picked),
     ]
     if predicted:
         layers.append(_named("predicted").mark_point(
             shape="diamond", size=110, color="#d62728", filled=True).encode(
             xs, alt.Y("value:Q", scale=SCORE_SCALE),
             tooltip=[alt.Tooltip("value:Q", title="predicted (leave-largest-out)", format=".1%"),
-                     alt.Tooltip("actual:Q", title="actual", format=".1%")]))
-    return _spec(alt.layer(*layers))
+                     alt.Tooltip("actual:Q", title="actual", format=".1%")]
+        ).transform_filter(picked))
+    return _spec(alt.layer(*layers).add_params(pick))
 
 
 def scaling_chart(chart_id: str, title: str, points: pd.DataFrame, x_title: str,
-                  curve: pd.DataFrame | None = None, predicted: pd.DataFrame | None = None,
-                  note: str = "") -> ChartBlock:
-    """Score against log-compute (or log-parameters) for one family and task.
+                  tasks: list[str], labels: list[str], curve: pd.DataFrame | None = None,
+                  predicted: pd.DataFrame | None = None) -> ChartBlock:
+    """Score against log-compute (or log-parameters) of one family's models, one task at a
+    time (a select box of `tasks`, shown as `labels`).
 
-    points: name, x, value, lo, hi. curve: x, value (the P_pow fit). predicted: x, value, actual
-    (the leave-largest-out prediction of the largest point).
+    points: task, name, x, value, lo, hi. curve: task, x, value (the P_pow fit). predicted:
+    task, x, value, actual (the leave-largest-out prediction of the largest point).
     """
     has_curve = curve is not None and len(curve) > 0
     has_pred = predicted is not None and len(predicted) > 0
@@ -112,13 +136,13 @@ def scaling_chart(chart_id: str, title: str, points: pd.DataFrame, x_title: str,
         datasets["curve"] = curve
     if has_pred:
         datasets["predicted"] = predicted
-    return _finish(_scaling_template(x_title, has_curve, has_pred), chart_id, title, datasets,
-                   note)
+    template = _pick_tasks(_scaling_template(x_title, has_curve, has_pred), tasks, labels)
+    return _finish(template, chart_id, title, datasets)
 
 
 @lru_cache(maxsize=8)
 def _trajectory_template() -> dict[str, Any]:
-    pick = alt.param(name="task_pick", bind=alt.binding_select(options=["?"], name="Task "))
+    pick = _task_pick()
     chart = _named("points").mark_line(point=True).encode(
         alt.X("tokens:Q", title="training tokens", scale=LOG, axis=TOKENS_AXIS),
         alt.Y("value:Q", title="score", axis=SCORE_AXIS, scale=SCORE_SCALE),
@@ -136,11 +160,8 @@ def trajectory_chart(chart_id: str, title: str, frame: pd.DataFrame,
 
     frame: name, task, revision, tokens, value, n (orders the legend).
     """
-    template = copy.deepcopy(_trajectory_template())
-    param = template["params"][0]
-    param["value"] = tasks[0]
-    param["bind"]["options"] = list(tasks)
-    return _finish(template, chart_id, title, {"points": frame})
+    return _finish(_pick_tasks(_trajectory_template(), tasks), chart_id, title,
+                   {"points": frame})
 
 
 @lru_cache(maxsize=8)

@@ -23,6 +23,10 @@ def is_missing(x: Any) -> bool:
     """True for None, NaN, NaT and pandas NA."""
     if x is None:
         return True
+    if isinstance(x, float):  # the common cases first: pd.isna on a scalar is slow
+        return x != x
+    if isinstance(x, str | bool | int):
+        return False
     try:
         return bool(pd.isna(x))
     except (TypeError, ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import escape, fmt
+from . import blocks, escape, fmt
 from .charts import ChartBlock
 from .files import write_text
 from .tables import Table, frame_csv, write_downloads
@@ -76,9 +76,13 @@ def render_page(env: jinja2.Environment, page: Page, stamp: str) -> str:
 
 
 def write_page(env: jinja2.Environment, page: Page, docs: Path, stamp: str) -> None:
-    """The page's Markdown and everything offered beside it (table and chart downloads)."""
+    """The page's Markdown, its HTML blocks (blocks.py) and everything offered beside it (table
+    and chart downloads)."""
     target = docs / page.path
-    write_text(target, render_page(env, page, stamp))
+    text, found = blocks.split(render_page(env, page, stamp))
+    write_text(target, text)
+    if found:
+        write_text(blocks.path_for(docs, page.path), blocks.dump(found))
     folder = target.parent
     for table in page.tables:
         write_downloads(table, folder)

@@ -33,7 +33,7 @@ X_TITLES = {"log10_compute": "training compute 6ND (FLOPs)",
 class FamilySetting:
     setting: str
     name: str
-    charts: list[str]  # scaling chart ids, one per task
+    charts: list[str]  # scaling chart ids, one per x axis (each with a task picker)
     trajectory: str | None
     density: str | None
     predictability: str | None
@@ -68,31 +68,59 @@ def _curve(row: dict[str, Any], chance: float, ceiling: float) -> pd.DataFrame |
     return pd.DataFrame({"x": 10.0 ** xs, "value": ys})
 
 
-def _scaling(sid: str, finals: pd.DataFrame, task: str, tinfo: dict[str, Any],
-             pred: pd.DataFrame | None) -> ChartBlock:
-    """Score against compute (or parameters) of the family's final models, with the fit."""
-    pts = finals[finals["task"] == task]
-    rows = [] if pred is None else pred[pred["task"] == task].to_dict("records")
-    # the axis the metrics fitted on; without a fit, compute when every token count is known
-    axis = rows[0].get("x_axis") if rows else None
-    if axis not in X_TITLES:
-        axis = "log10_compute" if bool((pts["tokens"] > 0).all()) else "log10_params"
-    x = 6 * pts["n_fit"] * pts["tokens"] if axis == "log10_compute" else pts["n_fit"]
-    se = pts["stderr"].fillna(0.0)
-    points = pd.DataFrame({"name": pts["name"], "x": x, "value": pts["value"],
-                           "lo": pts["value"] - fmt.Z95 * se, "hi": pts["value"] + fmt.Z95 * se})
-    points = points[points["x"] > 0].sort_values(["x", "name"], kind="stable")
-    curve = predicted = None
-    note = ""
-    if rows:
-        row = rows[0]
-        curve = _curve(row, float(tinfo["chance"]), float(tinfo["ceiling"]))
-        if not fmt.is_missing(row.get("llo_pred")):
-            predicted = pd.DataFrame({"x": [10.0 ** float(row["x_max"])],
-                                      "value": [row["llo_pred"]], "actual": [row["llo_actual"]]})
-        note = f"{row.get('status')}" + (f": {row['reason']}" if row.get("reason") else "")
-    return scaling_chart(f"scaling-{sid}-{task}", f"{tinfo['name']} ({task})", points,
-                         X_TITLES[axis], curve, predicted, note)
+def _axis(fit: dict[str, Any] | None, has_tokens: bool) -> str:
+    """The axis the metrics fitted on; without a fit, compute when every token count is known."""
+    axis = None if fit is None else fit.get("x_axis")
+    if axis in X_TITLES:
+        return str(axis)
+    return "log10_compute" if has_tokens else "log10_params"
+
+
+def _scaling(sid: str, finals: pd.DataFrame, tasks: list[str], tinfo: dict[str, Any],
+             pred: pd.DataFrame | None) -> list[ChartBlock]:
+    """Score against compute (or parameters) of the family's final models with each task's fit
+    and leave-largest-out prediction: one chart per x axis, with a task picker (one chart per
+    task made hundreds of charts per family at scale)."""
+    pts = finals[finals["task"].isin(tasks)]
+    fits = {} if pred is None else {
+        r["task"]: r for r in pred[pred["task"].isin(tasks)].drop_duplicates("task")
+        .to_dict("records")}
+    has_tokens = (pts["tokens"] > 0).groupby(pts["task"]).all().to_dict()
+    axes = {t: _axis(fits.get(t), bool(has_tokens.get(t, False))) for t in tasks}
+    out = []
+    for axis in X_TITLES:
+        p = pts[pts["task"].map(axes) == axis]
+        x = 6 * p["n_fit"] * p["tokens"] if axis == "log10_compute" else p["n_fit"]
+        se = p["stderr"].fillna(0.0)
+        points = pd.DataFrame({"task": p["task"], "name": p["name"], "x": x,
+                               "value": p["value"], "lo": p["value"] - fmt.Z95 * se,
+                               "hi": p["value"] + fmt.Z95 * se})
+        points = points[points["x"] > 0]
+        shown = [t for t in tasks if t in set(points["task"])]
+        if not shown:
+            continue
+        rank = {t: i for i, t in enumerate(shown)}
+        points = points.assign(_r=points["task"].map(rank)).sort_values(
+            ["_r", "x", "name"], kind="stable").drop(columns="_r")
+        curves, predicted = [], []
+        for t in shown:
+            row = fits.get(t)
+            if row is None:
+                continue
+            curve = _curve(row, float(tinfo[t]["chance"]), float(tinfo[t]["ceiling"]))
+            if curve is not None:
+                curves.append(curve.assign(task=t)[["task", "x", "value"]])
+            if not fmt.is_missing(row.get("llo_pred")):
+                predicted.append({"task": t, "x": 10.0 ** float(row["x_max"]),
+                                  "value": row["llo_pred"], "actual": row["llo_actual"]})
+        suffix = "" if axis == "log10_compute" else "-params"
+        out.append(scaling_chart(
+            f"scaling-{sid}{suffix}", f"Scaling against {X_TITLES[axis]} (pick a task)",
+            points.reset_index(drop=True), X_TITLES[axis], shown,
+            [f"{tinfo[t]['name']} ({t})" for t in shown],
+            pd.concat(curves, ignore_index=True) if curves else None,
+            pd.DataFrame(predicted) if predicted else None))
+    return out
 
 
 def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
@@ -178,10 +206,9 @@ def family_pages(data: SiteData) -> list[Page]:
             tasks = [t for t in top if t in set(finals["task"])]
             ids = []
             if finals["model"].nunique() >= 2:
-                for t in tasks:
-                    c = _scaling(sid, finals, t, tinfo[t], pred)
-                    charts.append(c)
-                    ids.append(c.id)
+                scaling = _scaling(sid, finals, tasks, tinfo, pred)
+                charts += scaling
+                ids += [c.id for c in scaling]
             traj = _trajectory(sid, s, names, tasks)
             dens = _density_training(sid, density, fm, names)
             charts += [c for c in (traj, dens) if c is not None]
