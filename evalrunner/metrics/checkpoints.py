@@ -29,25 +29,46 @@ def columns(config: MetricsConfig) -> list[str]:
             + ["status", "reason", "family", "kind", "source"])
 
 
+def windows(tokens: np.ndarray, final_index: np.ndarray,
+            config: MetricsConfig) -> tuple[np.ndarray, ...]:
+    """The checkpoints each metric reads, per row of sorted (G, n) token grids: (positive,
+    C1 window, then one C5 early window per forecast fraction), each a (G, n) bool array.
+
+    C1: tokens >= max(1% of final, the first non-zero count); C2-C4: the last k positive ones
+    (never step 0); C5: positive tokens up to the fraction of final tokens.
+    """
+    final_tokens = tokens[np.arange(len(tokens)), final_index][:, None]
+    positive = tokens > 0
+    first_nonzero = np.where(positive, tokens, np.inf).min(axis=1, keepdims=True)
+    window = tokens >= np.maximum(config.window_fraction * final_tokens, first_nonzero)
+    early = [positive & (tokens <= fraction * final_tokens)
+             for fraction in config.forecast_fractions]
+    return (positive, window, *early)
+
+
 def series_block(tokens: np.ndarray, y: np.ndarray, s: np.ndarray, n_items: np.ndarray,
                  final_index: int, chance: np.ndarray, ceiling: np.ndarray,
                  config: MetricsConfig) -> dict[str, np.ndarray]:
-    """C1-C5 for G series that share one token grid (sorted) and final position: y, s and
-    n_items have shape (G, n), chance and ceiling (G,). Returns one array per column."""
+    """C1-C5 for G series of n checkpoints sorted by tokens that share the final position and
+    the windows of `windows` (checkpoint_table groups series so; ValueError otherwise).
+
+    tokens has shape (G, n), or (n,) for one grid shared by all; y, s and n_items (G, n);
+    chance and ceiling (G,). Returns one array per column.
+    """
     g, n = y.shape
+    tokens = np.broadcast_to(np.asarray(tokens, dtype=float), (g, n))
+    masks = windows(tokens, np.full(g, final_index), config)
+    if any(not (m == m[:1]).all() for m in masks):
+        raise ValueError("series_block: the series do not share their checkpoint windows")
+    positive, window, *early_windows = (m[0] for m in masks)
     out: dict[str, np.ndarray] = {"n_checkpoints": np.full(g, n)}
-    final_tokens = float(tokens[final_index])
-    out["final_tokens"] = np.full(g, final_tokens)
+    final_tokens = tokens[:, final_index].copy()
+    out["final_tokens"] = final_tokens
     reason = np.full(g, "", dtype=object)
     nan = np.full(g, np.nan)
-    positive = tokens > 0
-    # C1 on checkpoints with tokens >= max(1% of final, the first non-zero count)
-    first_nonzero = float(tokens[positive].min()) if positive.any() else np.inf
-    window = tokens >= max(config.window_fraction * final_tokens, first_nonzero)
     out["c1_n"] = np.full(g, int(window.sum()))
     if window.sum() >= 3:
-        out["c1_spearman"] = stats.spearman_rows(np.broadcast_to(tokens[window], (g, window.sum())),
-                                                 y[:, window])
+        out["c1_spearman"] = stats.spearman_rows(tokens[:, window], y[:, window])
     else:
         out["c1_spearman"] = nan.copy()
         reason = _note(reason, "C1 needs 3 checkpoints past 1% of final tokens")
@@ -68,7 +89,7 @@ def series_block(tokens: np.ndarray, y: np.ndarray, s: np.ndarray, n_items: np.n
         mean_s = np.where(known.any(axis=1), np.where(known, s[:, last], 0.0).sum(axis=1)
                           / np.maximum(known.sum(axis=1), 1), np.nan)
         out["c2_stderr"] = np.where(np.isfinite(binom), binom, mean_s)
-        line = fit.ols_lines(np.broadcast_to(np.log10(tokens[last]), yl.shape), yl)
+        line = fit.ols_lines(np.log10(tokens[:, last]), yl)
         out["c3_slope"] = line.params["b"]
         out["c4_mean"] = mean
         out["c4_final"] = y[:, final_index].astype(float)
@@ -77,12 +98,11 @@ def series_block(tokens: np.ndarray, y: np.ndarray, s: np.ndarray, n_items: np.n
             out[col] = nan.copy()
         reason = _note(reason, f"C2-C4 need {config.checkpoint_min} checkpoints after step 0")
     # C5 early forecast with P_pow on y vs log10(tokens)
-    for fraction in config.forecast_fractions:
+    for fraction, early in zip(config.forecast_fractions, early_windows, strict=True):
         col = _forecast_column(fraction)
-        early = positive & (tokens <= fraction * final_tokens)
         if early.sum() >= 3:
-            xe = np.broadcast_to(np.log10(tokens[early]), (g, early.sum()))
-            pp = fit.fit_p_pow(xe, y[:, early], chance, ceiling, floor=config.error_floor)
+            pp = fit.fit_p_pow(np.log10(tokens[:, early]), y[:, early], chance, ceiling,
+                               floor=config.error_floor)
             pred = laws.p_pow(pp.params["a"], pp.params["b"], np.log10(final_tokens), chance,
                               ceiling)
             good = (pp.status == fit.OK) & np.isfinite(pred)
@@ -112,8 +132,8 @@ def series_metrics(tokens: np.ndarray, y: np.ndarray, s: np.ndarray, n_items: np
 
 
 def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
-    """C1-C5 per series of higher-is-better tasks with at least two revisions; series sharing
-    a token grid (a training run's checkpoints, every task) are computed together."""
+    """C1-C5 per series of higher-is-better tasks with at least two revisions. Series with the
+    same length, final position and windows are computed together in one `series_block`."""
     have = rows.loc[rows["tokens"].notna() & rows["higher"]]
     counts = have.groupby(SERIES, sort=False)["revision"].transform("size")
     have = have.loc[counts.to_numpy() >= 2].sort_values(SERIES + ["tokens", "revision"],
@@ -124,25 +144,28 @@ def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
     final = have["final"].to_numpy(dtype=bool)
     ids = have.groupby(SERIES, sort=False).ngroup().to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    stops = np.r_[starts[1:], len(ids)]
-    grids: dict[tuple, list[int]] = {}
-    for k, (start, stop) in enumerate(zip(starts, stops, strict=True)):
-        tokens = cols["tokens"][start:stop]
-        finals = np.flatnonzero(final[start:stop])
-        final_index = int(finals[-1]) if len(finals) else int(np.argmax(tokens))
-        grids.setdefault((final_index, *tokens.tolist()), []).append(k)
-    keys = have.iloc[starts][SERIES + ["family", "kind"]].reset_index(drop=True)
+    lengths = np.diff(np.r_[starts, len(ids)])
     chance, ceiling = (have[c].to_numpy(float)[starts] for c in ("chance", "ceiling"))
-    parts = []
-    for (final_index, *grid), members in grids.items():
-        members = np.array(members)
-        idx = starts[members][:, None] + np.arange(len(grid))[None, :]
-        block = series_block(np.array(grid), cols["value"][idx], cols["s"][idx],
-                             cols["n_items"][idx], final_index, chance[members],
-                             ceiling[members], config)
-        parts.append(pd.concat([keys.iloc[members].reset_index(drop=True),
-                                pd.DataFrame(block)], axis=1))
-    table = pd.concat(parts, ignore_index=True)[columns(config)]
+    order, blocks = [], []
+    for n in np.unique(lengths):
+        members = np.flatnonzero(lengths == n)
+        idx = starts[members][:, None] + np.arange(n)[None, :]
+        tokens, fin = cols["tokens"][idx], final[idx]
+        # the final revision (the last one marked final), else the most trained
+        final_index = np.where(fin.any(axis=1), n - 1 - np.argmax(fin[:, ::-1], axis=1),
+                               np.argmax(tokens, axis=1))
+        shape = np.column_stack([final_index, *windows(tokens, final_index, config)])
+        _, group = np.unique(shape, axis=0, return_inverse=True)
+        for k in range(group.max() + 1):
+            sel = np.flatnonzero(group.ravel() == k)
+            order.append(members[sel])
+            blocks.append(series_block(tokens[sel], cols["value"][idx[sel]], cols["s"][idx[sel]],
+                                       cols["n_items"][idx[sel]], int(final_index[sel[0]]),
+                                       chance[members[sel]], ceiling[members[sel]], config))
+    first = starts[np.concatenate(order)]
+    keys = have.iloc[first][SERIES + ["family", "kind"]].reset_index(drop=True)
+    values = pd.DataFrame({c: np.concatenate([b[c] for b in blocks]) for c in blocks[0]})
+    table = pd.concat([keys, values], axis=1)[columns(config)]
     for col in ("n_checkpoints", "c1_n", "c2_n"):
         table[col] = table[col].astype(int)
     return table.sort_values(SERIES, kind="stable").reset_index(drop=True)
