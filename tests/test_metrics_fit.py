@@ -136,3 +136,29 @@ def test_noiseless_p_pow_is_recovered(a, b, n, chance):
     res = fit.fit_p_pow(x, y, chance, 1.0, floor=1e-12)
     np.testing.assert_allclose([res.params["a"][0], res.params["b"][0]], [a, b], rtol=1e-8,
                                atol=1e-10)
+
+
+def test_batched_start_scores_equal_one_by_one(monkeypatch):
+    """Each non-linear law scores its start grid in one batched call; the values must be
+    exactly those of calling the objective start by start (they pick which starts refine)."""
+    rng = np.random.default_rng(3)
+    loss = laws.loss_law(N, D, *LOSS_LAW) * np.exp(rng.normal(0, 0.02, N.size))
+    score = laws.link(loss, *LINK) + rng.normal(0, 0.01, N.size)
+    original, seen = fit._multistart, []
+
+    def checked(fun, starts, bounds, n_refine=4):
+        lo, hi = np.array(bounds).T
+        clipped = np.clip(np.atleast_2d(starts), lo, hi)
+        assert fun.batched
+        one_by_one = np.array([fun(s)[0] for s in clipped])
+        assert np.array_equal(fun.values(clipped), one_by_one)
+        seen.append(len(clipped))
+        return original(fun, starts, bounds, n_refine)
+
+    monkeypatch.setattr(fit, "_multistart", checked)
+    fit.fit_loss_law(N, D, loss)
+    fit.fit_link(loss, score)
+    fit.fit_composed(N, D, score)
+    fit.fit_saturating_loss(np.linspace(19, 23, 8), laws.saturating_loss(1.7, 1e3, 0.15,
+                                                                         np.linspace(19, 23, 8)))
+    assert len(seen) == 4 and min(seen) > 1

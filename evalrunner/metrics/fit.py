@@ -167,10 +167,10 @@ def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
     """Huber loss and its derivative: `r^2/2` inside `|r| <= delta`, `delta*(|r| - delta/2)` out."""
     ar = np.abs(r)
     value = np.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
-    return value, np.clip(r, -delta, delta)
+    return value, np.minimum(np.maximum(r, -delta), delta)  # np.clip, without its wrapper
 
 
-Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+Model = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 _BLAS: list = []  # one threadpoolctl controller, created on first use (scanning libs is slow)
 
 
@@ -183,22 +183,49 @@ def _single_threaded_blas():
     return _BLAS[0].limit(limits=1, user_api="blas")
 
 
-def _huber_objective(
-    model: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], target: np.ndarray, delta: float
-) -> Objective:
-    """mean Huber(model - target)/delta and its gradient; model returns (values, jacobian)."""
+class Objective:
+    """mean Huber(model - target)/delta and its gradient; `model(theta)` returns (values,
+    jacobian) with the parameters on the last axis of the jacobian.
 
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+    `batched=True` declares that the model also takes theta of shape (P, S, 1) (S parameter
+    vectors; values (S, n), jacobian (S, n, P)), so the multi-start grid is scored in one call.
+    Reductions are `add.reduce / n`, which is what `ndarray.mean` computes, without its
+    per-call Python overhead (the optimizer calls this tens of thousands of times).
+    """
+
+    def __init__(self, model: Model, target: np.ndarray, delta: float, batched: bool = False):
+        self.model, self.target, self.delta, self.batched = model, target, delta, batched
+        self.n = len(target)
+
+    def _terms(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sum of Huber values, sum of psi * jacobian) over the points (last value axis)."""
+        pred, jac = self.model(theta)
+        value, psi = huber(pred - self.target, self.delta)
+        return np.add.reduce(value, axis=-1), np.add.reduce(psi[..., None] * jac, axis=-2)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         with np.errstate(all="ignore"):
-            pred, jac = model(theta)
-            value, psi = huber(pred - target, delta)
-            f = float(value.mean() / delta)
-            g = (psi[:, None] * jac).mean(axis=0) / delta
-        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            total, grad = self._terms(theta)
+            f = float(total / self.n / self.delta)
+            g = grad / self.n / self.delta
+        if not (np.isfinite(f) and np.isfinite(g).all()):
             return 1e300, np.zeros_like(theta)
         return f, g
 
-    return fun
+    def values(self, starts: np.ndarray) -> np.ndarray:
+        """The objective at each row of `starts` (S, P), as `self(start)[0]` gives it."""
+        if not self.batched:
+            return np.array([self(s)[0] for s in starts])
+        with np.errstate(all="ignore"):
+            total, grad = self._terms(np.ascontiguousarray(starts.T)[..., None])
+            f = total / self.n / self.delta
+            g = grad / self.n / self.delta
+        return np.where(np.isfinite(f) & np.isfinite(g).all(axis=1), f, 1e300)
+
+
+def _huber_objective(model: Model, target: np.ndarray, delta: float,
+                     batched: bool = False) -> Objective:
+    return Objective(model, target, delta, batched)
 
 
 def _multistart(
@@ -214,7 +241,7 @@ def _multistart(
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
     starts = np.clip(np.atleast_2d(starts), lo, hi)
-    values = np.array([fun(s)[0] for s in starts])
+    values = fun.values(starts)
     order = np.argsort(values, kind="stable")[:n_refine]
     best_theta, best_value, note = starts[order[0]], np.inf, "no start had a finite objective"
     found: list[float] = []
@@ -293,7 +320,7 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
         pred = np.logaddexp(t1, t2)
         w1 = np.exp(t1 - pred)
         w2 = 1.0 - w1
-        return pred, np.stack([w1, -w1 * ln_n, w2, -w2 * ln_d], axis=1)
+        return pred, np.stack([w1, -w1 * ln_n, w2, -w2 * ln_d], axis=-1)
 
     starts = []
     for alpha in _ALPHAS:
@@ -303,7 +330,8 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
             la, lb = (np.log(max(c, 1e-300)) for c in coef)
             starts.append([la, alpha, lb, beta])
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS]
-    theta, value, note = _multistart(_huber_objective(model, ln_l, delta), np.array(starts), bounds)
+    objective = _huber_objective(model, ln_l, delta, batched=True)
+    theta, value, note = _multistart(objective, np.array(starts), bounds)
     la, alpha, lb, beta = theta
     fitted = laws.loss_law(n, d, np.exp(la), alpha, np.exp(lb), beta)
     return _result("loss_law", LOSS_LAW, (np.exp(la), alpha, np.exp(lb), beta), loss - fitted,
@@ -348,7 +376,7 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2) -> FitRes
         c, gamma, l, d = theta  # noqa: E741
         sig = 1.0 / (1.0 + np.exp(-gamma * (loss - l)))
         ds = sig * (1.0 - sig)
-        jac = np.stack([sig, c * ds * (loss - l), -c * ds * gamma, np.ones_like(sig)], axis=1)
+        jac = np.stack([sig, c * ds * (loss - l), -c * ds * gamma, np.ones_like(sig)], axis=-1)
         return c * sig + d, jac
 
     grid = [(-g / span, l) for g in (0.5, 1, 2, 4, 8, 16, 32)
@@ -359,7 +387,8 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2) -> FitRes
     starts = np.stack([np.abs(np.nan_to_num(c, nan=0.5)), gam, ell, np.nan_to_num(d)], axis=1)
     bounds = [(1e-6, 2.0), (-1e3 / span, -1e-6), (float(loss.min()) - 10 * span,
               float(loss.max()) + 10 * span), (-1.0, 1.0)]
-    theta, value, note = _multistart(_huber_objective(model, score, delta), starts, bounds)
+    objective = _huber_objective(model, score, delta, batched=True)
+    theta, value, note = _multistart(objective, starts, bounds)
     fitted = laws.link(loss, *theta)
     return _result("link", LINK, tuple(theta), score - fitted, value, note)
 
@@ -386,7 +415,7 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
         sig = 1.0 / (1.0 + np.exp(t1 + t2))  # gamma = -1, l = 0
         ds = -c * sig * (1.0 - sig)
         jac = np.stack([ds * t1, -ds * t1 * ln_n, ds * t2, -ds * t2 * ln_d, sig,
-                        np.ones_like(sig)], axis=1)
+                        np.ones_like(sig)], axis=-1)
         return c * sig + dd, jac
 
     mid_n, mid_d = float(np.median(ln_n)), float(np.median(ln_d))
@@ -402,7 +431,8 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
     starts = np.stack([la, grid[:, 0], lb, grid[:, 1], np.nan_to_num(c, nan=0.5),
                        np.nan_to_num(dd)], axis=1)
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS, (1e-6, 2.0), (0.0, 1.0)]
-    theta, value, note = _multistart(_huber_objective(model, score, delta), starts, bounds)
+    objective = _huber_objective(model, score, delta, batched=True)
+    theta, value, note = _multistart(objective, starts, bounds)
     la, alpha, lb, beta, c, dd = theta
     values = (np.exp(la), alpha, np.exp(lb), beta, c, -1.0, 0.0, dd)
     loss = laws.loss_law(n, d, values[0], alpha, values[2], beta)
@@ -427,14 +457,14 @@ def fit_saturating_loss(x: np.ndarray, loss: np.ndarray, delta: float = 1e-3) ->
         pred = np.logaddexp(le, t2)
         w1 = np.exp(le - pred)
         w2 = 1.0 - w1
-        return pred, np.stack([w1, w2, -w2 * ln10x], axis=1)
+        return pred, np.stack([w1, w2, -w2 * ln10x], axis=-1)
 
     lo = float(loss.min())
     starts = [[np.log(f * lo), np.log(max(float(np.median(loss)) - f * lo, 1e-6 * lo)), alpha]
               for f in (0.01, 0.5, 0.9) for alpha in (0.05, 0.2, 0.5, 1.0)]
     bounds = [(np.log(lo) - 30, np.log(lo) + 1), (-60.0, 60.0), _EXP_BOUNDS]
-    theta, value, note = _multistart(_huber_objective(model, np.log(loss), delta),
-                                     np.array(starts), bounds)
+    objective = _huber_objective(model, np.log(loss), delta, batched=True)
+    theta, value, note = _multistart(objective, np.array(starts), bounds)
     le, la, alpha = theta
     # report A for X = 10**x (undo the centring)
     a = np.exp(la + alpha * np.log(10.0) * x.mean())
