@@ -170,3 +170,20 @@ def test_mkdocs_warnings_fail_the_build(tmp_path):
     opts = BuildOptions(docs=docs, out=tmp_path / "site", config=tmp_path / "mkdocs.yml")
     with pytest.raises(MkdocsFailed, match="missing.md"):
         run_mkdocs(opts, "stamp")
+
+
+@pytest.mark.parametrize("third", ["plain", "two\nlines"])
+def test_csv_by_equals_one_csv_per_group(third):
+    """The one-pass CSV cut at group boundaries (and its fallback when a cell holds a line
+    break) gives exactly the CSV of each group on its own."""
+    import pandas as pd
+
+    from evalrunner.site.tables import csv_by, frame_csv
+
+    frame = pd.DataFrame({"m": ["b", "a", "b", "c", "a"], "x": [1.5, 2.0, 3.0, None, 0.1],
+                          "t": ["=1+1", "ok", third, "z", "-x"]})
+    got = csv_by(frame, "m", ["m", "x", "t"])
+    assert sorted(got) == ["a", "b", "c"]
+    for key, group in frame.groupby("m"):
+        assert got[key] == frame_csv(group[["m", "x", "t"]].reset_index(drop=True))
+    assert got["b"].splitlines()[1].startswith("b,1.5,'=1+1")

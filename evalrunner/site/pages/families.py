@@ -179,30 +179,39 @@ def family_pages(data: SiteData) -> list[Page]:
     top_all = {t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])}
     pred_all = metric_table(data, "predictability_family_task")
     density = metric_table(data, "checkpoint_density")
-    primary = f.scores[f.scores["primary"]].merge(
+    # only the columns the charts read, grouped once: filtering the whole score frame per
+    # family (pandas takes every column on every filter) was most of this stage at scale
+    cols = ["family", "model", "setting", "revision", "step", "final", "task", "value",
+            "stderr", "tokens"]
+    primary = f.scores.loc[f.scores["primary"], cols].merge(
         f.models[["model", "name", "n_fit", "training_tokens"]], on="model")
     # a final revision without a token count has the model's (as the metrics stage does)
     fill = primary["final"] & primary["tokens"].isna()
     primary.loc[fill, "tokens"] = primary.loc[fill, "training_tokens"]
-    chosen = leaderboard_revisions(primary)
+    chosen = leaderboard_revisions(primary).assign(_shown=True)
+    primary = primary.merge(chosen, on=["model", "setting", "revision"], how="left")
+    primary["_shown"] = primary["_shown"].fillna(False).astype(bool)
+    by_family = dict(tuple(primary.groupby("family", sort=False)))
+    models_by_family = dict(tuple(f.models.groupby("family", sort=False)))
+    pred_by = ({} if pred_all is None else
+               dict(tuple(pred_all.groupby(["family", "setting"], sort=False))))
+    setting_names = dict(zip(f.settings["setting"], f.settings["name"], strict=True))
     out = []
     for fam in f.families.to_dict("records"):
         fid = fam["family"]
         doc = data.tree.families[fid]
-        fm = f.models[f.models["family"] == fid]
+        fm = models_by_family.get(fid, f.models.iloc[:0])
         tables = [_models_table(fm, root)]
         charts: list[ChartBlock] = []
         sections = []
-        fs = primary[primary["family"] == fid]
+        fs = by_family.get(fid, primary.iloc[:0])
         # the settings this family has most models in first (then most scores, then id)
         order = fs.groupby("setting").agg(m=("model", "nunique"), r=("value", "size"))
+        by_setting = dict(tuple(fs.groupby("setting", sort=False)))
         for sid in sorted(order.index, key=lambda x: (-order.at[x, "m"], -order.at[x, "r"], x)):
-            s = fs[fs["setting"] == sid]
-            finals = s.merge(chosen, on=["model", "setting", "revision"])
-            finals = finals[finals["n_fit"].notna()]
-            pred = None
-            if pred_all is not None:
-                pred = pred_all[(pred_all["family"] == fid) & (pred_all["setting"] == sid)]
+            s = by_setting[sid]
+            finals = s[s["_shown"] & s["n_fit"].notna()]
+            pred = pred_by.get((fid, sid)) if pred_all is not None else None
             tasks = [t for t in top if t in set(finals["task"])]
             ids = []
             if finals["model"].nunique() >= 2:
@@ -221,7 +230,7 @@ def family_pages(data: SiteData) -> list[Page]:
                 tables.append(make_table(pred_id, shown, predictability_columns(
                     data, link_task=True), data=pred))
             sections.append(FamilySetting(
-                sid, str(f.settings.set_index("setting").loc[sid, "name"]), ids,
+                sid, str(setting_names[sid]), ids,
                 traj.id if traj else None, dens.id if dens else None, pred_id))
         facts = [("Organisation", fam["organisation"]), ("License", fam["license"]),
                  ("Training data", fam["training_data"] or fmt.MISSING),

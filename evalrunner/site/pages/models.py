@@ -18,7 +18,7 @@ from .. import fmt
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
-from ..tables import Column, Table, frame_csv, make_table
+from ..tables import Column, Table, csv_by, frame_csv, make_table
 from .common import family_href, metric_table, setting_href, task_href
 
 SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
@@ -43,7 +43,7 @@ class ModelSetting:
     name: str
     href: str
     shown_revision: str
-    scores: str  # id of the revisions x tasks table
+    scores: str | None  # id of the revisions x top-level tasks table (None: subtasks only)
     subtasks: str | None
     origins: list[Origin]
     reproduce: tuple[str, str]  # (what it is, the command)
@@ -116,20 +116,18 @@ def _origin(data: SiteData, path: str, revision: str) -> Origin:
     return Origin(revision, result.tier, source, details, path)
 
 
-def reproduce_command(data: SiteData, model: dict[str, Any], setting: str,
-                      path: str) -> tuple[str, str]:
+def reproduce_command(data: SiteData, model: dict[str, Any], setting: str, path: str,
+                      harness_names: dict[str, str]) -> tuple[str, str]:
     """(what it is, the command): the runner's recorded command, else the lm-eval call that
-    re-runs the result's tasks in its setting."""
+    re-runs the result's tasks in its setting. `harness_names`: top-level task -> the
+    harness's task name."""
     result = data.result_by_path[path]
     p = result.provenance
     if p.kind == "runner":
         return "the command that produced it", p.command
     if p.kind == "submission" and p.command:
         return "the command the submitter ran", p.command
-    tasks = data.frames.tasks.set_index("task")
-    names = sorted({str(tasks.loc[t, "harness_task"] or t) if t in tasks.index else t
-                    for t in result.scores if t in tasks.index
-                    and fmt.is_missing(tasks.loc[t, "parent"])})
+    names = sorted({harness_names[t] for t in result.scores if t in harness_names})
     cfg = data.tree.settings[setting]
     weights = model["hf_id"] if not fmt.is_missing(model.get("hf_id")) else "<path to weights>"
     revision = result.revision.commit or result.revision.id
@@ -140,76 +138,96 @@ def reproduce_command(data: SiteData, model: dict[str, Any], setting: str,
             f"--tasks {','.join(names)}{shots} --batch_size auto")
 
 
-def _scores_table(sid: str, s: pd.DataFrame, tasks: list[str], names: dict[str, str]) -> Table:
-    """One row per revision (by step), one column per top-level task: value +- stderr."""
-    s = s[s["task"].isin(tasks)]
-    meta = s.drop_duplicates("revision").set_index("revision")[
-        ["step", "tokens", "final", "tier"]]
-    s = s.drop_duplicates(["revision", "task"])
-    values = s.pivot(index="revision", columns="task", values="value")
-    errors = s.pivot(index="revision", columns="task", values="stderr")
-    frame = meta.join(values.reindex(columns=tasks)).join(
-        errors.reindex(columns=tasks).add_suffix("__se")).reset_index()
-    frame["_s"] = pd.to_numeric(frame["step"].astype("Float64"))
-    frame = frame.sort_values(["_s", "revision"], kind="stable").drop(columns="_s")
+def _wide_scores(primary: pd.DataFrame, top: set[str]) -> dict[tuple[str, str], pd.DataFrame]:
+    """Per (model, setting): one row per revision (by step), one column per top-level task
+    (value, and `<task>__se` the stderr). Pivoted once for every model: per model it was most
+    of the page generation."""
+    s = primary[primary["task"].isin(top)].drop_duplicates(["model", "setting", "revision",
+                                                            "task"])
+    keys = ["model", "setting", "revision"]
+    meta = s.drop_duplicates(keys).set_index(keys)[["step", "tokens", "final", "tier"]]
+    values = s.pivot(index=keys, columns="task", values="value")
+    errors = s.pivot(index=keys, columns="task", values="stderr").add_suffix("__se")
+    wide = meta.join(values).join(errors).reset_index()
+    wide["_s"] = pd.to_numeric(wide["step"].astype("Float64"))
+    wide = wide.sort_values(["model", "setting", "_s", "revision"], kind="stable")
+    return {k: g.drop(columns=["model", "setting", "_s"]).reset_index(drop=True)
+            for k, g in wide.groupby(["model", "setting"], sort=False)}
+
+
+def _scores_table(sid: str, wide: pd.DataFrame, tasks: list[str],
+                  names: dict[str, str]) -> Table:
+    """The model's revisions x top-level tasks in one setting: value +- stderr."""
     cols = [Column("revision", "Revision"), Column("step", "Step", "int"),
             Column("tokens", "Tokens", "count"), Column("final", "Final", "bool")]
     cols += [Column(t, names.get(t, t), "score", help=f"{t}: % ± stderr", stderr=f"{t}__se")
              for t in tasks]
-    return make_table(f"scores-{sid}", frame, cols)
+    keep = ["revision", "step", "tokens", "final", "tier", *tasks, *[f"{t}__se" for t in tasks]]
+    return make_table(f"scores-{sid}", wide[keep], cols, downloads=False)
 
 
 def model_pages(data: SiteData) -> list[Page]:
     f = data.frames
     names = dict(zip(f.tasks["task"], f.tasks["name"], strict=True))
     fam_names = dict(zip(f.families["family"], f.families["name"], strict=True))
-    top = set(f.tasks.loc[f.tasks["parent"].isna(), "task"])
+    setting_names = dict(zip(f.settings["setting"], f.settings["name"], strict=True))
+    top_rows = f.tasks[f.tasks["parent"].isna()]
+    top = set(top_rows["task"])
+    harness_names = {t: str(h or t) for t, h in zip(top_rows["task"], top_rows["harness_task"],
+                                                     strict=True)}
+    order = {t: i for i, t in enumerate(f.tasks["task"])}  # registry order
     primary = f.scores[f.scores["primary"]]
     shown = leaderboard_revisions(primary).set_index(["model", "setting"])["revision"]
-    by_model = dict(tuple(f.scores.groupby("model", sort=True)))
+    wide = _wide_scores(primary, top)
+    present = primary.groupby(["model", "setting"])["task"].unique()
+    csv = csv_by(f.scores, "model", SCORE_DOWNLOAD)
+    empty_csv = frame_csv(f.scores[SCORE_DOWNLOAD].iloc[:0])
+    by_model_primary = dict(tuple(primary.groupby("model", sort=True)))
     density = metric_table(data, "density_models")
+    density_by_model = ({} if density is None or "model" not in density.columns
+                        else dict(tuple(density.groupby("model", sort=False))))
     out = []
     root = "../../"
     for m in f.models.to_dict("records"):
         mid = m["model"]
-        scores = by_model.get(mid, f.scores.iloc[:0])
+        mine = by_model_primary.get(mid, primary.iloc[:0])
         tables: list[Table] = []
         settings = []
-        for sid in sorted(scores["setting"].unique()):
-            s = scores[(scores["setting"] == sid) & scores["primary"]]
-            present = set(s["task"])
-            tasks = [t for t in f.tasks["task"] if t in present and t in top]
-            subs = [t for t in f.tasks["task"] if t in present and t not in top]
-            tables.append(_scores_table(sid, s, tasks, names))
+        for sid, s in mine.groupby("setting", sort=True):
+            tasks = sorted((t for t in present[(mid, sid)] if t in top), key=order.__getitem__)
+            subs = sorted((t for t in present[(mid, sid)] if t not in top),
+                          key=order.__getitem__)
+            if tasks:
+                tables.append(_scores_table(sid, wide[(mid, sid)], tasks, names))
             rev = shown.get((mid, sid))
             sub_id = None
             if subs:
-                sub = s[(s["revision"] == rev) & s["task"].isin(subs)].assign(
-                    task_name=lambda d: d["task"].map(names),
-                    href=lambda d: [task_href(root, t) for t in d["task"]])
+                sub = s[(s["revision"] == rev) & s["task"].isin(subs)]
+                sub = sub.assign(task_name=sub["task"].map(names),
+                                 href=[task_href(root, t) for t in sub["task"]],
+                                 _o=sub["task"].map(order)).sort_values("_o", kind="stable")
                 sub_id = f"subtasks-{sid}"
                 tables.append(make_table(sub_id, sub, [
                     Column("task_name", "Subtask", link="href"), Column("task", "Task id"),
                     Column("value", "Score (%)", "score", stderr="stderr"),
-                    Column("n_items", "Items", "int")]))
+                    Column("n_items", "Items", "int")], downloads=False))
             paths = s.drop_duplicates("path")[["path", "revision"]]
             origins = [_origin(data, p, r) for p, r in zip(paths["path"], paths["revision"],
                                                             strict=True)]
             last = paths[paths["revision"] == rev]["path"].iloc[0]
             settings.append(ModelSetting(
-                sid, str(f.settings.set_index("setting").loc[sid, "name"]),
-                setting_href(root, sid), rev, f"scores-{sid}", sub_id, origins,
-                reproduce_command(data, m, sid, last)))
+                sid, str(setting_names[sid]), setting_href(root, sid), rev,
+                f"scores-{sid}" if tasks else None, sub_id, origins,
+                reproduce_command(data, m, sid, last, harness_names)))
         dens_id = None
-        if density is not None and "model" in density.columns:
-            d = density[density["model"] == mid]
-            if len(d):
-                dens_id = "density"
-                tables.append(make_table("density", d, [
-                    Column("setting", "Setting"), Column("reference", "Reference family"),
-                    Column("density", "Density", "ratio"), Column("n_tasks", "Tasks", "int"),
-                    Column("tasks", "Tasks used"), Column("method", "Method"),
-                    Column("status", "Status", title="reason")]))
+        d = density_by_model.get(mid)
+        if d is not None and len(d):
+            dens_id = "density"
+            tables.append(make_table("density", d, [
+                Column("setting", "Setting"), Column("reference", "Reference family"),
+                Column("density", "Density", "ratio"), Column("n_tasks", "Tasks", "int"),
+                Column("tasks", "Tasks used"), Column("method", "Method"),
+                Column("status", "Status", title="reason")], downloads=False))
         model = data.tree.models[mid]
         ctx = ModelPage(mid, m["name"], m["family"], fam_names.get(m["family"], m["family"]),
                         family_href(root, m["family"]), _facts(m),
@@ -219,7 +237,7 @@ def model_pages(data: SiteData) -> list[Page]:
         # loads it (the leaderboards and the models index search models instead)
         page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables,
                     search=False)
-        # every score of the model, extra metrics included (JSON: data/models/<id>.json)
-        page.files["scores.csv"] = frame_csv(scores[SCORE_DOWNLOAD].reset_index(drop=True))
+        # every score of the model, extra metrics included; the tables above are cuts of it
+        page.files["scores.csv"] = csv.get(mid, empty_csv)
         out.append(page)
     return out
