@@ -187,3 +187,23 @@ def test_csv_by_equals_one_csv_per_group(third):
     for key, group in frame.groupby("m"):
         assert got[key] == frame_csv(group[["m", "x", "t"]].reset_index(drop=True))
     assert got["b"].splitlines()[1].startswith("b,1.5,'=1+1")
+
+
+def test_make_table_cells_escape_link_sort_and_explain_missing_values():
+    import pandas as pd
+
+    from evalrunner.site.tables import Column, make_table
+
+    frame = pd.DataFrame({
+        "name": ["<b>x</b>", "y"], "href": ["https://e.org/?a=1&b=2", "../y/"],
+        "v": [0.4213, float("nan")], "se": [0.012, float("nan")],
+        "why": ["ok", "too few models"], "instead": [None, "no fit"]})
+    table = make_table("t", frame, [
+        Column("name", "Name", link="href"),
+        Column("v", "Score", "score", stderr="se", title="why", missing="instead")])
+    rows = table.body.strip().split("\n")
+    assert rows[0] == ('<tr><td><a href="https://e.org/?a=1&amp;b=2" rel="nofollow noopener">'
+                       '&lt;b&gt;x&lt;/b&gt;</a></td><td data-sort="0.4213" class="dm-num" '
+                       'title="ok">42.1 ± 1.2</td></tr>')
+    assert rows[1] == ('<tr><td><a href="../y/">y</a></td><td data-sort="" class="dm-num" '
+                       'title="too few models">no fit</td></tr>')

@@ -1,8 +1,8 @@
 """Tables: values kept apart from their text, rendered as HTML and written as CSV and JSON.
 
-A `Table` holds the raw DataFrame (what the downloads contain, full precision) and the cells the
-page shows (`Cell`: text, sortable value, link, tooltip). `Column.kind` picks the formatter from
-fmt.py, so every table formats a kind of number the same way.
+A `Table` holds the raw DataFrame (what the downloads contain, full precision) and the HTML of
+the rows the page shows (per cell: text, sortable value, link, tooltip). `Column.kind` picks the
+formatter from fmt.py, so every table formats a kind of number the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup, escape
 
 from evalrunner.metrics.output import csv_text
 
@@ -46,6 +47,7 @@ class Column:
     link: str | None = None  # key of a column holding this cell's link target
     stderr: str | None = None  # key of a column holding the stderr shown as '± s'
     title: str | None = None  # key of a column holding the cell's tooltip (a reason)
+    missing: str | None = None  # key of a column holding the text shown for a missing value
 
     @property
     def numeric(self) -> bool:
@@ -53,55 +55,61 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Cell:
-    text: str
-    sort: str | None = None  # data-sort value for numeric columns
-    href: str | None = None
-    title: str = ""
-    external: bool = False
-
-
-@dataclass(frozen=True)
 class Table:
-    """A rendered table and the data behind it; `id` names its downloads (`<id>.csv`)."""
+    """A rendered table and the data behind it; `id` names its downloads (`<id>.csv`).
+    `body` is the HTML of its rows (`<tr>` elements), every value escaped."""
 
     id: str
     columns: list[Column]
-    rows: list[list[Cell]]
+    body: Markup
     data: pd.DataFrame
     caption: str = ""
     downloads: bool = True
     classes: list[str] = field(default_factory=list)
 
 
-def cell(column: Column, record: dict[str, Any]) -> Cell:
-    value = record.get(column.key)
+def _cells(column: Column, lists: dict[str, list[Any]], n: int) -> list[str]:
+    """The `<td>` of every row in one column: text, sort value, link and tooltip, escaped."""
+    values = lists.get(column.key, [None] * n)
+    errors = lists.get(column.stderr) if column.stderr else None
+    links = lists.get(column.link) if column.link else None
+    titles = lists.get(column.title) if column.title else None
+    instead = lists.get(column.missing) if column.missing else None
     formatter, numeric = KINDS[column.kind]
-    text = formatter(value)
-    if column.stderr is not None and not fmt.is_missing(value):
-        text = fmt.score(value, record.get(column.stderr))
-    href = record.get(column.link) if column.link else None
-    external = False
-    if isinstance(href, str) and href.startswith(("http://", "https://")):
-        href, external = safe_url(href), True
-    title = record.get(column.title) if column.title else ""
-    return Cell(text, fmt.sort_value(value) if numeric else None, href or None,
-                "" if fmt.is_missing(title) else str(title), external)
+    out = []
+    for i, value in enumerate(values):
+        text = formatter(value)
+        if errors is not None and not fmt.is_missing(value):
+            text = fmt.score(value, errors[i])
+        elif instead is not None and fmt.is_missing(value) and isinstance(instead[i], str):
+            text = instead[i]
+        attrs = f' data-sort="{escape(fmt.sort_value(value))}" class="dm-num"' if numeric else ""
+        if titles is not None and not fmt.is_missing(titles[i]) and str(titles[i]):
+            attrs += f' title="{escape(str(titles[i]))}"'
+        inner = escape(text)
+        href = links[i] if links is not None else None
+        if isinstance(href, str) and href.startswith(("http://", "https://")):
+            inner = Markup(f'<a href="{escape(safe_url(href))}" rel="nofollow noopener">'
+                           f"{inner}</a>")
+        elif href and not fmt.is_missing(href):
+            inner = Markup(f'<a href="{escape(href)}">{inner}</a>')
+        out.append(f"<td{attrs}>{inner}</td>")
+    return out
 
 
 def make_table(table_id: str, frame: pd.DataFrame, columns: Sequence[Column],
                caption: str = "", data: pd.DataFrame | None = None,
                downloads: bool = True) -> Table:
-    """Cells for `columns` from each row of `frame`; `data` (default: frame) is downloaded."""
-    # only the columns the cells read, as lists: to_dict("records") over wide frames was slow
-    keys = {k for c in columns for k in (c.key, c.link, c.stderr, c.title) if k}
+    """Cells for `columns` from each row of `frame`; `data` (default: frame) is downloaded.
+    Built column by column straight to HTML: per-cell objects rendered by a template were
+    most of the page generation at scale."""
+    keys = {k for c in columns for k in (c.key, c.link, c.stderr, c.title, c.missing) if k}
     lists = frame[[k for k in frame.columns if k in keys]].to_dict("list")
-    records = [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
-    if not lists:
-        records = [{} for _ in range(len(frame))]
-    rows = [[cell(c, r) for c in columns] for r in records]
-    return Table(table_id, list(columns), rows, frame if data is None else data, caption,
-                 downloads)
+    n = len(frame)
+    cells = [_cells(c, lists, n) for c in columns]
+    body = "".join(f"<tr>{''.join(row)}</tr>\n" for row in zip(*cells, strict=True))
+    return Table(table_id, list(columns), Markup(body), frame if data is None else data,
+                 caption, downloads)
 
 
 def plain(value: Any) -> Any:

@@ -70,31 +70,27 @@ class PredictabilityPage:
 
 def _matrix(table_id: str, pred: pd.DataFrame, families: list[str], root: str) -> Table:
     """One row per task, one column per family: the LLO abs. error, or the status."""
-    rows = []
-    for task, g in pred.groupby("task", sort=True):
-        row: dict = {"task": task, "task_href": task_href(root, task)}
-        for fam in families:
-            hit = g[g["family"] == fam]
-            if hit.empty:
-                continue
-            r = hit.iloc[0]
-            row[fam] = r["llo_ae"]
-            row[f"{fam}__why"] = f"{r['status']}" + (f": {r['reason']}" if r["reason"] else "")
-            if fmt.is_missing(r["llo_ae"]):
-                row[f"{fam}__text"] = str(r["status"])
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    first = pred.drop_duplicates(["task", "family"])
+    reason = first["reason"].astype(object)
+    why = first["status"].astype(str) + [
+        "" if fmt.is_missing(r) or not str(r) else f": {r}" for r in reason]
+    text = first["status"].astype(str).where(first["llo_ae"].isna())
+    first = first.assign(why=why, text=text)
+    wide = {k: first.pivot(index="task", columns="family", values=k)
+            for k in ("llo_ae", "why", "text")}
+    frame = pd.DataFrame({"task": wide["llo_ae"].index})
+    frame["task_href"] = [task_href(root, t) for t in frame["task"]]
+    for fam in families:
+        frame[fam] = wide["llo_ae"][fam].to_numpy()
+        frame[f"{fam}__why"] = wide["why"][fam].to_numpy()
+        if wide["text"][fam].notna().any():
+            frame[f"{fam}__text"] = wide["text"][fam].to_numpy()
     cols = [Column("task", "Task", link="task_href")] + [
+        # a missing error shows its status instead of a dash
         Column(f, f, "score", help="leave-largest-out absolute error (points of %); the "
-               "tooltip gives the status and reason", title=f"{f}__why") for f in families]
-    table = make_table(table_id, frame, cols, data=frame.drop(columns=["task_href"]))
-    # a missing error shows its status instead of a dash
-    for r, rec in zip(table.rows, frame.to_dict("records"), strict=True):
-        for i, fam in enumerate(families, start=1):
-            text = rec.get(f"{fam}__text")
-            if isinstance(text, str):
-                r[i] = r[i].__class__(text, r[i].sort, r[i].href, r[i].title)
-    return table
+               "tooltip gives the status and reason", title=f"{f}__why", missing=f"{f}__text")
+        for f in families]
+    return make_table(table_id, frame, cols, data=frame.drop(columns=["task_href"]))
 
 
 def predictability_page(data: SiteData) -> Page:
