@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import fit, laws
+from . import fit, laws, tabular
 from .config import MetricsConfig
 
 TWO_STEP = "two-step"
@@ -142,64 +142,85 @@ def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsCon
         drop=True)
 
 
-def invert(score: np.ndarray, p: dict[str, np.ndarray], d0: float):
-    """Vectorised inversion; returns (L^, N^, status) with status ok / below_floor /
-    above_ceiling. Parameters are arrays aligned with score (or scalars)."""
-    s = np.asarray(score, dtype=float)
+def _invert(s: np.ndarray, p: dict[str, np.ndarray], d0: float | np.ndarray):
     loss_hat = laws.link_inverse(s, p["c"], p["gamma"], p["l"], p["d"])
     n_hat = laws.effective_params(loss_hat, p["a"], p["alpha"], p["b"], p["beta"], d0)
     below = s <= p["d"]
     above = ~below & ~np.isfinite(n_hat)  # s >= c + d, or L^ <= b*D0^(-beta)
+    return loss_hat, n_hat, below, above
+
+
+def invert(score: np.ndarray, p: dict[str, np.ndarray], d0: float):
+    """Vectorised inversion; returns (L^, N^, status) with status ok / below_floor /
+    above_ceiling. Parameters are arrays aligned with score (or scalars)."""
+    loss_hat, n_hat, below, above = _invert(np.asarray(score, dtype=float), p, d0)
     status = np.select([below, above], ["below_floor", "above_ceiling"], "ok").astype(object)
     return loss_hat, n_hat, status
 
 
+# status of a density row, and the fixed part of its reason (by status code)
+_STATUS = ["ok", "below_floor", "above_ceiling", "no_param_count", "metric_mismatch",
+           "reference_poor_fit", "reference_fit_failed"]
+_REASON = ["in range", "score at or below the link's floor d",
+           "score at or above what the fitted law reaches at D0 (ceiling c + d, or "
+           "L^ <= b*D0^(-beta))", "model has no parameter count"]
+
+
 def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
-    """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason."""
+    """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason.
+
+    Every target row meets the reference fits of its (setting, task); later conditions win:
+    out of range, no parameter count, metric differs from the fit's, fit not usable.
+    """
     targets = density_rows(finals)
     if targets.empty or fits.empty:
         return pd.DataFrame(columns=COLUMNS)
-    fit_cols = ["reference", "setting", "task", "metric", "method", "status", "reason", "d0",
-                *PARAMS]
-    merged = targets.merge(fits[fit_cols].rename(columns={
-        "metric": "fit_metric", "status": "fit_status", "reason": "fit_reason"}),
-        on=["setting", "task"], how="inner")
-    score = merged["value"].to_numpy(float)
-    p = {k: merged[k].to_numpy(float) for k in PARAMS}
-    loss_hat, n_hat, status = invert(score, p, merged["d0"].to_numpy(float))
-    n_m = merged["n_fit"].to_numpy(float)
+    li, ri = tabular.inner_join(targets, fits, ["setting", "task"])
+    t_codes = {c: tabular.codes(targets[c])[li] for c in ("model", "setting", "task")}
+    order = np.lexsort((t_codes["task"], tabular.codes(fits["reference"])[ri],
+                        t_codes["setting"], t_codes["model"]))
+    li, ri = li[order], ri[order]
+
+    score = targets["value"].to_numpy(float)[li]
+    p = {k: fits[k].to_numpy(float)[ri] for k in PARAMS}
+    loss_hat, n_hat, below, above = _invert(score, p, fits["d0"].to_numpy(float)[ri])
+    n_m = targets["n_fit"].to_numpy(float)[li]
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = n_hat / n_m
-    reason = np.select(
-        [status == "below_floor", status == "above_ceiling"],
-        ["score at or below the link's floor d", "score at or above what the fitted law reaches "
-         "at D0 (ceiling c + d, or L^ <= b*D0^(-beta))"], "in range").astype(object)
-    no_fit = merged["fit_status"].to_numpy() != fit.OK
-    poor = merged["fit_status"].to_numpy() == POOR_FIT
-    mismatch = merged["metric"].to_numpy() != merged["fit_metric"].to_numpy()
+    fit_status = fits["status"].to_numpy(object)
+    no_fit = (fit_status != fit.OK)[ri]
+    poor = (fit_status == POOR_FIT)[ri]
+    # metric of the target vs the fit's, compared (and named in the reason) per distinct pair
+    t_metric, t_names = pd.factorize(targets["metric"].astype(str), use_na_sentinel=False)
+    f_metric, f_names = pd.factorize(fits["metric"].astype(str), use_na_sentinel=False)
+    combos, pair = np.unique(t_metric[li] * len(f_names) + f_metric[ri], return_inverse=True)
+    pairs = [(t_names[c // len(f_names)], f_names[c % len(f_names)]) for c in combos]
+    mismatch = np.array([m != f for m, f in pairs], dtype=bool)[pair.ravel()]
     no_n = ~(n_m > 0)
-    status = np.where(no_n, "no_param_count", status)
-    reason = np.where(no_n, "model has no parameter count", reason)
-    status = np.where(mismatch, "metric_mismatch", status)
-    reason = np.where(mismatch, "target metric " + merged["metric"].astype(str).to_numpy()
-                      + " differs from the reference's " + merged["fit_metric"].astype(str)
-                      .to_numpy(), reason)
-    status = np.where(no_fit, np.where(poor, "reference_poor_fit", "reference_fit_failed"),
-                      status)
-    reason = np.where(no_fit, "reference fit not used: " + merged["fit_reason"].astype(str)
-                      .to_numpy(), reason)
-    ok = status == "ok"
+    status = np.select([no_fit & poor, no_fit, mismatch, no_n, above, below],
+                       [5, 6, 4, 3, 2, 1], 0)
+    labels = list(_REASON)
+    labels += [f"target metric {m} differs from the reference's {f}" for m, f in pairs]
+    labels += ["reference fit not used: " + str(r) for r in fits["reason"]]
+    reason = np.select([no_fit, mismatch], [len(_REASON) + len(pairs) + ri, len(_REASON) + pair],
+                       np.minimum(status, 3))
+    ok = status == 0
+
+    def take(frame: pd.DataFrame, col: str, idx: np.ndarray) -> pd.Series:
+        return frame[col].iloc[idx].reset_index(drop=True)
+
     out = pd.DataFrame({
-        "model": merged["model"], "setting": merged["setting"],
-        "reference": merged["reference"], "task": merged["task"], "score": score,
-        "n_hat": np.where(ok, n_hat, np.nan), "density": np.where(ok, rho, np.nan),
-        "status": status, "reason": reason, "family": merged["family"], "kind": merged["kind"],
-        "source": merged["source"], "metric": merged["metric"], "n_fit": n_m,
-        "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat), "method": merged["method"],
-        "d0": merged["d0"],
+        "model": take(targets, "model", li), "setting": take(targets, "setting", li),
+        "reference": take(fits, "reference", ri), "task": take(targets, "task", li),
+        "score": score, "n_hat": np.where(ok, n_hat, np.nan),
+        "density": np.where(ok, rho, np.nan), "status": tabular.strings(_STATUS, status),
+        "reason": tabular.strings(labels, reason), "family": take(targets, "family", li),
+        "kind": take(targets, "kind", li), "source": take(targets, "source", li),
+        "metric": take(targets, "metric", li), "n_fit": n_m,
+        "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat),
+        "method": take(fits, "method", ri), "d0": fits["d0"].to_numpy(float)[ri],
     })
-    return out.sort_values(["model", "setting", "reference", "task"], kind="stable"
-                           ).reset_index(drop=True)[COLUMNS]
+    return out[COLUMNS]
 
 
 MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
@@ -225,15 +246,16 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
         n_below_floor=("below", "sum"), n_above_ceiling=("above", "sum"),
         family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"),
         d0=("d0", "max"))
-    table["log_density_sd"] = d.groupby(keys, sort=True)["log_rho"].std(ddof=0)
-    # plain Python strings: joining arrow-backed strings per group is much slower
-    ok = d.loc[ok_mask, keys + ["task", "method"]].astype(object)
-    ok = ok.sort_values(keys + ["task"], kind="stable")
-    table["tasks"] = ok.groupby(keys, sort=True)["task"].agg(";".join)
-    table["method"] = ok.drop_duplicates(keys + ["method"]).sort_values(
-        keys + ["method"], kind="stable").groupby(keys, sort=True)["method"].agg(" + ".join)
+    groups = d.groupby(keys, sort=True)
+    table["log_density_sd"] = groups["log_rho"].std(ddof=0)
+    # per group: the tasks in range (sorted), and the distinct methods they used
+    group, ok = groups.ngroup().to_numpy()[ok_mask], ok_mask.to_numpy()
+    tasks = tabular.joined_per_group(group, d["task"].to_numpy(object)[ok], len(table), ";")
+    method = tabular.joined_per_group(group, d["method"].to_numpy(object)[ok], len(table),
+                                      " + ", distinct=True)
     table = table.reset_index()
-    table["tasks"] = table["tasks"].fillna("")
+    table["tasks"] = pd.Series(tasks, dtype="str").fillna("")
+    table["method"] = pd.Series(method, dtype="str")
     table["density"] = np.exp(table["log_density_mean"])
     table["n_not_computed"] = (table["n_rows"] - table["n_tasks"] - table["n_below_floor"]
                                - table["n_above_ceiling"])
