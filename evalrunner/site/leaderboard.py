@@ -81,7 +81,8 @@ def build_leaderboard(frames: Frames, setting: str,
     info = frames.tasks.set_index("task")
     t = frames.tasks
     top = set(t.loc[t["parent"].isna() & (t["category"] != "bias"), "task"])
-    tasks = [t for t in frames.tasks["task"] if t in top and t in set(s["task"])]
+    present = set(s["task"])
+    tasks = [t for t in frames.tasks["task"] if t in top and t in present]
 
     n_items = s["n_items"].fillna(s["task"].map(info["n_items"]).astype("float64"))
     s = s.assign(se=_stderr(s["value"], s["stderr"], n_items))

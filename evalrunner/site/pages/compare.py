@@ -40,22 +40,24 @@ def client_files(data: SiteData) -> dict[str, str]:
     s = f.scores[f.scores["primary"]]
     out: dict[str, str] = {}
     models = f.models.set_index("model")
-    for mid, g in s.groupby("model", sort=True):
+    # one pass over every score (per model and setting groups were seconds at scale)
+    scores: dict[str, dict[str, dict[str, dict[str, list]]]] = {}
+    values, errors = fmt.pct_values(s["value"]), fmt.pct_values(s["stderr"])
+    for mid, sid, rev, task, v, e in zip(s["model"], s["setting"], s["revision"], s["task"],
+                                         values, errors, strict=True):
+        scores.setdefault(mid, {}).setdefault(sid, {}).setdefault(rev, {})[task] = [v, e]
+    revs = s.drop_duplicates(["model", "setting", "revision"])
+    revs = revs.assign(_s=pd.to_numeric(revs["step"].astype("Float64"))).sort_values(
+        ["model", "setting", "_s", "revision"], kind="stable")
+    revisions: dict[tuple[str, str], list] = {}
+    for mid, sid, r, st, t, fi in zip(revs["model"], revs["setting"], revs["revision"],
+                                      revs["step"], revs["tokens"], revs["final"], strict=True):
+        revisions.setdefault((mid, sid), []).append(
+            [r, None if fmt.is_missing(st) else int(st), fmt.count(t), bool(fi)])
+    for mid in sorted(scores):
         m = models.loc[mid]
-        settings: dict[str, Any] = {}
-        for sid, gs in g.groupby("setting", sort=True):
-            revs = gs.drop_duplicates("revision")
-            revs = revs.assign(_s=pd.to_numeric(revs["step"].astype("Float64"))).sort_values(
-                ["_s", "revision"], kind="stable")
-            scores: dict[str, dict[str, list]] = {}
-            values, errors = fmt.pct_values(gs["value"]), fmt.pct_values(gs["stderr"])
-            for rev, task, v, e in zip(gs["revision"], gs["task"], values, errors, strict=True):
-                scores.setdefault(rev, {})[task] = [v, e]
-            settings[sid] = {
-                "revisions": [[r, None if fmt.is_missing(st) else int(st), fmt.count(t),
-                               bool(fi)] for r, st, t, fi in zip(
-                    revs["revision"], revs["step"], revs["tokens"], revs["final"], strict=True)],
-                "scores": scores}
+        settings = {sid: {"revisions": revisions[(mid, sid)], "scores": scores[mid][sid]}
+                    for sid in sorted(scores[mid])}
         out[f"data/models/{mid}.json"] = _dump({
             "id": mid, "name": m["name"], "family": m["family"],
             "family_name": fam.get(m["family"], m["family"]), "settings": settings})

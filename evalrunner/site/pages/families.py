@@ -52,8 +52,10 @@ class FamilyPage:
     science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
 
 
-def _curve(row: dict[str, Any], chance: float, ceiling: float) -> pd.DataFrame | None:
-    """The fitted law over the family's x range (x is log10 of compute or parameters)."""
+def _curve(row: dict[str, Any], chance: float,
+           ceiling: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(x, value) of the fitted law over the family's x range (the fit's x is log10 of compute
+    or parameters; the returned x is not)."""
     from evalrunner.metrics import laws
 
     a, b = row.get("fit_a"), row.get("fit_b")
@@ -65,7 +67,7 @@ def _curve(row: dict[str, Any], chance: float, ceiling: float) -> pd.DataFrame |
         ys = laws.log_line(a, b, xs)
     else:
         ys = laws.p_pow(a, b, xs, chance, ceiling)
-    return pd.DataFrame({"x": 10.0 ** xs, "value": ys})
+    return 10.0 ** xs, np.asarray(ys, dtype=float)
 
 
 def _axis(fit: dict[str, Any] | None, has_tokens: bool) -> str:
@@ -96,20 +98,24 @@ def _scaling(sid: str, finals: pd.DataFrame, tasks: list[str], tinfo: dict[str, 
                                "value": p["value"], "lo": p["value"] - fmt.Z95 * se,
                                "hi": p["value"] + fmt.Z95 * se})
         points = points[points["x"] > 0]
-        shown = [t for t in tasks if t in set(points["task"])]
+        present = set(points["task"])
+        shown = [t for t in tasks if t in present]
         if not shown:
             continue
         rank = {t: i for i, t in enumerate(shown)}
         points = points.assign(_r=points["task"].map(rank)).sort_values(
             ["_r", "x", "name"], kind="stable").drop(columns="_r")
-        curves, predicted = [], []
+        curves: dict[str, list] = {"task": [], "x": [], "value": []}
+        predicted = []
         for t in shown:
             row = fits.get(t)
             if row is None:
                 continue
             curve = _curve(row, float(tinfo[t]["chance"]), float(tinfo[t]["ceiling"]))
             if curve is not None:
-                curves.append(curve.assign(task=t)[["task", "x", "value"]])
+                curves["task"] += [t] * len(curve[0])
+                curves["x"].append(curve[0])
+                curves["value"].append(curve[1])
             if not fmt.is_missing(row.get("llo_pred")):
                 predicted.append({"task": t, "x": 10.0 ** float(row["x_max"]),
                                   "value": row["llo_pred"], "actual": row["llo_actual"]})
@@ -118,7 +124,8 @@ def _scaling(sid: str, finals: pd.DataFrame, tasks: list[str], tinfo: dict[str, 
             f"scaling-{sid}{suffix}", f"Scaling against {X_TITLES[axis]} (pick a task)",
             points.reset_index(drop=True), X_TITLES[axis], shown,
             [f"{tinfo[t]['name']} ({t})" for t in shown],
-            pd.concat(curves, ignore_index=True) if curves else None,
+            pd.DataFrame({"task": curves["task"], "x": np.concatenate(curves["x"]),
+                          "value": np.concatenate(curves["value"])}) if curves["x"] else None,
             pd.DataFrame(predicted) if predicted else None))
     return out
 
@@ -135,7 +142,8 @@ def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
                           "revision": s["revision"], "tokens": s["tokens"], "value": s["value"],
                           "n": s["n_fit"]}).sort_values(["n", "name", "task", "tokens"],
                                                         kind="stable")
-    shown = [t for t in tasks if t in set(frame["task"])]
+    present = set(frame["task"])
+    shown = [t for t in tasks if t in present]
     return trajectory_chart(f"trajectories-{sid}", "Checkpoint trajectories (pick a task)",
                             frame.reset_index(drop=True), shown)
 
@@ -212,7 +220,8 @@ def family_pages(data: SiteData) -> list[Page]:
             s = by_setting[sid]
             finals = s[s["_shown"] & s["n_fit"].notna()]
             pred = pred_by.get((fid, sid)) if pred_all is not None else None
-            tasks = [t for t in top if t in set(finals["task"])]
+            present = set(finals["task"])
+            tasks = [t for t in top if t in present]
             ids = []
             if finals["model"].nunique() >= 2:
                 scaling = _scaling(sid, finals, tasks, tinfo, pred)

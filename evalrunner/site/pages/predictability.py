@@ -8,6 +8,7 @@ Column labels and tooltips come from the metric registry where it names the colu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -78,13 +79,14 @@ def _matrix(table_id: str, pred: pd.DataFrame, families: list[str], root: str) -
     first = first.assign(why=why, text=text)
     wide = {k: first.pivot(index="task", columns="family", values=k)
             for k in ("llo_ae", "why", "text")}
-    frame = pd.DataFrame({"task": wide["llo_ae"].index})
-    frame["task_href"] = [task_href(root, t) for t in frame["task"]]
+    tasks = list(wide["llo_ae"].index)
+    columns: dict[str, Any] = {"task": tasks, "task_href": [task_href(root, t) for t in tasks]}
     for fam in families:
-        frame[fam] = wide["llo_ae"][fam].to_numpy()
-        frame[f"{fam}__why"] = wide["why"][fam].to_numpy()
+        columns[fam] = wide["llo_ae"][fam].to_numpy()
+        columns[f"{fam}__why"] = wide["why"][fam].to_numpy()
         if wide["text"][fam].notna().any():
-            frame[f"{fam}__text"] = wide["text"][fam].to_numpy()
+            columns[f"{fam}__text"] = wide["text"][fam].to_numpy()
+    frame = pd.DataFrame(columns)
     cols = [Column("task", "Task", link="task_href")] + [
         # a missing error shows its status instead of a dash
         Column(f, f, "score", help="leave-largest-out absolute error (points of %); the "
