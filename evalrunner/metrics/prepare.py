@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import points
+from . import points, tabular
 from .config import MetricsConfig
 
 ORDER = ["setting", "source", "family", "kind", "model", "task", "metric", "tokens", "revision"]
@@ -33,9 +33,11 @@ class Prepared:
     finals: pd.DataFrame
 
 
-def _check(cond: np.ndarray, rows: pd.DataFrame, what: str, expected: str) -> None:
+def _check(cond: np.ndarray, scores: pd.DataFrame, keep: np.ndarray, what: str,
+           expected: str) -> None:
+    """Raise naming the first kept score rows (positions `keep`) where `cond` holds."""
     if np.any(cond):
-        bad = rows.loc[cond, ["model", "setting", "revision", "task", "value"]].head(5)
+        bad = scores.iloc[keep[cond][:5]][["model", "setting", "revision", "task", "value"]]
         listing = "; ".join(
             f"{r.model}/{r.setting}/{r.revision} {r.task}={r.value!r}" for r in bad.itertuples()
         )
@@ -43,14 +45,22 @@ def _check(cond: np.ndarray, rows: pd.DataFrame, what: str, expected: str) -> No
                                 f"{listing}")
 
 
-def _lookup(keys: pd.Series, table: pd.Series) -> np.ndarray:
-    """table[key] for every key, through the distinct keys (fast on arrow-backed strings)."""
-    codes, uniques = pd.factorize(keys)
-    return table.reindex(uniques).to_numpy()[codes]
+class _Lookup:
+    """table[key] for every row, through the distinct keys (factorised once per key column)."""
+
+    def __init__(self, keys: pd.Series):
+        self.codes, self.uniques = pd.factorize(keys)
+
+    def __call__(self, table: pd.Series) -> np.ndarray:
+        return table.reindex(self.uniques).to_numpy()[self.codes]
 
 
 def prepare(frames: Any, config: MetricsConfig) -> Prepared:
-    """The tidy score table (see module docstring); `frames` follows the Frames contract."""
+    """The tidy score table (see module docstring); `frames` follows the Frames contract.
+
+    Filters, checks and sort keys are computed on arrays; every score column is then taken
+    once, in the final order (a frame of millions of rows is never copied step by step).
+    """
     scores = frames.scores
     tasks = frames.tasks.set_index("task")
     unknown = sorted(set(scores["task"].unique()) - set(tasks.index))
@@ -61,53 +71,59 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
     if missing:
         raise MetricsInputError(f"scores name models without model.yaml: {missing[:10]}")
 
-    rows = scores.loc[scores["primary"].astype(bool)].copy()
-    rows["chance"] = _lookup(rows["task"], tasks["chance"]).astype(float)
-    rows["ceiling"] = _lookup(rows["task"], tasks["ceiling"]).astype(float)
-    rows["higher"] = _lookup(rows["task"], tasks["direction"].astype(str)) != "lower"
-    rows["category"] = _lookup(rows["task"], tasks["category"].astype(str))
-    rows["parent"] = _lookup(rows["task"], tasks["parent"])
-    rows = rows.loc[rows["category"] != "bias"]  # bias tasks never enter any metric
+    by_task, by_model = _Lookup(scores["task"]), _Lookup(scores["model"])
+    category = by_task(tasks["category"].astype(str))
+    # bias tasks never enter any metric
+    keep = np.flatnonzero(scores["primary"].to_numpy(bool) & (category != "bias"))
+    extra: dict[str, np.ndarray] = {
+        "chance": by_task(tasks["chance"]).astype(float)[keep],
+        "ceiling": by_task(tasks["ceiling"]).astype(float)[keep],
+        "higher": (by_task(tasks["direction"].astype(str)) != "lower")[keep],
+        "category": category[keep], "parent": by_task(tasks["parent"])[keep]}
     for col in ("kind", "n_fit", "release_date", "training_tokens"):
-        rows[col] = _lookup(rows["model"], models[col])
+        extra[col] = by_model(models[col])[keep]
     refs = frames.families.set_index("family")["reference"]
-    rows["family_reference"] = pd.Series(_lookup(rows["family"], refs), index=rows.index
-                                         ).fillna(False).astype(bool)
+    extra["family_reference"] = pd.Series(_Lookup(scores["family"])(refs)[keep]
+                                          ).fillna(False).astype(bool).to_numpy()
 
-    value = rows["value"].to_numpy(dtype=float)
-    _check(~np.isfinite(value), rows, "are not finite", "a finite number")
-    higher = rows["higher"].to_numpy()
-    lo = np.minimum(0.0, rows["chance"].to_numpy())
-    hi = rows["ceiling"].to_numpy()
-    _check(higher & ((value < lo - 1e-9) | (value > hi + 1e-9)), rows, "lie outside [0, ceiling]",
-           "a fraction, e.g. 0.53 rather than 53")
+    value = scores["value"].to_numpy(dtype=float)[keep]
+    _check(~np.isfinite(value), scores, keep, "are not finite", "a finite number")
+    higher = extra["higher"]
+    lo = np.minimum(0.0, extra["chance"])
+    hi = extra["ceiling"]
+    _check(higher & ((value < lo - 1e-9) | (value > hi + 1e-9)), scores, keep,
+           "lie outside [0, ceiling]", "a fraction, e.g. 0.53 rather than 53")
 
     # Final revisions without a token count inherit the model's training tokens.
-    fill = rows["final"].astype(bool) & rows["tokens"].isna()
-    rows.loc[fill, "tokens"] = rows.loc[fill, "training_tokens"]
-    rows["tokens"] = rows["tokens"].astype(float)
-    rows = annotate(rows, config)
-    rows = rows.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    final = scores["final"].to_numpy(bool)[keep]
+    tokens = scores["tokens"].to_numpy(dtype=float)[keep]
+    fill = final & np.isnan(tokens)
+    tokens[fill] = extra["training_tokens"][fill].astype(float)
+    extra.update(point_annotations(value, scores["stderr"].to_numpy(dtype=float)[keep],
+                              scores["n_items"].to_numpy(dtype=float)[keep], extra, config))
+    columns = {c: scores[c].iloc[keep] for c in ORDER if c not in extra and c != "tokens"}
+    order = tabular.sort_order([extra["kind"] if c == "kind" else tokens if c == "tokens"
+                                else columns[c] for c in ORDER])
+    rows = scores.iloc[keep[order]].reset_index(drop=True)
+    rows["tokens"] = tokens[order]
+    rows = pd.concat([rows, pd.DataFrame({k: v[order] for k, v in extra.items()})], axis=1)
 
-    finals = rows.loc[rows["final"].astype(bool)]
     # Several final revisions of one model in one setting and source: the most trained counts.
-    finals = finals.sort_values(ORDER[:-2] + ["tokens", "revision"], kind="stable",
-                                ascending=[True] * 7 + [False, False], na_position="last")
-    finals = finals.drop_duplicates(["model", "setting", "source", "task", "metric"])
-    finals = finals.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    at = np.flatnonzero(rows["final"].to_numpy(bool))
+    fin = rows.iloc[at]
+    pick = tabular.sort_order([fin[c] for c in ORDER], [True] * 7 + [False, False])
+    first = ~pd.DataFrame({c: tabular.codes(fin[c])[pick] for c in
+                           ["model", "setting", "source", "task", "metric"]}).duplicated()
+    # one row per (model, setting, source, task, metric), all ORDER keys: rows' order is theirs
+    finals = rows.iloc[np.sort(at[pick[first.to_numpy()]])].reset_index(drop=True)
     return Prepared(rows=rows, finals=finals)
 
 
-def annotate(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
-    """Add s (effective stderr), zs (`z*s` in raw units), y_norm and point_status columns."""
-    rows = rows.copy()
-    value = rows["value"].to_numpy(dtype=float)
-    chance, ceiling = rows["chance"].to_numpy(dtype=float), rows["ceiling"].to_numpy(dtype=float)
-    s = points.stderr(value, rows["stderr"].to_numpy(dtype=float),
-                      rows["n_items"].to_numpy(dtype=float))
-    rows["s"] = s
-    rows["zs"] = points.z_band(s, chance, ceiling, config)
-    rows["y_norm"] = points.normalised(value, chance, ceiling)
-    rows["point_status"] = points.status(value, rows["zs"].to_numpy(), chance, ceiling,
-                                         rows["higher"].to_numpy(), config)
-    return rows
+def point_annotations(value: np.ndarray, stderr: np.ndarray, n_items: np.ndarray,
+                 facts: dict[str, np.ndarray], config: MetricsConfig) -> dict[str, np.ndarray]:
+    """s (effective stderr), zs (`z*s` in raw units), y_norm and point_status."""
+    chance, ceiling = facts["chance"], facts["ceiling"]
+    s = points.stderr(value, stderr, n_items)
+    zs = points.z_band(s, chance, ceiling, config)
+    return {"s": s, "zs": zs, "y_norm": points.normalised(value, chance, ceiling),
+            "point_status": points.status(value, zs, chance, ceiling, facts["higher"], config)}

@@ -17,6 +17,23 @@ def codes(values: pd.Series | np.ndarray) -> np.ndarray:
     return pd.factorize(values, sort=True)[0]
 
 
+def sort_order(columns: list[pd.Series | np.ndarray],
+               ascending: list[bool] | None = None) -> np.ndarray:
+    """Row positions in the order `sort_values(by, ascending, kind="stable")` gives (missing
+    values last): float columns compare as numbers, others through their sorted codes."""
+    keys = []
+    for col, asc in zip(columns, ascending or [True] * len(columns), strict=True):
+        values = np.asarray(col) if pd.api.types.is_float_dtype(col) else None
+        if values is not None:
+            keys.append(values if asc else -values)  # NaN stays NaN: last either way
+            continue
+        key = codes(col)
+        missing = key < 0
+        key = key if asc else -key
+        keys.append(np.where(missing, key.max(initial=0) + 1, key))
+    return np.lexsort(keys[::-1])
+
+
 def inner_join(left: pd.DataFrame, right: pd.DataFrame,
                on: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Row positions (left, right) of `left.merge(right, on=on, how="inner")`, in its order:
