@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import fit, laws, stats
+from . import fit, laws, stats, tabular
 from .config import MetricsConfig
 
 SERIES = ["model", "setting", "source", "task", "metric"]
@@ -134,18 +134,27 @@ def series_metrics(tokens: np.ndarray, y: np.ndarray, s: np.ndarray, n_items: np
 def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
     """C1-C5 per series of higher-is-better tasks with at least two revisions. Series with the
     same length, final position and windows are computed together in one `series_block`."""
-    have = rows.loc[rows["tokens"].notna() & rows["higher"]]
-    counts = have.groupby(SERIES, sort=False)["revision"].transform("size")
-    have = have.loc[counts.to_numpy() >= 2].sort_values(SERIES + ["tokens", "revision"],
-                                                        kind="stable")
-    if have.empty:
+    # rows with a token count and every series key, ordered by series, tokens, revision
+    usable = rows["tokens"].notna().to_numpy() & rows["higher"].to_numpy(bool)
+    for col in SERIES:
+        usable &= rows[col].notna().to_numpy()
+    cand = np.flatnonzero(usable)
+    series_codes = [tabular.codes(rows[c])[cand] for c in SERIES]
+    by = np.lexsort((tabular.codes(rows["revision"])[cand],
+                     rows["tokens"].to_numpy(dtype=float)[cand], *series_codes[::-1]))
+    cand, series_codes = cand[by], [k[by] for k in series_codes]
+    changes = np.zeros(max(len(cand) - 1, 0), dtype=bool)
+    for k in series_codes:
+        changes |= k[1:] != k[:-1]
+    size = np.diff(np.r_[np.flatnonzero(np.r_[True, changes]), len(cand)]) if len(cand) \
+        else np.zeros(0, dtype=int)
+    pos = cand[np.repeat(size >= 2, size)]  # a series needs two revisions
+    if len(pos) == 0:
         return pd.DataFrame(columns=columns(config))
-    cols = {c: have[c].to_numpy(dtype=float) for c in ("tokens", "value", "s", "n_items")}
-    final = have["final"].to_numpy(dtype=bool)
-    ids = have.groupby(SERIES, sort=False).ngroup().to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    lengths = np.diff(np.r_[starts, len(ids)])
-    chance, ceiling = (have[c].to_numpy(float)[starts] for c in ("chance", "ceiling"))
+    cols = {c: rows[c].to_numpy(dtype=float)[pos] for c in ("tokens", "value", "s", "n_items")}
+    final = rows["final"].to_numpy(dtype=bool)[pos]
+    starts, lengths = np.r_[0, np.cumsum(size[size >= 2])[:-1]], size[size >= 2]
+    chance, ceiling = (rows[c].to_numpy(float)[pos[starts]] for c in ("chance", "ceiling"))
     order, blocks = [], []
     for n in np.unique(lengths):
         members = np.flatnonzero(lengths == n)
@@ -154,18 +163,20 @@ def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
         # the final revision (the last one marked final), else the most trained
         final_index = np.where(fin.any(axis=1), n - 1 - np.argmax(fin[:, ::-1], axis=1),
                                np.argmax(tokens, axis=1))
-        shape = np.column_stack([final_index, *windows(tokens, final_index, config)])
-        _, group = np.unique(shape, axis=0, return_inverse=True)
+        shape = np.column_stack([final_index, *(np.packbits(m, axis=1) for m in
+                                                windows(tokens, final_index, config))])
+        group = pd.DataFrame(shape).groupby(list(range(shape.shape[1]))).ngroup().to_numpy()
         for k in range(group.max() + 1):
-            sel = np.flatnonzero(group.ravel() == k)
+            sel = np.flatnonzero(group == k)
             order.append(members[sel])
             blocks.append(series_block(tokens[sel], cols["value"][idx[sel]], cols["s"][idx[sel]],
                                        cols["n_items"][idx[sel]], int(final_index[sel[0]]),
                                        chance[members[sel]], ceiling[members[sel]], config))
-    first = starts[np.concatenate(order)]
-    keys = have.iloc[first][SERIES + ["family", "kind"]].reset_index(drop=True)
+    series = np.concatenate(order)
+    keys = rows.iloc[pos[starts[series]]][SERIES + ["family", "kind"]].reset_index(drop=True)
     values = pd.DataFrame({c: np.concatenate([b[c] for b in blocks]) for c in blocks[0]})
     table = pd.concat([keys, values], axis=1)[columns(config)]
     for col in ("n_checkpoints", "c1_n", "c2_n"):
         table[col] = table[col].astype(int)
-    return table.sort_values(SERIES, kind="stable").reset_index(drop=True)
+    # series were numbered in SERIES order (one row each): back to that order
+    return table.iloc[np.argsort(series)].reset_index(drop=True)

@@ -13,8 +13,9 @@ import pandas as pd
 
 
 def codes(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Integer codes whose order is the sort order of the (non-null) values."""
-    return pd.factorize(values, sort=True)[0]
+    """Integer codes whose order is the sort order of the values, missing values last."""
+    key = pd.factorize(values, sort=True)[0]
+    return np.where(key < 0, key.max(initial=0) + 1, key)
 
 
 def sort_order(columns: list[pd.Series | np.ndarray],
@@ -23,14 +24,13 @@ def sort_order(columns: list[pd.Series | np.ndarray],
     values last): float columns compare as numbers, others through their sorted codes."""
     keys = []
     for col, asc in zip(columns, ascending or [True] * len(columns), strict=True):
-        values = np.asarray(col) if pd.api.types.is_float_dtype(col) else None
-        if values is not None:
+        if pd.api.types.is_float_dtype(col):
+            values = np.asarray(col)
             keys.append(values if asc else -values)  # NaN stays NaN: last either way
-            continue
-        key = codes(col)
-        missing = key < 0
-        key = key if asc else -key
-        keys.append(np.where(missing, key.max(initial=0) + 1, key))
+        else:
+            key = codes(col)
+            # descending: present values reversed (codes <= 0), missing ones still last
+            keys.append(key if asc else np.where(pd.isna(np.asarray(col)), 1, -key))
     return np.lexsort(keys[::-1])
 
 
