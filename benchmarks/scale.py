@@ -78,12 +78,9 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     from evalrunner.results.load import frames_from_tree
     from evalrunner.results.validate import ValidationFailed, validate_tree
     from evalrunner.site import build as sb
-    from evalrunner.site.assets import check_vendor, copy_own, copy_vendor
+    from evalrunner.site.assets import check_vendor
     from evalrunner.site.data import SiteData
-    from evalrunner.site.files import write_text
     from evalrunner.site.metrics_bridge import compute_metrics
-    from evalrunner.site.pages import generate
-    from evalrunner.site.render import environment, write_page
 
     opts = _opts(tree, work, site_url)
     check_vendor(opts.node_modules)
@@ -104,18 +101,10 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
                 "in_process": {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0},
                 "peak_mib": _peak_mib()}
     with clock.stage("pages"):
-        pages, files = generate(data, tree)
-        sb._fresh(opts.docs)
-        env = environment(opts.src / "templates")
-        for page in pages:
-            write_page(env, page, opts.docs, opts.stamp)
-        for rel, text in sorted(files.items()):
-            write_text(opts.docs / rel, text)
-        copy_own(opts.src, opts.docs)
-        copy_vendor(opts.node_modules, opts.docs)
+        pages, files = sb.write_docs(data, opts, opts.stamp)
     with clock.stage("mkdocs"):
         sb.run_mkdocs(opts, opts.stamp)
-    return {"stages": clock.stages, "pages": len(pages), "data_files": len(files),
+    return {"stages": clock.stages, "pages": pages, "data_files": files,
             **facts, "in_process": {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0},
             "peak_mib": _peak_mib()}
 

@@ -119,11 +119,15 @@ def test_no_broken_internal_link(built):
     assert not broken, "\n".join(broken[:20])
 
 
-def test_generation_is_deterministic(built, tmp_path):
+@pytest.mark.parametrize("jobs", [None, 2])
+def test_generation_is_deterministic(built, tmp_path, jobs):
+    """A second build gives the same bytes, and so does one written by parallel processes (a
+    site this small is otherwise written in one process)."""
     opts = BuildOptions(results=built.results, docs=tmp_path / "docs", src=REPO / "site_src",
                         config=REPO / "mkdocs.yml", node_modules=REPO / "node_modules",
-                        stamp=STAMP)
-    generate_docs(opts)
+                        stamp=STAMP, jobs=jobs)
+    pages, _, _ = generate_docs(opts)
+    assert pages == len(list((tmp_path / "docs").rglob("index.md")))
     ours = {p.relative_to(tmp_path / "docs"): p.read_bytes()
             for p in (tmp_path / "docs").rglob("*") if p.is_file()}
     theirs = {p.relative_to(built.docs): p.read_bytes()

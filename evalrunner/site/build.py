@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import shutil
 import time
@@ -35,6 +36,7 @@ class BuildOptions:
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
     parse_cache: bool = True  # reuse parsed files whose bytes are unchanged (results/cache.py)
+    jobs: int | None = None  # processes writing pages; default: the cores, for big sites only
 
 
 @dataclass
@@ -72,13 +74,58 @@ def _fresh(docs: Path) -> None:
     (docs / MARKER).write_text("written by densitometer build; wiped on every build\n")
 
 
+# Below this many scores the pages are written in this process: forking costs more than it saves.
+PARALLEL_SCORES = 20_000
+_JOB: tuple[list, Path, Path, str] | None = None  # (parts, templates, docs, stamp) for workers
+
+
+def _write_part(index: int) -> tuple[int, int]:
+    """Generate part `index` of _JOB and write its pages and files; (pages, files) written."""
+    from .files import write_text
+    from .render import environment, write_page
+
+    assert _JOB is not None
+    todo, templates, docs, stamp = _JOB
+    pages, files = todo[index]()
+    env = environment(templates)
+    for page in pages:
+        write_page(env, page, docs, stamp)
+    for rel, text in sorted(files.items()):
+        write_text(docs / rel, text)
+    return len(pages), len(files)
+
+
+def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa: ANN001
+    """Generate and write every page and data file into a fresh docs folder, in parallel
+    processes on a big site (the parts are independent: pages.parts); (pages, files)."""
+    global _JOB
+    from .assets import copy_own, copy_vendor
+    from .pages import parts
+
+    jobs = opts.jobs or os.cpu_count() or 1
+    if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
+        jobs = 1
+    # more slices than processes, so the processes finish at about the same time
+    todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs)
+    _fresh(opts.docs)
+    _JOB = (todo, opts.src / "templates", opts.docs, stamp)
+    try:
+        if jobs == 1:
+            counts = [_write_part(i) for i in range(len(todo))]
+        else:  # fork: the workers share the loaded data instead of pickling it
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                counts = pool.map(_write_part, range(len(todo)), chunksize=1)
+    finally:
+        _JOB = None
+    copy_own(opts.src, opts.docs)
+    copy_vendor(opts.node_modules, opts.docs)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
     """Load, compute and write the docs folder; returns (pages, files, stage seconds)."""
-    from .assets import check_vendor, copy_own, copy_vendor
+    from .assets import check_vendor
     from .data import load_site_data
-    from .files import write_text
-    from .pages import generate
-    from .render import environment, write_page
 
     seconds: dict[str, float] = {}
     check_vendor(opts.node_modules)  # fail before the slow part
@@ -87,18 +134,9 @@ def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
                           cache=cache_path(opts))
     seconds["load+metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    pages, files = generate(data, opts.results)
-    _fresh(opts.docs)
-    env = environment(opts.src / "templates")
-    stamp = opts.stamp or default_stamp()
-    for page in pages:
-        write_page(env, page, opts.docs, stamp)
-    for rel, text in sorted(files.items()):
-        write_text(opts.docs / rel, text)
-    copy_own(opts.src, opts.docs)
-    copy_vendor(opts.node_modules, opts.docs)
+    pages, files = write_docs(data, opts, opts.stamp or default_stamp())
     seconds["generate"] = time.perf_counter() - t
-    return len(pages), len(files), seconds
+    return pages, files, seconds
 
 
 class _Collect(logging.Handler):

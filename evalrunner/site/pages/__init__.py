@@ -1,11 +1,14 @@
 """Page generation: every page from a documented context object (one module per page kind).
 
 `generate(data, results)` returns the pages and the other files (browser data, API, schemas),
-each keyed by its path under docs_dir. Nothing is written here.
+each keyed by its path under docs_dir. Nothing is written here. `parts` cuts the same work into
+independent pieces that the build runs in parallel processes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ..api import api_files
@@ -23,12 +26,14 @@ from .submit import schema_files, submit_page
 from .tasks import task_pages
 
 
-def generate(data: SiteData, results: Path) -> tuple[list[Page], dict[str, str]]:
+Output = tuple[list[Page], dict[str, str]]
+
+
+def _shared(data: SiteData, results: Path) -> Output:
+    """Every page but the model and family pages, and every data file."""
     boards = home.boards(data)
     pages = home.pages(data, boards)
     pages += index_pages(data)
-    pages += model_pages(data)
-    pages += family_pages(data)
     pages += task_pages(data)
     pages += [density_page(data), predictability_page(data), compare.compare_page(),
               methodology_page(data), submit_page(), changelog_page(results),
@@ -36,4 +41,29 @@ def generate(data: SiteData, results: Path) -> tuple[list[Page], dict[str, str]]
     files = {**home.client_files(data, boards), **compare.client_files(data),
              "data/models.json": models_json(data), **api_files(data, boards),
              **schema_files()}
+    return pages, files
+
+
+def _only_pages(make: Callable[..., list[Page]], data: SiteData,
+                shard: tuple[int, int]) -> Output:
+    return make(data, shard), {}
+
+
+def parts(data: SiteData, results: Path, shards: int = 1) -> list[Callable[[], Output]]:
+    """The generator cut into independent parts with disjoint pages and files: the shared
+    pages and data files first, then the model and family pages in `shards` slices each."""
+    out: list[Callable[[], Output]] = [partial(_shared, data, results)]
+    for k in range(shards):
+        out += [partial(_only_pages, model_pages, data, (k, shards)),
+                partial(_only_pages, family_pages, data, (k, shards))]
+    return out
+
+
+def generate(data: SiteData, results: Path) -> Output:
+    pages: list[Page] = []
+    files: dict[str, str] = {}
+    for part in parts(data, results):
+        more, extra = part()
+        pages += more
+        files.update(extra)
     return pages, files

@@ -177,8 +177,13 @@ def _models_table(f_models: pd.DataFrame, root: str) -> Table:
         data=m.drop(columns="href"))
 
 
-def family_pages(data: SiteData) -> list[Page]:
+def family_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
+    """The page of every family; with `shard` (k, n) of every n-th family from the k-th only
+    (the build writes shards in parallel)."""
     f = data.frames
+    k, n = shard
+    families = f.families.iloc[k::n]
+    scores = f.scores if n == 1 else f.scores[f.scores["family"].isin(families["family"])]
     root = "../../"
     names = dict(zip(f.models["model"], f.models["name"], strict=True))
     tinfo = {r["task"]: r for r in f.tasks.to_dict("records")}
@@ -191,7 +196,7 @@ def family_pages(data: SiteData) -> list[Page]:
     # family (pandas takes every column on every filter) was most of this stage at scale
     cols = ["family", "model", "setting", "revision", "step", "final", "task", "value",
             "stderr", "tokens"]
-    primary = f.scores.loc[f.scores["primary"], cols].merge(
+    primary = scores.loc[scores["primary"], cols].merge(
         f.models[["model", "name", "n_fit", "training_tokens"]], on="model")
     # a final revision without a token count has the model's (as the metrics stage does)
     fill = primary["final"] & primary["tokens"].isna()
@@ -205,7 +210,7 @@ def family_pages(data: SiteData) -> list[Page]:
                dict(tuple(pred_all.groupby(["family", "setting"], sort=False))))
     setting_names = dict(zip(f.settings["setting"], f.settings["name"], strict=True))
     out = []
-    for fam in f.families.to_dict("records"):
+    for fam in families.to_dict("records"):
         fid = fam["family"]
         doc = data.tree.families[fid]
         fm = models_by_family.get(fid, f.models.iloc[:0])

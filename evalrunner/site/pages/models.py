@@ -166,8 +166,13 @@ def _scores_table(sid: str, wide: pd.DataFrame, tasks: list[str],
     return make_table(f"scores-{sid}", wide[keep], cols, downloads=False)
 
 
-def model_pages(data: SiteData) -> list[Page]:
+def model_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
+    """The page of every model; with `shard` (k, n) of every n-th model from the k-th only
+    (the build writes shards in parallel)."""
     f = data.frames
+    k, n = shard
+    models = f.models.iloc[k::n]
+    all_scores = f.scores if n == 1 else f.scores[f.scores["model"].isin(models["model"])]
     names = dict(zip(f.tasks["task"], f.tasks["name"], strict=True))
     fam_names = dict(zip(f.families["family"], f.families["name"], strict=True))
     setting_names = dict(zip(f.settings["setting"], f.settings["name"], strict=True))
@@ -176,19 +181,19 @@ def model_pages(data: SiteData) -> list[Page]:
     harness_names = {t: str(h or t) for t, h in zip(top_rows["task"], top_rows["harness_task"],
                                                      strict=True)}
     order = {t: i for i, t in enumerate(f.tasks["task"])}  # registry order
-    primary = f.scores[f.scores["primary"]]
+    primary = all_scores[all_scores["primary"]]
     shown = leaderboard_revisions(primary).set_index(["model", "setting"])["revision"]
     wide = _wide_scores(primary, top)
     present = primary.groupby(["model", "setting"])["task"].unique()
-    csv = csv_by(f.scores, "model", SCORE_DOWNLOAD)
-    empty_csv = frame_csv(f.scores[SCORE_DOWNLOAD].iloc[:0])
+    csv = csv_by(all_scores, "model", SCORE_DOWNLOAD)
+    empty_csv = frame_csv(all_scores[SCORE_DOWNLOAD].iloc[:0])
     by_model_primary = dict(tuple(primary.groupby("model", sort=True)))
     density = metric_table(data, "density_models")
     density_by_model = ({} if density is None or "model" not in density.columns
                         else dict(tuple(density.groupby("model", sort=False))))
     out = []
     root = "../../"
-    for m in f.models.to_dict("records"):
+    for m in models.to_dict("records"):
         mid = m["model"]
         mine = by_model_primary.get(mid, primary.iloc[:0])
         tables: list[Table] = []
