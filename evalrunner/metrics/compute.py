@@ -109,8 +109,8 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     tasks = clock("T1-T6", task_aggregates.task_table, family, points, ckpt, config)
 
     refs, default = choose_references(frames.families, config)
-    fits = clock("reference fits", density.reference_fits, density.density_rows(prep.rows),
-                 refs, config)
+    fits = clock("reference fits", density.reference_fits,
+                 density.density_rows(prep.rows, refs), refs, config)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)

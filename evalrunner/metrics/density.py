@@ -28,15 +28,27 @@ COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density",
            "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0"]
 
 
-def density_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows that may enter density: capability, higher is better, subtasks via their parent."""
-    use = rows.loc[(rows["category"] == "capability") & rows["higher"]]
-    sub = use.loc[use["parent"].notna(), ["setting", "parent"]]
-    if sub.empty:
+def density_mask(rows: pd.DataFrame) -> np.ndarray:
+    """Rows that may enter density: capability, higher is better, subtasks via their parent
+    (a subtask row is left out when its parent is scored in the same setting)."""
+    use = (rows["category"] == "capability").to_numpy(bool) & rows["higher"].to_numpy(bool)
+    sub = use & rows["parent"].notna().to_numpy()
+    if not sub.any():
         return use
-    present = pd.MultiIndex.from_frame(use[["setting", "task"]].drop_duplicates())
-    via_parent = pd.MultiIndex.from_frame(sub).isin(present)
-    return use.drop(index=sub.index[via_parent])
+    present = pd.MultiIndex.from_arrays([rows["setting"].to_numpy()[use],
+                                         rows["task"].to_numpy()[use]]).unique()
+    via_parent = pd.MultiIndex.from_arrays([rows["setting"].to_numpy()[sub],
+                                            rows["parent"].to_numpy()[sub]]).isin(present)
+    use[np.flatnonzero(sub)[via_parent]] = False
+    return use
+
+
+def density_rows(rows: pd.DataFrame, families: list[str] | None = None) -> pd.DataFrame:
+    """The rows of `density_mask` (of `families` only, if given)."""
+    mask = density_mask(rows)
+    if families is not None:
+        mask &= rows["family"].isin(families).to_numpy()
+    return rows.loc[mask]
 
 
 def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
@@ -172,26 +184,27 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     Every target row meets the reference fits of its (setting, task); later conditions win:
     out of range, no parameter count, metric differs from the fit's, fit not usable.
     """
-    targets = density_rows(finals)
-    if targets.empty or fits.empty:
+    tpos = np.flatnonzero(density_mask(finals)) if len(finals) else np.zeros(0, dtype=int)
+    if len(tpos) == 0 or fits.empty:
         return pd.DataFrame(columns=COLUMNS)
-    li, ri = tabular.inner_join(targets, fits, ["setting", "task"])
-    t_codes = {c: tabular.codes(targets[c])[li] for c in ("model", "setting", "task")}
+    li, ri = tabular.inner_join(finals[["setting", "task"]].iloc[tpos], fits, ["setting", "task"])
+    li = tpos[li]  # positions in finals
+    t_codes = {c: tabular.codes(finals[c])[li] for c in ("model", "setting", "task")}
     order = np.lexsort((t_codes["task"], tabular.codes(fits["reference"])[ri],
                         t_codes["setting"], t_codes["model"]))
     li, ri = li[order], ri[order]
 
-    score = targets["value"].to_numpy(float)[li]
+    score = finals["value"].to_numpy(float)[li]
     p = {k: fits[k].to_numpy(float)[ri] for k in PARAMS}
     loss_hat, n_hat, below, above = _invert(score, p, fits["d0"].to_numpy(float)[ri])
-    n_m = targets["n_fit"].to_numpy(float)[li]
+    n_m = finals["n_fit"].to_numpy(float)[li]
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = n_hat / n_m
     fit_status = fits["status"].to_numpy(object)
     no_fit = (fit_status != fit.OK)[ri]
     poor = (fit_status == POOR_FIT)[ri]
     # metric of the target vs the fit's, compared (and named in the reason) per distinct pair
-    t_metric, t_names = pd.factorize(targets["metric"].astype(str), use_na_sentinel=False)
+    t_metric, t_names = pd.factorize(finals["metric"].astype(str), use_na_sentinel=False)
     f_metric, f_names = pd.factorize(fits["metric"].astype(str), use_na_sentinel=False)
     combos, pair = np.unique(t_metric[li] * len(f_names) + f_metric[ri], return_inverse=True)
     pairs = [(t_names[c // len(f_names)], f_names[c % len(f_names)]) for c in combos]
@@ -210,13 +223,13 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         return frame[col].iloc[idx].reset_index(drop=True)
 
     out = pd.DataFrame({
-        "model": take(targets, "model", li), "setting": take(targets, "setting", li),
-        "reference": take(fits, "reference", ri), "task": take(targets, "task", li),
+        "model": take(finals, "model", li), "setting": take(finals, "setting", li),
+        "reference": take(fits, "reference", ri), "task": take(finals, "task", li),
         "score": score, "n_hat": np.where(ok, n_hat, np.nan),
         "density": np.where(ok, rho, np.nan), "status": tabular.strings(_STATUS, status),
-        "reason": tabular.strings(labels, reason), "family": take(targets, "family", li),
-        "kind": take(targets, "kind", li), "source": take(targets, "source", li),
-        "metric": take(targets, "metric", li), "n_fit": n_m,
+        "reason": tabular.strings(labels, reason), "family": take(finals, "family", li),
+        "kind": take(finals, "kind", li), "source": take(finals, "source", li),
+        "metric": take(finals, "metric", li), "n_fit": n_m,
         "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat),
         "method": take(fits, "method", ri), "d0": fits["d0"].to_numpy(float)[ri],
     })

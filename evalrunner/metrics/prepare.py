@@ -51,8 +51,18 @@ class _Lookup:
     def __init__(self, keys: pd.Series):
         self.codes, self.uniques = pd.factorize(keys)
 
-    def __call__(self, table: pd.Series) -> np.ndarray:
-        return table.reindex(self.uniques).to_numpy()[self.codes]
+    def __call__(self, table: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
+        """As a NumPy array (rows `at` only, if given)."""
+        codes = self.codes if at is None else self.codes[at]
+        return table.reindex(self.uniques).to_numpy()[codes]
+
+    def column(self, table: pd.Series, at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """Rows `at` in the table's own dtype (strings stay Arrow strings, no Python objects)."""
+        return table.reindex(self.uniques).array.take(self.codes[at])
+
+    def sort_key(self, table: pd.Series, at: np.ndarray) -> np.ndarray:
+        """Codes of table[key] at rows `at` whose order is the values' sort order."""
+        return tabular.codes(table.reindex(self.uniques))[self.codes[at]]
 
 
 def prepare(frames: Any, config: MetricsConfig) -> Prepared:
@@ -72,41 +82,45 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
         raise MetricsInputError(f"scores name models without model.yaml: {missing[:10]}")
 
     by_task, by_model = _Lookup(scores["task"]), _Lookup(scores["model"])
-    category = by_task(tasks["category"].astype(str))
     # bias tasks never enter any metric
-    keep = np.flatnonzero(scores["primary"].to_numpy(bool) & (category != "bias"))
-    extra: dict[str, np.ndarray] = {
-        "chance": by_task(tasks["chance"]).astype(float)[keep],
-        "ceiling": by_task(tasks["ceiling"]).astype(float)[keep],
-        "higher": (by_task(tasks["direction"].astype(str)) != "lower")[keep],
-        "category": category[keep], "parent": by_task(tasks["parent"])[keep]}
-    for col in ("kind", "n_fit", "release_date", "training_tokens"):
-        extra[col] = by_model(models[col])[keep]
-    refs = frames.families.set_index("family")["reference"]
-    extra["family_reference"] = pd.Series(_Lookup(scores["family"])(refs)[keep]
-                                          ).fillna(False).astype(bool).to_numpy()
-
+    keep = np.flatnonzero(scores["primary"].to_numpy(bool)
+                          & (by_task(tasks["category"].astype(str)) != "bias"))
+    chance, ceiling = by_task(tasks["chance"], keep), by_task(tasks["ceiling"], keep)
+    facts = {"chance": chance.astype(float), "ceiling": ceiling.astype(float),
+             "higher": by_task(tasks["direction"].astype(str), keep) != "lower"}
     value = scores["value"].to_numpy(dtype=float)[keep]
     _check(~np.isfinite(value), scores, keep, "are not finite", "a finite number")
-    higher = extra["higher"]
-    lo = np.minimum(0.0, extra["chance"])
-    hi = extra["ceiling"]
-    _check(higher & ((value < lo - 1e-9) | (value > hi + 1e-9)), scores, keep,
-           "lie outside [0, ceiling]", "a fraction, e.g. 0.53 rather than 53")
+    lo = np.minimum(0.0, facts["chance"])
+    _check(facts["higher"] & ((value < lo - 1e-9) | (value > facts["ceiling"] + 1e-9)), scores,
+           keep, "lie outside [0, ceiling]", "a fraction, e.g. 0.53 rather than 53")
 
     # Final revisions without a token count inherit the model's training tokens.
-    final = scores["final"].to_numpy(bool)[keep]
+    training_tokens = by_model(models["training_tokens"], keep)
     tokens = scores["tokens"].to_numpy(dtype=float)[keep]
-    fill = final & np.isnan(tokens)
-    tokens[fill] = extra["training_tokens"][fill].astype(float)
-    extra.update(point_annotations(value, scores["stderr"].to_numpy(dtype=float)[keep],
-                              scores["n_items"].to_numpy(dtype=float)[keep], extra, config))
-    columns = {c: scores[c].iloc[keep] for c in ORDER if c not in extra and c != "tokens"}
-    order = tabular.sort_order([extra["kind"] if c == "kind" else tokens if c == "tokens"
-                                else columns[c] for c in ORDER])
-    rows = scores.iloc[keep[order]].reset_index(drop=True)
+    fill = scores["final"].to_numpy(bool)[keep] & np.isnan(tokens)
+    tokens[fill] = training_tokens[fill].astype(float)
+    facts.update(point_annotations(value, scores["stderr"].to_numpy(dtype=float)[keep],
+                                   scores["n_items"].to_numpy(dtype=float)[keep], facts, config))
+
+    keys = {c: tabular.codes(scores[c])[keep] for c in ORDER if c not in ("kind", "tokens")}
+    keys["kind"], keys["tokens"] = by_model.sort_key(models["kind"], keep), tokens
+    order = np.lexsort([keys[c] for c in ORDER[::-1]])
+    at = keep[order]
+    rows = scores.iloc[at].reset_index(drop=True)
     rows["tokens"] = tokens[order]
-    rows = pd.concat([rows, pd.DataFrame({k: v[order] for k, v in extra.items()})], axis=1)
+    refs = frames.families.set_index("family")["reference"]
+    extra = {"chance": facts["chance"][order], "ceiling": facts["ceiling"][order],
+             "higher": facts["higher"][order],
+             "category": by_task.column(tasks["category"].astype(str), at),
+             "parent": by_task.column(tasks["parent"], at),
+             "kind": by_model.column(models["kind"], at),
+             "n_fit": by_model(models["n_fit"], at),
+             "release_date": by_model(models["release_date"], at),
+             "training_tokens": training_tokens[order],
+             "family_reference": pd.Series(_Lookup(scores["family"])(refs, at)
+                                           ).fillna(False).astype(bool).to_numpy()}
+    extra.update({k: facts[k][order] for k in ("s", "zs", "y_norm", "point_status")})
+    rows = pd.concat([rows, pd.DataFrame(extra)], axis=1)
 
     # Several final revisions of one model in one setting and source: the most trained counts.
     at = np.flatnonzero(rows["final"].to_numpy(bool))
