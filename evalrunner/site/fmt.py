@@ -47,7 +47,7 @@ def fixed(x: Any, digits: int) -> str:
     if is_missing(x):
         return MISSING
     text = f"{float(x):.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    return text[1:] if text[0] == "-" and not text.strip("-0.") else text
 
 
 def rounded(x: Any, digits: int) -> float | None:

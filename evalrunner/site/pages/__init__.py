@@ -29,19 +29,25 @@ from .tasks import task_pages
 Output = tuple[list[Page], dict[str, str]]
 
 
-def _shared(data: SiteData, results: Path) -> Output:
-    """Every page but the model and family pages, and every data file."""
+def _boards_and_api(data: SiteData, results: Path) -> Output:
+    """The leaderboards, the small pages and the API (most of it the big results.csv)."""
     boards = home.boards(data)
     pages = home.pages(data, boards)
     pages += index_pages(data)
-    pages += task_pages(data)
     pages += [density_page(data), predictability_page(data), compare.compare_page(),
               methodology_page(data), submit_page(), changelog_page(results),
               Page("api/index.md", "api.md.j2", None, "API")]
-    files = {**home.client_files(data, boards), **compare.client_files(data),
-             "data/models.json": models_json(data), **api_files(data, boards),
-             **schema_files()}
+    files = {**home.client_files(data, boards), "data/models.json": models_json(data),
+             **api_files(data, boards), **schema_files()}
     return pages, files
+
+
+def _compare_data(data: SiteData, results: Path) -> Output:
+    return [], compare.client_files(data)
+
+
+def _task_pages(data: SiteData, results: Path) -> Output:
+    return task_pages(data), {}
 
 
 def _only_pages(make: Callable[..., list[Page]], data: SiteData,
@@ -50,9 +56,11 @@ def _only_pages(make: Callable[..., list[Page]], data: SiteData,
 
 
 def parts(data: SiteData, results: Path, shards: int = 1) -> list[Callable[[], Output]]:
-    """The generator cut into independent parts with disjoint pages and files: the shared
-    pages and data files first, then the model and family pages in `shards` slices each."""
-    out: list[Callable[[], Output]] = [partial(_shared, data, results)]
+    """The generator cut into independent parts with disjoint pages and files, biggest first:
+    the leaderboards and API, the compare data, the task pages, then the model and family
+    pages in `shards` slices each."""
+    out: list[Callable[[], Output]] = [partial(make, data, results) for make in (
+        _boards_and_api, _compare_data, _task_pages)]
     for k in range(shards):
         out += [partial(_only_pages, model_pages, data, (k, shards)),
                 partial(_only_pages, family_pages, data, (k, shards))]
