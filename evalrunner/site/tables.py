@@ -62,7 +62,7 @@ class Table:
     id: str
     columns: list[Column]
     body: Markup
-    data: pd.DataFrame
+    data: pd.DataFrame | None  # None only when there are no downloads
     caption: str = ""
     downloads: bool = True
     classes: list[str] = field(default_factory=list)
@@ -100,16 +100,24 @@ def _cells(column: Column, lists: dict[str, list[Any]], n: int) -> list[str]:
 def make_table(table_id: str, frame: pd.DataFrame, columns: Sequence[Column],
                caption: str = "", data: pd.DataFrame | None = None,
                downloads: bool = True) -> Table:
-    """Cells for `columns` from each row of `frame`; `data` (default: frame) is downloaded.
-    Built column by column straight to HTML: per-cell objects rendered by a template were
-    most of the page generation at scale."""
+    """Cells for `columns` from each row of `frame`; `data` (default: frame) is downloaded."""
     keys = {k for c in columns for k in (c.key, c.link, c.stderr, c.title, c.missing) if k}
     lists = frame[[k for k in frame.columns if k in keys]].to_dict("list")
-    n = len(frame)
+    return table_from_lists(table_id, lists, len(frame), columns, caption,
+                            frame if data is None else data, downloads)
+
+
+def table_from_lists(table_id: str, lists: dict[str, list[Any]], n: int,
+                     columns: Sequence[Column], caption: str = "",
+                     data: pd.DataFrame | None = None, downloads: bool = True) -> Table:
+    """A table from columns given as lists of `n` values (a column absent from `lists` is
+    missing in every row). Built column by column straight to HTML: per-cell objects rendered
+    by a template were most of the page generation at scale."""
+    if downloads and data is None:
+        raise ValueError(f"table {table_id}: downloads need the data frame")
     cells = [_cells(c, lists, n) for c in columns]
     body = "".join(f"<tr>{''.join(row)}</tr>\n" for row in zip(*cells, strict=True))
-    return Table(table_id, list(columns), Markup(body), frame if data is None else data,
-                 caption, downloads)
+    return Table(table_id, list(columns), Markup(body), data, caption, downloads)
 
 
 def plain(value: Any) -> Any:
@@ -161,7 +169,7 @@ def frame_json(frame: pd.DataFrame) -> str:
 
 def write_downloads(table: Table, folder: Path) -> list[Path]:
     """`<id>.csv` and `<id>.json` beside the page."""
-    if not table.downloads:
+    if not table.downloads or table.data is None:
         return []
     csv_path = folder / f"{table.id}.csv"
     json_path = folder / f"{table.id}.json"

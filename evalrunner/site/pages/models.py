@@ -18,7 +18,7 @@ from .. import fmt
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
-from ..tables import Column, Table, csv_by, frame_csv, make_table
+from ..tables import Column, Table, csv_by, frame_csv, make_table, table_from_lists
 from .common import family_href, metric_table, setting_href, task_href
 
 SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
@@ -138,10 +138,11 @@ def reproduce_command(data: SiteData, model: dict[str, Any], setting: str, path:
             f"--tasks {','.join(names)}{shots} --batch_size auto")
 
 
-def _wide_scores(primary: pd.DataFrame, top: set[str]) -> dict[tuple[str, str], pd.DataFrame]:
-    """Per (model, setting): one row per revision (by step), one column per top-level task
-    (value, and `<task>__se` the stderr). Pivoted once for every model: per model it was most
-    of the page generation."""
+def _wide_scores(primary: pd.DataFrame,
+                 top: set[str]) -> tuple[dict[str, list], dict[tuple[str, str], range]]:
+    """Every model's revisions x top-level tasks as columns of lists (value, and `<task>__se`
+    the stderr), one row per revision by step, and the rows of each (model, setting). Pivoted
+    once for every model: per model it was most of the page generation."""
     s = primary[primary["task"].isin(top)].drop_duplicates(["model", "setting", "revision",
                                                             "task"])
     keys = ["model", "setting", "revision"]
@@ -150,20 +151,23 @@ def _wide_scores(primary: pd.DataFrame, top: set[str]) -> dict[tuple[str, str], 
     errors = s.pivot(index=keys, columns="task", values="stderr").add_suffix("__se")
     wide = meta.join(values).join(errors).reset_index()
     wide["_s"] = pd.to_numeric(wide["step"].astype("Float64"))
-    wide = wide.sort_values(["model", "setting", "_s", "revision"], kind="stable")
-    return {k: g.drop(columns=["model", "setting", "_s"]).reset_index(drop=True)
-            for k, g in wide.groupby(["model", "setting"], sort=False)}
+    wide = wide.sort_values(["model", "setting", "_s", "revision"],
+                            kind="stable").reset_index(drop=True)
+    rows = {k: range(int(v[0]), int(v[-1]) + 1)
+            for k, v in wide.groupby(["model", "setting"], sort=False).indices.items()}
+    return wide.drop(columns="_s").to_dict("list"), rows
 
 
-def _scores_table(sid: str, wide: pd.DataFrame, tasks: list[str],
+def _scores_table(sid: str, wide: dict[str, list], rows: range, tasks: list[str],
                   names: dict[str, str]) -> Table:
     """The model's revisions x top-level tasks in one setting: value +- stderr."""
     cols = [Column("revision", "Revision"), Column("step", "Step", "int"),
             Column("tokens", "Tokens", "count"), Column("final", "Final", "bool")]
     cols += [Column(t, names.get(t, t), "score", help=f"{t}: % ± stderr", stderr=f"{t}__se")
              for t in tasks]
-    keep = ["revision", "step", "tokens", "final", "tier", *tasks, *[f"{t}__se" for t in tasks]]
-    return make_table(f"scores-{sid}", wide[keep], cols, downloads=False)
+    keep = ["revision", "step", "tokens", "final", *tasks, *[f"{t}__se" for t in tasks]]
+    lists = {k: wide[k][rows.start:rows.stop] for k in keep}
+    return table_from_lists(f"scores-{sid}", lists, len(rows), cols, downloads=False)
 
 
 def model_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
@@ -183,7 +187,7 @@ def model_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
     order = {t: i for i, t in enumerate(f.tasks["task"])}  # registry order
     primary = all_scores[all_scores["primary"]]
     shown = leaderboard_revisions(primary).set_index(["model", "setting"])["revision"]
-    wide = _wide_scores(primary, top)
+    wide, wide_rows = _wide_scores(primary, top)
     present = primary.groupby(["model", "setting"])["task"].unique()
     csv = csv_by(all_scores, "model", SCORE_DOWNLOAD)
     empty_csv = frame_csv(all_scores[SCORE_DOWNLOAD].iloc[:0])
@@ -203,7 +207,7 @@ def model_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
             subs = sorted((t for t in present[(mid, sid)] if t not in top),
                           key=order.__getitem__)
             if tasks:
-                tables.append(_scores_table(sid, wide[(mid, sid)], tasks, names))
+                tables.append(_scores_table(sid, wide, wide_rows[(mid, sid)], tasks, names))
             rev = shown.get((mid, sid))
             sub_id = None
             if subs:
