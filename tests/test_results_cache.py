@@ -73,3 +73,16 @@ def test_dates_survive_the_cache(tmp_path: Path) -> None:
     model.write_text(model.read_text().replace("name: fam-small", "name: 2023-01-01"))
     validate_tree(root, cache=cache)
     assert not validate_tree(root, cache=cache).ok
+
+
+def test_an_unchanged_tree_leaves_the_cache_file_alone(tmp_path: Path) -> None:
+    """Nothing changed: the cache is not rewritten; a deleted file is dropped from it."""
+    root = build_tree(tmp_path / "results")
+    cache = tmp_path / "cache.json"
+    validate_tree(root, cache=cache)
+    cache.write_text(cache.read_text() + " ")  # a marker a rewrite would remove
+    validate_tree(root, cache=cache)
+    assert cache.read_text().endswith(" ")
+    (root / RESULT).unlink()
+    validate_tree(root, cache=cache)
+    assert RESULT not in ParseCache(cache).entries and not cache.read_text().endswith(" ")

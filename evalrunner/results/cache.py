@@ -79,9 +79,12 @@ class ParseCache:
         self.fresh[rel] = (key, data)
 
     def save(self) -> None:
-        """Keep only this build's files (deleted files drop out)."""
+        """Keep only this build's files (deleted files drop out); unchanged, nothing is written."""
         if self.path is None:
             return
+        if self.fresh.keys() == self.entries.keys() and self.hits == len(self.fresh) and \
+                self.path.is_file():
+            return  # every file came from the cache and none was deleted
         text = json.dumps({"version": self.version, "files": self.fresh}, default=_encode,
                           separators=(",", ":"), sort_keys=True)
         atomic_write_text(self.path, text)
