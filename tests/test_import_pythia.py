@@ -9,23 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
+from shared_data import DATA, NEEDS_DATA, RESULTS
 
 from evalrunner.importers import pythia
-from evalrunner.importers.base import shared_data_dir
 from evalrunner.importers.lmeval import METRIC_RENAMES, task_id
 from evalrunner.importers.manifest import Manifest, sha256_of
 from evalrunner.importers.taskdefs import MMLU_TASKS
 from evalrunner.results.read import read_yaml
 from evalrunner.results.schema import Model, Result
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "results"
-DATA = shared_data_dir(REPO)
-pytestmark = [
-    pytest.mark.data,
-    pytest.mark.skipif(DATA is None, reason="published data not found: set "
-                       "DENSITOMETER_SHARED_DATA or put it at ../shared/data"),
-]
+pytestmark = NEEDS_DATA
 SIZES = list(pythia.PYTHIA_SIZES)
 ZERO_SHOT_STEPS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000] + list(range(3000, 143001,
                                                                                10000))

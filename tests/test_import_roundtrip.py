@@ -6,24 +6,18 @@ The committed tree's validity is checked by test_results_validate.py; the fresh 
 from __future__ import annotations
 
 import random
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import pytest
+from shared_data import DATA, NEEDS_DATA, RESULTS
 
 from evalrunner.importers import ALL, load_catalog, pythia, run_import
-from evalrunner.importers.base import Writer, find_data_root, shared_data_dir
+from evalrunner.importers.base import Writer, find_data_root
 from evalrunner.importers.manifest import Manifest
 from evalrunner.results.read import read_yaml
 from evalrunner.results.schema import SettingRegistry, TaskRegistry
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "results"
-DATA = shared_data_dir(REPO)
-pytestmark = [
-    pytest.mark.data,
-    pytest.mark.skipif(DATA is None, reason="published data not found: set "
-                       "DENSITOMETER_SHARED_DATA or put it at ../shared/data"),
-]
+pytestmark = NEEDS_DATA
 REGISTRIES = ("tasks.yaml", "settings.yaml")
 
 

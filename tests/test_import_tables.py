@@ -7,23 +7,15 @@ import csv
 import re
 from collections import defaultdict
 from functools import cache
-from pathlib import Path
 
 import pytest
+from shared_data import DATA, NEEDS_DATA, RESULTS
 
 from evalrunner.importers import epoch_dates, obsscaling, sloth
-from evalrunner.importers.base import shared_data_dir
 from evalrunner.results.read import read_yaml
 from evalrunner.results.schema import Family, Model, Result
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "results"
-DATA = shared_data_dir(REPO)
-pytestmark = [
-    pytest.mark.data,
-    pytest.mark.skipif(DATA is None, reason="published data not found: set "
-                       "DENSITOMETER_SHARED_DATA or put it at ../shared/data"),
-]
+pytestmark = NEEDS_DATA
 
 
 def results_in(setting: str) -> dict[str, Result]:

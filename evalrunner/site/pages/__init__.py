@@ -25,7 +25,6 @@ from .predictability import predictability_page
 from .submit import schema_files, submit_page
 from .tasks import task_pages
 
-
 Output = tuple[list[Page], dict[str, str]]
 
 
