@@ -8,14 +8,8 @@
 
   var PAGE = 50;
   var SIZES = [1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11, 1e12];
-  var MISSING = "\u2014";
-
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var MISSING = window.Densitometer.MISSING;
+  var el = window.Densitometer.el;
 
   function sizeLabel(n) {
     var units = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
@@ -319,11 +313,7 @@
     document.querySelectorAll("div.dm-board[data-src]").forEach(function (root) {
       if (root.dataset.ready) return;
       root.dataset.ready = "1";
-      fetch(root.getAttribute("data-src"))
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
+      window.Densitometer.getJSON(root.getAttribute("data-src"))
         .then(function (doc) { root.board = new Board(root, doc); })
         .catch(function (err) {
           root.textContent = window.location.protocol === "file:"

@@ -6,21 +6,9 @@
 (function () {
   "use strict";
 
-  var MISSING = "\u2014";
-
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function getJSON(url) {
-    return fetch(url).then(function (r) {
-      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
-      return r.json();
-    });
-  }
+  var MISSING = window.Densitometer.MISSING;
+  var el = window.Densitometer.el;
+  var getJSON = window.Densitometer.getJSON;
 
   function Compare(root, index) {
     this.root = root;

@@ -3,7 +3,8 @@
  *   libraries (javascripts/vendor/, copied from node_modules at build time) only on pages that
  *   have a chart;
  * - makes every content table sortable (tablesort), numeric columns by their data-sort value.
- * Other scripts (board.js, compare.js) register with Densitometer.onEachPage.
+ * Other scripts (board.js, compare.js) register with Densitometer.onEachPage and use its
+ * el (build an element), getJSON and MISSING.
  */
 (function () {
   "use strict";
@@ -100,7 +101,23 @@
     });
   }
 
-  window.Densitometer = { onEachPage: onEachPage, base: base };
+  // Shared by board.js and compare.js. Text goes in through textContent, never as HTML.
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function getJSON(url) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  window.Densitometer = { onEachPage: onEachPage, base: base, el: el, getJSON: getJSON,
+                          MISSING: "\u2014" };
   onEachPage(renderCharts);
   onEachPage(sortableTables);
 })();
