@@ -105,6 +105,7 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
     keys = {c: tabular.codes(scores[c])[keep] for c in ORDER if c not in ("kind", "tokens")}
     keys["kind"], keys["tokens"] = by_model.sort_key(models["kind"], keep), tokens
     order = np.lexsort([keys[c] for c in ORDER[::-1]])
+    del keys  # large at scale: free before the copy of the table
     at = keep[order]
     rows = scores.iloc[at].reset_index(drop=True)
     rows["tokens"] = tokens[order]
@@ -120,7 +121,8 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
              "family_reference": pd.Series(_Lookup(scores["family"])(refs, at)
                                            ).fillna(False).astype(bool).to_numpy()}
     extra.update({k: facts[k][order] for k in ("s", "zs", "y_norm", "point_status")})
-    rows = pd.concat([rows, pd.DataFrame(extra)], axis=1)
+    for name, column in extra.items():  # added in place: no second copy of the table
+        rows[name] = column
 
     # Several final revisions of one model in one setting and source: the most trained counts.
     at = np.flatnonzero(rows["final"].to_numpy(bool))
