@@ -92,16 +92,18 @@ def choose_references(families: pd.DataFrame,
 
 def compute_all(frames: Any, config: MetricsConfig | None = None,
                 timings: dict[str, float] | None = None,
-                items: pd.DataFrame | None = None) -> MetricTables:
+                items: pd.DataFrame | None = None, prepared: Any = None) -> MetricTables:
     """All metric tables from frames following the loader's contract (evalrunner.results.load).
 
     If `timings` is given, the wall time of each stage (seconds) is recorded in it. `items`:
     per-item rows of the runner's per-sample logs (evalrunner.metrics.itemdata) for the
-    diagnostics and pass@k tables, which are empty without them.
+    diagnostics and pass@k tables, which are empty without them. `prepared`: what
+    `prepare(frames, config)` returned, for a caller that needs the rows too (it is the
+    biggest intermediate at scale: made once).
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
-    prep = clock("prepare", prepare, frames, config)
+    prep = prepared if prepared is not None else clock("prepare", prepare, frames, config)
     points = clock("family points", predictability.family_points, prep.finals, config)
     family = clock("F0-F7", predictability.family_table, points, config)
     ckpt = clock("C1-C5", checkpoints.checkpoint_table, prep.rows, config)

@@ -35,17 +35,16 @@ def metric_registry() -> list[dict[str, Any]]:
     return out
 
 
-def checkpoint_density(frames: Frames, fits: pd.DataFrame, reference: str | None,
+def checkpoint_density(rows: pd.DataFrame, fits: pd.DataFrame, reference: str | None,
                        config: Any) -> pd.DataFrame:
     """Per (model, revision, setting): density against `reference` for models with several
-    revisions. Columns: model, revision, setting, tokens, density, status."""
+    revisions; `rows` are the metrics' prepared rows (prepare(frames, config).rows).
+    Columns: model, revision, setting, tokens, density, status."""
     from evalrunner.metrics import density
-    from evalrunner.metrics.prepare import prepare
 
     cols = ["model", "revision", "setting", "tokens", "density", "status"]
     if reference is None or fits.empty:
         return pd.DataFrame(columns=cols)
-    rows = prepare(frames, config).rows
     rows = rows[rows["tokens"].notna() & (rows["tokens"] > 0)]
     n_revs = rows.groupby(["model", "setting"])["revision"].transform("nunique")
     rows = rows[n_revs > 1]
@@ -79,18 +78,19 @@ def compute_metrics(
         from evalrunner.metrics.config import MetricsConfig
     except ImportError as exc:
         return {}, [], f"the metrics stage is not available ({exc})", None, None
-    from evalrunner.metrics.prepare import MetricsInputError
+    from evalrunner.metrics.prepare import MetricsInputError, prepare
 
     config = MetricsConfig()
     try:
-        result = compute_all(frames, config, items=items)
+        prepared = prepare(frames, config)
+        result = compute_all(frames, config, items=items, prepared=prepared)
     except MetricsInputError as exc:
         raise MetricsFailed(f"the metrics stage rejected the results: {exc}") from exc
     tables = {name: table for name, table in result.tables().items()
               if isinstance(table, pd.DataFrame)}
     reference = result.default_reference
     tables["checkpoint_density"] = checkpoint_density(
-        frames, tables.get("density_fits", pd.DataFrame()), reference, config)
+        prepared.rows, tables.get("density_fits", pd.DataFrame()), reference, config)
     missing = [n for n in METRIC_TABLES if n not in tables]
     note = f"not computed: {', '.join(missing)}" if missing else ""
     return tables, metric_registry(), note, reference, config.d0
