@@ -8,6 +8,7 @@ origin, so Material's instant navigation is active (docs SITE.md P2).
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -182,4 +183,24 @@ def test_hostile_model_name_is_text(page, site):
     page.wait_for_selector(".dm-board tbody tr")
     assert HOSTILE in page.locator(".dm-board tbody").text_content()
     assert page.watch.dialogs == []
+    assert page.watch.problems() == []
+
+
+def test_a_big_board_shows_its_head_then_every_row(page, site):
+    """The page fetches the head file first and draws it; the complete rows replace it. Here
+    the head is cut to two rows (a real head holds a page of 50), through a routed response."""
+    from evalrunner.site.boarddata import with_head
+
+    full = (site.site / "data" / "lb" / "zero-shot.json").read_text()
+    head = with_head("data/lb/zero-shot.json", full, page=2)["data/lb/zero-shot.head.json"]
+    total = len(json.loads(full)["rows"])
+    assert total > 2 and len(json.loads(head)["rows"]) == 2
+    fetched: list[str] = []
+    page.on("request", lambda r: "/data/lb/" in r.url and fetched.append(r.url.split("/")[-1]))
+    page.route("**/data/lb/zero-shot.head.json",
+               lambda route: route.fulfill(body=head, content_type="application/json"))
+    page.goto(site.origin + "/")
+    expect(page.locator(".dm-board tbody tr")).to_have_count(total)
+    expect(page.locator(".dm-board .dm-status")).to_have_text(f"{total} of {total} rows")
+    assert fetched[:2] == ["zero-shot.head.json", "zero-shot.json"]
     assert page.watch.problems() == []

@@ -207,3 +207,21 @@ def test_make_table_cells_escape_link_sort_and_explain_missing_values():
                        'title="ok">42.1 ± 1.2</td></tr>')
     assert rows[1] == ('<tr><td><a href="../y/">y</a></td><td data-sort="" class="dm-num" '
                        'title="too few models">no fit</td></tr>')
+
+
+def test_board_head_is_the_first_page_in_the_default_order():
+    from evalrunner.site.boarddata import head_path, with_head
+
+    doc = {"v": 1, "fields": ["id", "rank", "name"], "default_sort": "rank",
+           "default_dir": "asc", "rows": [["a", 3, "b"], ["b", None, "a"], ["c", 1, "C"],
+                                          ["d", 2, "d"], ["e", 1, "e"]]}
+    files = with_head("data/lb/x.json", json.dumps(doc), page=3)
+    assert head_path("data/lb/x.json") == "data/lb/x.head.json"
+    head = json.loads(files["data/lb/x.head.json"])
+    assert [r[0] for r in head["rows"]] == ["c", "e", "d"]  # ties keep file order
+    assert head["total"] == 5 and head["full"] == "x.json"
+    assert json.loads(files["data/lb/x.json"]) == doc
+    by_name = json.loads(with_head("m.json", json.dumps({**doc, "default_sort": "name"}),
+                                   page=5)["m.head.json"])
+    assert [r[2] for r in by_name["rows"]] == ["a", "b", "C", "d", "e"]
+    assert "full" not in by_name  # everything fits in the head

@@ -7,6 +7,11 @@ Format (version 1), chosen so the page's HTML does not grow with the number of m
                   "help", "hidden"}],
      "filters": [{"key", "label", "kind": "select"|"range"|"check"}]}
 
+Every board is written twice: `<name>.json` with every row, and `<name>.head.json` with the
+first page in the default order (`default_sort`, `default_dir`) plus `total` and `full` (the
+name of the complete file). The page loads the head first, so what it fetches before it shows
+the table does not grow with the number of models; board.js then loads the complete file.
+
 Numbers are already rounded to what the page shows (fmt.py decides), so the browser prints
 them with `toFixed(digits)` and shows exactly what Python would; `text` names a field holding
 preformatted text (counts such as '70.4M'), `err` a field shown as the cell's tooltip, and `link`
@@ -65,6 +70,40 @@ def encode(title: str, note: str, columns: list[BoardColumn], filters: list[Boar
                        for c in columns],
            "filters": [asdict(f) for f in filters], **(extra or {})}
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+PAGE = 50  # rows per page in board.js
+
+
+def head_path(path: str) -> str:
+    """data/lb/x.json -> data/lb/x.head.json"""
+    return path.removesuffix(".json") + ".head.json"
+
+
+def _first_rows(doc: dict[str, Any], n: int) -> list[list[Any]]:
+    """The first n rows as board.js orders them by default: by `default_sort` in
+    `default_dir`, missing values last, ties in file order (text compared case-folded, close
+    to the browser's localeCompare)."""
+    rows, key = doc["rows"], doc.get("default_sort")
+    if key not in doc["fields"]:
+        return rows[:n]
+    i = doc["fields"].index(key)
+    present = [r for r in rows if r[i] is not None]
+    missing = [r for r in rows if r[i] is None]
+    text = any(isinstance(r[i], str) for r in present)
+    present.sort(key=lambda r: str(r[i]).casefold() if text else r[i],
+                 reverse=doc.get("default_dir") == "desc")
+    return (present + missing)[:n]
+
+
+def with_head(path: str, text: str, page: int = PAGE) -> dict[str, str]:
+    """{path: the complete board, head_path(path): its first page} (see the module doc)."""
+    doc = json.loads(text)
+    head = {**doc, "rows": _first_rows(doc, page), "total": len(doc["rows"])}
+    if len(doc["rows"]) > page:
+        head["full"] = path.rsplit("/", 1)[-1]
+    return {path: text, head_path(path): json.dumps(
+        head, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"}
 
 
 def _plain(v: Any) -> Any:
@@ -162,4 +201,4 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
     title = f"Leaderboard: {setting_name}"
     note = "Scores in %. " + (f"Average over {len(board.core)} tasks." if board.core else "")
     return encode(title, note, columns, filters, records,
-                  {"setting": board.setting, "default_sort": "rank"})
+                  {"setting": board.setting, "default_sort": "rank", "default_dir": "asc"})

@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import blocks, escape, fmt
+from .boarddata import head_path
 from .charts import ChartBlock
 from .files import write_text
 from .tables import Table, frame_csv, write_downloads
@@ -63,6 +64,7 @@ def environment(templates: Path) -> jinja2.Environment:
         boolean=fmt.boolean, sortv=fmt.sort_value, attr_json=escape.attr_json,
     )
     env.filters["yaml_title"] = yaml_title
+    env.filters["board_head"] = head_path  # a board loads its first page first
     env.globals["MISSING"] = fmt.MISSING
     return env
 

@@ -1,4 +1,5 @@
 /* Densitometer tables rendered in the browser from compact JSON (evalrunner/site/boarddata.py):
+ * the first page from the board's head file at once, every row once the complete file is in;
  * sorting (numbers by value, missing always last), filters, free-text search, column toggles,
  * pagination, and the whole state in the query string (it survives a reload and can be shared).
  * Every string from the data goes in through textContent or setAttribute, never as HTML.
@@ -74,7 +75,23 @@
     });
   };
 
+  // While only the head (first page) of a big board is loaded, the complete rows follow.
+  Board.prototype.partial = function () {
+    return this.doc.total !== undefined && this.doc.total > this.doc.rows.length;
+  };
+
+  Board.prototype.replace = function (doc) {
+    var self = this;
+    this.doc = doc;
+    this.idx = {};
+    doc.fields.forEach(function (f, i) { self.idx[f] = i; });
+    this.cols = doc.columns;
+    this.build();
+    this.render();
+  };
+
   Board.prototype.defaultDir = function (key) {
+    if (key === this.doc.default_sort && this.doc.default_dir) return this.doc.default_dir;
     if (key === "rank" || key === "name" || key === "family_name") return "asc";
     var c = this.cols.filter(function (x) { return x.key === key; })[0];
     return c && c.type === "num" ? "desc" : "asc";
@@ -256,8 +273,10 @@
     var cols = this.visible();
     var rows = this.rows();
     var pages = Math.max(1, Math.ceil(rows.length / PAGE));
-    if (st.page > pages) st.page = pages;
-    var shown = rows.slice((st.page - 1) * PAGE, st.page * PAGE);
+    var partial = this.partial();
+    if (st.page > pages && !partial) st.page = pages;  // a page of the complete rows: keep it
+    var page = Math.min(st.page, pages);
+    var shown = rows.slice((page - 1) * PAGE, page * PAGE);
 
     var thead = el("thead"), tr = el("tr");
     cols.forEach(function (c) {
@@ -293,18 +312,20 @@
     this.table.textContent = "";
     this.table.appendChild(thead);
     this.table.appendChild(tbody);
-    this.status.textContent = rows.length + " of " + this.doc.rows.length + " rows" +
-      (pages > 1 ? ", page " + st.page + " of " + pages : "");
+    this.status.textContent = partial
+      ? "The first " + this.doc.rows.length + " of " + this.doc.total + " rows; loading the rest…"
+      : rows.length + " of " + this.doc.rows.length + " rows" +
+        (pages > 1 ? ", page " + page + " of " + pages : "");
 
     this.pager.textContent = "";
     if (pages > 1) {
       var go = function (p, label) {
         var b = el("button", { type: "button", "class": "md-button" }, label);
-        if (p < 1 || p > pages || p === st.page) b.disabled = true;
+        if (p < 1 || p > pages || p === page) b.disabled = true;
         b.addEventListener("click", function () { st.page = p; self.changed(false); });
         self.pager.appendChild(b);
       };
-      go(1, "« first"); go(st.page - 1, "‹ previous"); go(st.page + 1, "next ›");
+      go(1, "« first"); go(page - 1, "‹ previous"); go(page + 1, "next ›");
       go(pages, "last »");
     }
   };
@@ -313,8 +334,14 @@
     document.querySelectorAll("div.dm-board[data-src]").forEach(function (root) {
       if (root.dataset.ready) return;
       root.dataset.ready = "1";
-      window.Densitometer.getJSON(root.getAttribute("data-src"))
-        .then(function (doc) { root.board = new Board(root, doc); })
+      var src = new URL(root.getAttribute("data-src"), window.location.href).href;
+      window.Densitometer.getJSON(src)
+        .then(function (doc) {
+          root.board = new Board(root, doc);
+          if (!root.board.partial()) return null;
+          return window.Densitometer.getJSON(new URL(doc.full, src).href)
+            .then(function (full) { root.board.replace(full); });
+        })
         .catch(function (err) {
           root.textContent = window.location.protocol === "file:"
             ? "Browsers do not load data files from file:// pages: serve the site instead " +

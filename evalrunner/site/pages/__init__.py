@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from ..api import api_files
+from ..boarddata import with_head
 from ..data import SiteData
 from ..render import Page
 from . import compare, home
@@ -28,17 +29,23 @@ from .tasks import task_pages
 Output = tuple[list[Page], dict[str, str]]
 
 
-def _boards_and_api(data: SiteData, results: Path) -> Output:
-    """The leaderboards, the small pages and the API (most of it the big results.csv)."""
+def _boards(data: SiteData, results: Path) -> Output:
+    """The leaderboards and the small pages."""
     boards = home.boards(data)
     pages = home.pages(data, boards)
     pages += index_pages(data)
     pages += [density_page(data), predictability_page(data), compare.compare_page(),
               methodology_page(data), submit_page(), changelog_page(results),
               Page("api/index.md", "api.md.j2", None, "API")]
-    files = {**home.client_files(data, boards), "data/models.json": models_json(data),
-             **api_files(data, boards), **schema_files()}
+    files = {**home.client_files(data, boards),
+             **with_head("data/models.json", models_json(data)), **schema_files()}
     return pages, files
+
+
+def _api(data: SiteData, results: Path) -> Output:
+    """The API files (most of it the big results.csv); the boards again (a fraction of a
+    second) so the parts stay independent."""
+    return [], api_files(data, home.boards(data))
 
 
 def _compare_data(data: SiteData, results: Path) -> Output:
@@ -56,10 +63,10 @@ def _only_pages(make: Callable[..., list[Page]], data: SiteData,
 
 def parts(data: SiteData, results: Path, shards: int = 1) -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
-    the leaderboards and API, the compare data, the task pages, then the model and family
-    pages in `shards` slices each."""
+    the API, the leaderboards and small pages, the compare data, the task pages, then the model
+    and family pages in `shards` slices each."""
     out: list[Callable[[], Output]] = [partial(make, data, results) for make in (
-        _boards_and_api, _compare_data, _task_pages)]
+        _api, _boards, _compare_data, _task_pages)]
     for k in range(shards):
         out += [partial(_only_pages, model_pages, data, (k, shards)),
                 partial(_only_pages, family_pages, data, (k, shards))]

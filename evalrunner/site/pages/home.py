@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import fmt
-from ..boarddata import leaderboard_json
+from ..boarddata import leaderboard_json, with_head
 from ..data import SiteData
 from ..leaderboard import Leaderboard, build_leaderboard
 from ..render import Page
@@ -123,7 +123,10 @@ def _download(board: Leaderboard) -> pd.DataFrame:
 
 
 def client_files(data: SiteData, boards: dict[str, Leaderboard]) -> dict[str, str]:
-    """data/lb/<setting>.json for every setting (paths relative to docs_dir)."""
+    """data/lb/<setting>.json and its .head.json for every setting (relative to docs_dir)."""
     names = data.frames.settings.set_index("setting")["name"]
-    return {f"data/lb/{s}.json": leaderboard_json(b, data.frames.tasks, str(names[s]))
-            for s, b in boards.items()}
+    out: dict[str, str] = {}
+    for s, b in boards.items():
+        out.update(with_head(f"data/lb/{s}.json",
+                             leaderboard_json(b, data.frames.tasks, str(names[s]))))
+    return out

@@ -49,7 +49,8 @@ def models_json(data: SiteData) -> str:
     filters = [BoardFilter("family_name", "Family", "select"),
                BoardFilter("n_total", "Size", "range"), BoardFilter("kind", "Kind", "check"),
                BoardFilter("open", "Open weights", "check")]
-    return encode("Models", "", columns, filters, records, {"default_sort": "name"})
+    return encode("Models", "", columns, filters, records, {"default_sort": "name",
+                                                           "default_dir": "asc"})
 
 
 def index_pages(data: SiteData) -> list[Page]:
