@@ -238,8 +238,10 @@ def run(args: argparse.Namespace) -> dict:
             res["rebuild"], res["browser"] = None, None
             res["summary"] = _summary(res)
             return res
-        res["added"] = str(add_one_result(tree).relative_to(tree))
-        res["rebuild"] = _run_child("rebuild", tree, work, url)
+        res["rebuild"] = None
+        if not args.no_rebuild:
+            res["added"] = str(add_one_result(tree).relative_to(tree))
+            res["rebuild"] = _run_child("rebuild", tree, work, url)
         res["browser"] = None if args.no_browser else browser(work / "site", port)
         res["summary"] = _summary(res)
         return res
@@ -289,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium check")
+    ap.add_argument("--no-rebuild", action="store_true",
+                    help="skip the rebuild after adding a result (the browser sees the cold build)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (tree, site)")
     ap.add_argument("--until", choices=["metrics", "mkdocs"], default="mkdocs",
                     help="stop the cold build after this stage (metrics: data stages only)")

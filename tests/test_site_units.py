@@ -225,3 +225,24 @@ def test_board_head_is_the_first_page_in_the_default_order():
                                    page=5)["m.head.json"])
     assert [r[2] for r in by_name["rows"]] == ["a", "b", "C", "d", "e"]
     assert "full" not in by_name  # everything fits in the head
+
+
+def test_sitemap_split_and_search_index_trim():
+    from evalrunner.site.mkdocs_plugin import split_sitemap, trim_search_index
+
+    def url(path):
+        return f"\n    <url>\n         <loc>https://x.org/{path}</loc>\n    </url>"
+
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/'
+            'schemas/sitemap/0.9">' + "".join(url(p) for p in (
+                "", "models/", "models/a-1/", "families/models/", "models/b/")) + "\n</urlset>\n")
+    main, models = split_sitemap(text)
+    assert main.startswith('<?xml') and main.endswith("</urlset>\n")
+    assert [p for p in ("models/a-1/", "models/b/") if p in main] == []
+    assert "x.org/models/</loc>" in main and "families/models/" in main
+    assert models.count("<url>") == 2 and "models/a-1/" in models
+    index = {"config": {}, "docs": [{"location": "families/f/", "title": "F", "text": "lead"},
+                                    {"location": "families/f/#models", "title": "Models"},
+                                    {"location": "tasks/t/#scores", "title": "Scores"}]}
+    assert [d["location"] for d in trim_search_index(index)["docs"]] == [
+        "families/f/", "tasks/t/#scores"]
