@@ -246,3 +246,19 @@ def test_sitemap_split_and_search_index_trim():
                                     {"location": "tasks/t/#scores", "title": "Scores"}]}
     assert [d["location"] for d in trim_search_index(index)["docs"]] == [
         "families/f/", "tasks/t/#scores"]
+
+
+def test_blocks_leave_placeholders_and_come_back_exactly_once():
+    from evalrunner.site import blocks
+
+    text = ("# T\n\n<!--dm:block--><table>a</table><!--/dm:block-->\n\n"
+            "x <!--dm:block-->b<!--/dm:block-->\n")
+    md, found = blocks.split(text)
+    assert found == ["<table>a</table>", "b"] and "<table>" not in md
+    assert blocks.fill(md, found) == text.replace(blocks.START, "").replace(blocks.END, "")
+    with pytest.raises(blocks.BlockError, match="without its END"):
+        blocks.split("<!--dm:block-->open")
+    with pytest.raises(blocks.BlockError, match="without its START"):
+        blocks.split("stray<!--/dm:block-->")
+    with pytest.raises(blocks.BlockError, match="once each"):  # Markdown lost a placeholder
+        blocks.fill(md.replace('data-block="1"', 'data-block="0"'), found)

@@ -56,7 +56,7 @@ class BlocksPlugin(BasePlugin):
         try:
             found = blocks.load(docs, page.file.src_uri)
             return output if found is None else blocks.fill(output, found, page.file.src_uri)
-        except (blocks.BlockError, ValueError) as exc:
+        except ValueError as exc:  # a BlockError, or a blocks file that is not JSON
             raise PluginError(f"densitometer-blocks: {exc}") from exc
 
     def on_post_build(self, config, **kwargs) -> None:  # noqa: ANN001

@@ -144,12 +144,11 @@ def csv_by(frame: pd.DataFrame, key: str, columns: list[str]) -> dict[Any, str]:
     frame = frame.sort_values(key, kind="stable")
     header, _, body = frame_csv(frame[columns].reset_index(drop=True)).partition("\n")
     lines = body.split("\n")[:-1]
-    sizes = frame.groupby(key, sort=False).size()
     if len(lines) != len(frame):
         return {k: frame_csv(g[columns].reset_index(drop=True))
                 for k, g in frame.groupby(key, sort=False)}
     out, start = {}, 0
-    for k, n in sizes.items():
+    for k, n in frame.groupby(key, sort=False).size().items():
         out[k] = "\n".join([header, *lines[start:start + n], ""])
         start += n
     return out

@@ -1,8 +1,8 @@
 """Page generation: every page from a documented context object (one module per page kind).
 
-`generate(data, results)` returns the pages and the other files (browser data, API, schemas),
-each keyed by its path under docs_dir. Nothing is written here. `parts` cuts the same work into
-independent pieces that the build runs in parallel processes.
+`parts(data, results, shards)` cuts the work into independent pieces, each returning its pages
+and its other files (browser data, API, schemas) keyed by path under docs_dir; nothing is written
+here. The build (build.write_docs) runs the pieces, in parallel processes on a big site.
 """
 
 from __future__ import annotations
@@ -72,12 +72,3 @@ def parts(data: SiteData, results: Path, shards: int = 1) -> list[Callable[[], O
                 partial(_only_pages, family_pages, data, (k, shards))]
     return out
 
-
-def generate(data: SiteData, results: Path) -> Output:
-    pages: list[Page] = []
-    files: dict[str, str] = {}
-    for part in parts(data, results):
-        more, extra = part()
-        pages += more
-        files.update(extra)
-    return pages, files
