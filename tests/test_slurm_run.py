@@ -125,7 +125,9 @@ def test_the_tiny_plan_on_slurm_equals_a_local_run(slurm_cluster, tiny_work):
         # The reference run, while the array runs (the CPU has gaps: queueing, imports).
         local_results = _run_locally(plan, tiny_work / "local" / "results")
         print(f"\n[slurm] local run done at {time.monotonic() - t0:.1f} s")
-        out, err = proc.communicate(timeout=300)
+        # 64 s alone; a full `make test` shares the 2 cores with the other test worker, and
+        # once took over 300 s here: a generous limit, so only a hang fails
+        out, err = proc.communicate(timeout=900)
     finally:
         if proc.poll() is None:  # Ctrl-C: the command cancels its array, then exits
             proc.send_signal(signal.SIGINT)
