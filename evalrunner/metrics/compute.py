@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from . import (
     densing,
     density,
     diagnostics,
+    fitcache,
     itemdata,
     passk,
     predictability,
@@ -92,14 +94,16 @@ def choose_references(families: pd.DataFrame,
 
 def compute_all(frames: Any, config: MetricsConfig | None = None,
                 timings: dict[str, float] | None = None,
-                items: pd.DataFrame | None = None, prepared: Any = None) -> MetricTables:
+                items: pd.DataFrame | None = None, prepared: Any = None,
+                fit_cache: Path | None = None) -> MetricTables:
     """All metric tables from frames following the loader's contract (evalrunner.results.load).
 
     If `timings` is given, the wall time of each stage (seconds) is recorded in it. `items`:
     per-item rows of the runner's per-sample logs (evalrunner.metrics.itemdata) for the
     diagnostics and pass@k tables, which are empty without them. `prepared`: what
     `prepare(frames, config)` returned, for a caller that needs the rows too (it is the
-    biggest intermediate at scale: made once).
+    biggest intermediate at scale: made once). `fit_cache`: a JSON file of reference fits
+    (evalrunner.metrics.fitcache) read and rewritten so unchanged fits are not redone.
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
@@ -111,8 +115,11 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     tasks = clock("T1-T6", task_aggregates.task_table, family, points, ckpt, config)
 
     refs, default = choose_references(frames.families, config)
+    cache = fitcache.FitCache.load(fit_cache) if fit_cache is not None else None
     fits = clock("reference fits", density.reference_fits,
-                 density.density_rows(prep.rows, refs), refs, config)
+                 density.density_rows(prep.rows, refs), refs, config, cache)
+    if cache is not None:
+        clock("fit cache save", cache.save)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)

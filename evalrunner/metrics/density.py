@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import fit, laws, tabular
+from . import fit, fitcache, laws, tabular
 from .config import MetricsConfig
 
 TWO_STEP = "two-step"
@@ -24,6 +24,10 @@ PARAMS = ("a", "alpha", "b", "beta", "c", "gamma", "l", "d")
 FIT_COLUMNS = ["reference", "setting", "task", "metric", "source", "method", "n_points",
                *PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "status", "reason"]
 POOR_FIT = "poor_fit"
+# a fit_reference record: value types by name (the fit cache checks stored records against it)
+RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0"), (float,)),
+                 "n_points": (int,), "method": (str, type(None)), "status": (str,),
+                 "reason": (str,)}
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
            "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0"]
 
@@ -72,12 +76,18 @@ def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
     return ""
 
 
+def reference_inputs(points: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """All fit_reference reads of its points (N, D, score, answer loss): the fit cache's key."""
+    return tuple(points[c].to_numpy(float)
+                 for c in ("n_fit", "tokens", "value", "answer_nll_token"))
+
+
 def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     """Fit one (reference, setting, task) from its revisions; returns a FIT_COLUMNS record."""
-    n, d = points["n_fit"].to_numpy(float), points["tokens"].to_numpy(float)
-    s, loss = points["value"].to_numpy(float), points["answer_nll_token"].to_numpy(float)
+    n, d, s, loss = reference_inputs(points)
+    size = len(n)
     rec: dict = dict.fromkeys(PARAMS, np.nan)
-    rec.update(n_points=len(points), r2=np.nan, rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
+    rec.update(n_points=size, r2=np.nan, rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
     problem = _design_problem(n, d, config)
     if problem:
         return {**rec, "method": None, "status": fit.FAILED, "reason": problem}
@@ -108,8 +118,8 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
                          if r.reason)
     else:
         rec["method"] = ACCURACY_ONLY
-        if len(points) < config.min_reference_points:
-            return {**rec, "status": fit.FAILED, "reason": f"{prefix}{len(points)} (N, D) "
+        if size < config.min_reference_points:
+            return {**rec, "status": fit.FAILED, "reason": f"{prefix}{size} (N, D) "
                     f"points; the fit needs at least {config.min_reference_points}"}
         comp = fit.fit_composed(n, d, s, config.huber_delta_score)
         if not comp.ok:
@@ -130,10 +140,24 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     return {**rec, "status": fit.OK, "reason": prefix + (note or "fitted")}
 
 
-def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsConfig):
+def _fit_cached(points: pd.DataFrame, config: MetricsConfig,
+                cache: fitcache.FitCache | None) -> dict:
+    """fit_reference, through the cache when given (a hit is what a fresh fit returns)."""
+    if cache is None:
+        return fit_reference(points, config)
+    key = fitcache.fit_key("fit_reference", reference_inputs(points), config)
+    rec = cache.get(key, RECORD_SCHEMA)
+    if rec is None:
+        rec = fit_reference(points, config)
+        cache.put(key, rec)
+    return rec
+
+
+def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsConfig,
+                   cache: fitcache.FitCache | None = None):
     """Fits per (reference, setting, task): every revision of the reference family's models
     with known N and D > 0, from the reference's most frequent source in that setting (sources
-    are never mixed in one fit)."""
+    are never mixed in one fit). `cache`: fit records of earlier runs (fitcache.FitCache)."""
     usable = rows.loc[rows["family"].isin(references) & (rows["tokens"] > 0)
                       & (rows["n_fit"] > 0)]
     records = []
@@ -142,7 +166,7 @@ def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsCon
         source = sorted(counts.index[counts == counts.max()])[0]
         group = group.loc[group["source"] == source]
         for (task, metric), pts in group.groupby(["task", "metric"], sort=True):
-            rec = fit_reference(pts, config)
+            rec = _fit_cached(pts, config, cache)
             records.append({"reference": ref, "setting": setting, "task": task,
                             "metric": metric, "source": source, **rec})
     table = pd.DataFrame(records, columns=FIT_COLUMNS)

@@ -10,6 +10,7 @@ the final models' density), each revision treated as a target model.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,10 +70,11 @@ def checkpoint_density(rows: pd.DataFrame, fits: pd.DataFrame, reference: str | 
 
 
 def compute_metrics(
-    frames: Frames, items: pd.DataFrame | None = None,
+    frames: Frames, items: pd.DataFrame | None = None, fit_cache: Path | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], str, str | None, float | None]:
     """(tables, registry, note, default reference family, D0); `items`: per-item rows of the
-    runner's per-sample logs for the diagnostics and pass@k tables."""
+    runner's per-sample logs for the diagnostics and pass@k tables; `fit_cache`: a JSON file
+    of reference fits kept between builds (evalrunner.metrics.fitcache), None fits afresh."""
     try:
         from evalrunner.metrics.compute import compute_all
         from evalrunner.metrics.config import MetricsConfig
@@ -83,7 +85,8 @@ def compute_metrics(
     config = MetricsConfig()
     try:
         prepared = prepare(frames, config)
-        result = compute_all(frames, config, items=items, prepared=prepared)
+        result = compute_all(frames, config, items=items, prepared=prepared,
+                             fit_cache=fit_cache)
     except MetricsInputError as exc:
         raise MetricsFailed(f"the metrics stage rejected the results: {exc}") from exc
     tables = {name: table for name, table in result.tables().items()

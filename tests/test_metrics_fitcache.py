@@ -1,0 +1,148 @@
+"""The persistent reference-fit cache (evalrunner.metrics.fitcache): exact hits, targeted
+misses, tolerant loading and a file that keeps only the fits of the last run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalrunner.metrics import density, fitcache
+from evalrunner.metrics.compute import MetricTables, compute_all
+from evalrunner.metrics.config import MetricsConfig
+from evalrunner.metrics.synthetic import build_frames, reference_family
+
+LOSS_LAW = (400.0, 0.34, 410.0, 0.28)
+LINK = (0.7, -3.0, 1.5, 0.25)
+SIZES = np.geomspace(2e7, 1.2e10, 6)
+STEPS = [1000, 3000, 13000, 43000, 143000]
+TASKS = ("task0", "task1", "task2")
+CONFIG = MetricsConfig(d0=1e12)
+
+
+def _frames(tasks=TASKS, with_loss: bool = False, nudge: str | None = None):
+    """A noisy reference family on `tasks` (a subset of TASKS, same scores) and one target;
+    `nudge`: task whose first reference score moves by 1e-3 (one fit's input changes)."""
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK, tasks=TASKS,
+                                      with_loss=with_loss, noise=0.005, seed=3)
+    scores = [r for r in scores if r["task"] in tasks]
+    if nudge is not None:
+        first = next(r for r in scores if r["task"] == nudge)
+        first["value"] += 1e-3
+    models.append({"model": "target", "family": "other", "n_fit": 1e9})
+    scores += [{"family": "other", "model": "target", "task": t, "value": 0.5} for t in tasks]
+    families = [{"family": "ref", "reference": True}, {"family": "other"}]
+    return build_frames(scores, models, families, [{"task": t} for t in tasks])
+
+
+@pytest.fixture
+def fits(monkeypatch) -> list[int]:
+    """Counts calls of density.fit_reference (the fits the cache should spare)."""
+    calls: list[int] = []
+    real = density.fit_reference
+
+    def counted(points, config):
+        calls.append(1)
+        return real(points, config)
+
+    monkeypatch.setattr(density, "fit_reference", counted)
+    return calls
+
+
+def _assert_same(got: MetricTables, want: MetricTables) -> None:
+    assert got.references == want.references
+    assert got.default_reference == want.default_reference
+    for name, table in want.tables().items():
+        pd.testing.assert_frame_equal(got.tables()[name], table, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("with_loss", [False, True], ids=["accuracy-only", "two-step"])
+def test_cold_and_warm_cache_equal_fresh_fits(tmp_path, fits, with_loss):
+    frames, path = _frames(with_loss=with_loss), tmp_path / "fits.json"
+    fresh = compute_all(frames, CONFIG)
+    assert len(fits) == len(TASKS)
+    cold = compute_all(frames, CONFIG, fit_cache=path)
+    assert len(fits) == 2 * len(TASKS) and path.exists()
+    warm = compute_all(frames, CONFIG, fit_cache=path)
+    assert len(fits) == 2 * len(TASKS)  # the warm run fits nothing
+    assert (fresh.density_fits["status"] == "ok").all()
+    _assert_same(cold, fresh)
+    _assert_same(warm, fresh)
+
+
+def test_changed_input_refits_only_that_fit(tmp_path, fits):
+    path = tmp_path / "fits.json"
+    compute_all(_frames(), CONFIG, fit_cache=path)
+    fits.clear()
+    nudged = _frames(nudge="task1")
+    got = compute_all(nudged, CONFIG, fit_cache=path)
+    assert len(fits) == 1
+    _assert_same(got, compute_all(nudged, CONFIG))
+    changed = MetricsConfig(d0=1e12, min_reference_r2=0.7)  # a config value is part of the key
+    fits.clear()
+    compute_all(nudged, changed, fit_cache=path)
+    assert len(fits) == len(TASKS)
+
+
+def _spoil_types(data: dict) -> dict:
+    """Each entry broken a different way: wrong value types, missing or extra names."""
+    spoilers = [lambda r: {**r, "r2": "0.9"}, lambda r: {**r, "n_points": 30.0},
+                lambda r: {k: v for k, v in r.items() if k != "reason"},
+                lambda r: {**r, "extra": 1}, lambda r: [r], lambda r: {**r, "status": None}]
+    entries = data["entries"]
+    return {**data, "entries": {k: spoilers[i % len(spoilers)](v)
+                                for i, (k, v) in enumerate(sorted(entries.items()))}}
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda text, data: "{not json",
+    lambda text, data: "\x00\xff garbage",
+    lambda text, data: "[1, 2, 3]",
+    lambda text, data: json.dumps({**data, "version": fitcache.VERSION + 1}),
+    lambda text, data: json.dumps({**data, "entries": [1, 2]}),
+    lambda text, data: json.dumps({**data, "entries": {"k": 1.5}}),
+    lambda text, data: json.dumps(_spoil_types(data)),
+], ids=["corrupt", "binary", "list", "wrong-version", "entries-list", "entry-scalar",
+        "wrong-types"])
+def test_bad_cache_file_is_ignored(tmp_path, fits, spoil):
+    frames, path = _frames(), tmp_path / "fits.json"
+    fresh = compute_all(frames, CONFIG, fit_cache=path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(spoil(text, json.loads(text)), encoding="utf-8")
+    fits.clear()
+    got = compute_all(frames, CONFIG, fit_cache=path)
+    assert len(fits) == len(TASKS)  # nothing trusted: every fit redone
+    _assert_same(got, fresh)
+    assert path.read_text(encoding="utf-8") == text  # and the file repaired
+
+
+def test_saved_file_drops_unused_entries_and_is_not_rewritten_when_unchanged(tmp_path):
+    path = tmp_path / "cache" / "fits.json"  # the folder is created on first save
+    compute_all(_frames(), CONFIG, fit_cache=path)
+    before = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
+    assert len(before) == len(TASKS)
+    inode = path.stat().st_ino
+    compute_all(_frames(), CONFIG, fit_cache=path)
+    assert path.stat().st_ino == inode  # a warm run with nothing new does not write
+    compute_all(_frames(tasks=TASKS[:2]), CONFIG, fit_cache=path)
+    after = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
+    assert len(after) == 2 and after < before
+
+
+def test_special_floats_round_trip_exactly(tmp_path):
+    record = {"a": math.nan, "b": math.inf, "c": -math.inf, "d": -0.0, "e": 5e-324,
+              "f": 0.1 + 0.2, "g": np.float64(1 / 3), "n": 7, "s": "x", "m": None}
+    schema = {k: (type(v.item() if isinstance(v, np.generic) else v),)
+              for k, v in record.items()}
+    path = tmp_path / "fits.json"
+    cache = fitcache.FitCache.load(path)
+    cache.put("key", record)
+    assert cache.save()
+    got = fitcache.FitCache.load(path).get("key", schema)
+    assert got is not None and got.keys() == record.keys()
+    for k, v in record.items():
+        assert repr(got[k]) == repr(v if not isinstance(v, np.generic) else v.item())
+    assert math.copysign(1.0, got["d"]) == -1.0
