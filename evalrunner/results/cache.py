@@ -50,6 +50,15 @@ def _decode(obj: dict) -> Any:
     return obj
 
 
+def dumps(obj: Any, sort_keys: bool = True) -> str:
+    """Compact JSON of parsed YAML data; dates and datetimes survive the round trip (loads)."""
+    return json.dumps(obj, default=_encode, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, object_hook=_decode)
+
+
 class ParseCache:
     """Parsed data by (path, digest). `load` tolerates a missing or corrupt file (empty cache)."""
 
@@ -60,7 +69,7 @@ class ParseCache:
         self.hits = 0
         if path is not None and path.is_file():
             try:
-                stored = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+                stored = loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 stored = {}
             if isinstance(stored, dict) and stored.get("version") == self.version:
@@ -85,8 +94,7 @@ class ParseCache:
         if self.fresh.keys() == self.entries.keys() and self.hits == len(self.fresh) and \
                 self.path.is_file():
             return  # every file came from the cache and none was deleted
-        text = json.dumps({"version": self.version, "files": self.fresh}, default=_encode,
-                          separators=(",", ":"), sort_keys=True)
+        text = dumps({"version": self.version, "files": self.fresh})
         atomic_write_text(self.path, text)
 
 

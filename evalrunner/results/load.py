@@ -17,6 +17,7 @@ settings    setting, name, harness, harness_version, n_shot, prompt_variant, sou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +123,12 @@ def _model_row(m: Model) -> dict:
 
 def frames_from_tree(tree: Tree) -> Frames:
     """Tidy frames from parsed documents, rows sorted so output is deterministic."""
-    rows = [row for rel, r in tree.results for row in _score_rows(rel, rel.split("/")[0], r)]
+    return registry_frames(tree, scores_frame(tree.results))
+
+
+def scores_frame(results: Iterable[tuple[str, Result]]) -> pd.DataFrame:
+    """The scores frame of (rel, result) pairs, sorted (sort_scores)."""
+    rows = [row for rel, r in results for row in _score_rows(rel, rel.split("/")[0], r)]
     scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     scores["step"] = scores["step"].astype("Int64")
     for col in ("tokens", "value", "stderr", "n_items", "n_shot", "answer_nll_token",
@@ -130,10 +136,21 @@ def frames_from_tree(tree: Tree) -> Frames:
         scores[col] = scores[col].astype("float64")
     for col in ("final", "primary", "aggregate"):
         scores[col] = scores[col].astype(bool)
-    scores = scores.sort_values(["family", "model", "setting", "step", "revision", "task",
-                                 "primary", "metric"], ascending=[True] * 6 + [False, True],
-                                kind="stable").reset_index(drop=True)
+    return sort_scores(scores)
 
+
+def sort_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Score rows in their published order. In a valid tree the keys are unique (a file is one
+    model, setting and revision; a file's rows differ in task, primary or metric), so the
+    order does not depend on the order rows came in: a snapshot's rows plus new ones sort
+    exactly as the whole tree does."""
+    return scores.sort_values(["family", "model", "setting", "step", "revision", "task",
+                               "primary", "metric"], ascending=[True] * 6 + [False, True],
+                              kind="stable").reset_index(drop=True)
+
+
+def registry_frames(tree: Tree, scores: pd.DataFrame) -> Frames:
+    """Frames: `scores` as given, the others from the tree's registries."""
     models = pd.DataFrame([_model_row(m) for m in tree.models.values()], columns=MODEL_COLUMNS)
     models["release_date"] = pd.to_datetime(models["release_date"])
     models = models.sort_values("model", kind="stable").reset_index(drop=True)
@@ -154,4 +171,4 @@ def frames_from_tree(tree: Tree) -> Frames:
 
 
 __all__ = ["Frames", "ValidationFailed", "frames_from_tree", "load_frames", "SCORE_COLUMNS",
-           "MODEL_COLUMNS"]
+           "MODEL_COLUMNS", "scores_frame", "sort_scores", "registry_frames"]

@@ -95,6 +95,8 @@ class Report:
     tree: Tree
     problems: list[Problem]
     files: int
+    # rel -> blake2b digest (cache.digest) of the bytes that were validated, for every file read
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -256,10 +258,33 @@ def _path_problems(obj: Any, rel: PurePosixPath, shown: str, text: str) -> list[
     return problems
 
 
-def _parse_chunk(args: tuple[str, list[str], str]) -> list[tuple[str, Any, list[Problem]]]:
+# (rel, digest of the bytes parsed or None, plain data or None, problems)
+Parsed = tuple[str, "str | None", Any, list[Problem]]
+
+
+def _parse_chunk(args: tuple[str, list[str], str]) -> list[Parsed]:
     """Parse files in a worker process; plain data travels back cheaply (no model objects)."""
     root, rels, prefix = args
-    return [(rel, *parse_file(Path(root), PurePosixPath(rel), prefix + rel)) for rel in rels]
+    return [_parse_one(Path(root), rel, prefix) for rel in rels]
+
+
+def _parse_one(root: Path, rel: str, prefix: str, raw: bytes | None = None,
+               key: str | None = None) -> Parsed:
+    """Parse one file; the digest is of the very bytes parsed, so it names what was checked."""
+    path = PurePosixPath(rel)
+    if raw is None and layout.kind_of(path) is not None:
+        raw = _read(root, rel, prefix)
+    data, problems = parse_file(root, path, prefix + rel, raw)
+    if raw is not None and key is None:
+        key = digest(raw)
+    return rel, key, data, problems
+
+
+def _read(root: Path, rel: str, prefix: str) -> bytes | None:
+    try:
+        return read_bytes(root / rel, prefix + rel)
+    except (ReadError, OSError):
+        return None  # parse_file reads it again and reports why it cannot
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,28 +292,46 @@ def _parse_chunk(args: tuple[str, list[str], str]) -> list[tuple[str, Any, list[
 
 
 def discover(root: Path) -> tuple[list[PurePosixPath], list[Problem]]:
-    """Every file under root, sorted, with problems for things that are not plain files."""
-    files, problems = [], []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        dirnames.sort()
-        for d in list(dirnames):
-            why = bad_name_char(d) or ("symbolic links are not allowed in results/"
-                                       if (base / d).is_symlink() else None)
-            if why:
-                rel = (base / d).relative_to(root).as_posix()
-                problems.append(Problem(_shown(root, shown_name(rel)), None, "", why))
-                dirnames.remove(d)
-        for name in sorted(filenames):
-            if name.startswith(".") and name.endswith(".tmp"):
-                continue  # an atomic write in progress
-            rel = PurePosixPath((base / name).relative_to(root).as_posix())
-            why = bad_name_char(name)
-            if why:
-                problems.append(Problem(_shown(root, shown_name(rel.as_posix())), None, "", why))
-                continue
-            files.append(rel)
+    """Every file under root, sorted, with problems for things that are not plain files.
+
+    The order is os.walk's, top-down with sorted names: a folder's files, then its folders."""
+    files: list[PurePosixPath] = []
+    problems: list[Problem] = []
+    _discover_in(Path(root), os.fspath(root), "", files, problems)
     return files, problems
+
+
+def _discover_in(root: Path, folder: str, rel: str, files: list[PurePosixPath],
+                 problems: list[Problem]) -> None:
+    """One folder of discover(), with os.scandir and plain strings: pathlib per file cost more
+    than the rest of discovery."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # as os.walk: an unreadable folder is skipped
+    dirs = []
+    for entry in entries:
+        name, sub = entry.name, rel + entry.name
+        try:
+            is_dir = entry.is_dir()  # follows symbolic links, as os.walk sorts them
+        except OSError:
+            is_dir = False
+        if is_dir:
+            why = bad_name_char(name) or ("symbolic links are not allowed in results/"
+                                          if entry.is_symlink() else None)
+            if why:
+                problems.append(Problem(_shown(root, shown_name(sub)), None, "", why))
+            else:
+                dirs.append(entry)
+        elif name.startswith(".") and name.endswith(".tmp"):
+            continue  # an atomic write in progress
+        elif why := bad_name_char(name):
+            problems.append(Problem(_shown(root, shown_name(sub)), None, "", why))
+        else:
+            files.append(PurePosixPath(sub))
+    for entry in dirs:
+        _discover_in(root, entry.path, rel + entry.name + "/", files, problems)
 
 
 def _shown(root: Path, rel: str | PurePosixPath) -> str:
@@ -302,15 +345,24 @@ def validate_tree(
     """Validate the results tree at root. `only` limits per-file messages to those paths, but
     cross-file facts are always checked against the whole tree. With `cache` (a file path),
     files whose bytes are unchanged since the last run are not parsed again (cache.py)."""
+    return validate_tree_parsed(root, only, jobs, cache)[0]
+
+
+def validate_tree_parsed(
+    root: Path, only: Iterable[Path] | None = None, jobs: int | None = None,
+    cache: Path | None = None,
+) -> tuple[Report, dict[str, Any]]:
+    """validate_tree, and the plain data each file parsed to (rel -> data), for callers that
+    keep some of it (the site's snapshot, snapshot.py)."""
     root = Path(root)
     if not root.is_dir():
         problem = Problem(str(root), None, "", "not a directory; expected a results tree")
-        return Report(Tree(root), [problem], 0)
+        return Report(Tree(root), [problem], 0), {}
     rels, problems = discover(root)
     prefix = root.as_posix().rstrip("/") + "/"
     parsed = _parse_all(root, rels, prefix, jobs, ParseCache(cache))
     tree = Tree(root)
-    for rel, data, file_problems in parsed:
+    for rel, _, data, file_problems in parsed:
         obj = None
         if data is not None:
             obj, file_problems = check_data(root, PurePosixPath(rel), prefix + rel, data)
@@ -318,23 +370,30 @@ def validate_tree(
         if obj is None:
             tree.broken.add(rel)
             continue
-        shown = prefix + rel
-        if isinstance(obj, TaskRegistry):
-            problems.extend(_registry(obj.tasks, tree.tasks, shown, "tasks"))
-        elif isinstance(obj, SettingRegistry):
-            problems.extend(_registry(obj.settings, tree.settings, shown, "settings"))
-        elif isinstance(obj, Family):
-            tree.families[obj.id] = obj
-        elif isinstance(obj, Model):
-            tree.models[obj.id] = obj
-            tree.model_paths[obj.id] = rel
-        elif isinstance(obj, Result):
-            tree.results.append((rel, obj))
+        problems.extend(add_document(tree, rel, obj, prefix + rel))
     problems.extend(cross_check(tree, prefix))
     if only is not None:
         wanted = {Path(p).resolve() for p in only}
         problems = [p for p in problems if _within(Path(p.path).resolve(), wanted)]
-    return Report(tree, sorted(set(problems), key=Problem.sort_key), len(rels))
+    digests = {rel: key for rel, key, _, _ in parsed if key is not None}
+    report = Report(tree, sorted(set(problems), key=Problem.sort_key), len(rels), digests)
+    return report, {rel: data for rel, _, data, _ in parsed if data is not None}
+
+
+def add_document(tree: Tree, rel: str, obj: Any, shown: str) -> list[Problem]:
+    """Put one schema-valid document into the tree; problems of ids repeated in a registry."""
+    if isinstance(obj, TaskRegistry):
+        return _registry(obj.tasks, tree.tasks, shown, "tasks")
+    if isinstance(obj, SettingRegistry):
+        return _registry(obj.settings, tree.settings, shown, "settings")
+    if isinstance(obj, Family):
+        tree.families[obj.id] = obj
+    elif isinstance(obj, Model):
+        tree.models[obj.id] = obj
+        tree.model_paths[obj.id] = rel
+    elif isinstance(obj, Result):
+        tree.results.append((rel, obj))
+    return []
 
 
 def _within(path: Path, wanted: set[Path]) -> bool:
@@ -342,41 +401,36 @@ def _within(path: Path, wanted: set[Path]) -> bool:
 
 
 def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int | None,
-               cache: ParseCache) -> list[tuple[str, Any, list[Problem]]]:
-    """(rel, data or None, problems) for every file, in order: from the cache when a file's
-    bytes are unchanged, else parsed, over several processes when there are many."""
-    out: dict[str, tuple[str, Any, list[Problem]]] = {}
+               cache: ParseCache) -> list[Parsed]:
+    """(rel, digest, data or None, problems) for every file, in order: from the cache when a
+    file's bytes are unchanged, else parsed, over several processes when there are many."""
+    out: dict[str, Parsed] = {}
     misses: list[tuple[str, str | None, bytes | None]] = []
     for rel in rels:
         name = rel.as_posix()
         raw = key = None
         if cache.path is not None and layout.kind_of(rel) is not None:
-            try:
-                raw = read_bytes(root / rel, prefix + name)
-            except (ReadError, OSError):
-                raw = None  # parse_file reports it
+            raw = _read(root, name, prefix)
             if raw is not None:
                 key = digest(raw)
                 data = cache.get(name, key)
                 if data is not None:
-                    out[name] = (name, data, [])
+                    out[name] = (name, key, data, [])
                     continue
         misses.append((name, key, raw))
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(misses) < PARALLEL_THRESHOLD:
-        parsed = [(n, *parse_file(root, PurePosixPath(n), prefix + n, raw))
-                  for n, _, raw in misses]
+        parsed = [_parse_one(root, n, prefix, raw, key) for n, key, raw in misses]
     else:
         names = [n for n, _, _ in misses]
         size = max(200, len(names) // (jobs * 4))
         chunks = [(str(root), names[i:i + size], prefix) for i in range(0, len(names), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             parsed = [row for part in pool.map(_parse_chunk, chunks) for row in part]
-    keys = {n: key for n, key, _ in misses}
-    for name, data, problems in parsed:
-        out[name] = (name, data, problems)
-        if data is not None and keys.get(name) is not None:
-            cache.put(name, keys[name], data)
+    for name, key, data, problems in parsed:
+        out[name] = (name, key, data, problems)
+        if data is not None and key is not None and cache.path is not None:
+            cache.put(name, key, data)
     if cache.path is not None:
         cache.save()
     return [out[r.as_posix()] for r in rels]
@@ -421,25 +475,31 @@ def cross_check(tree: Tree, prefix: str) -> list[Problem]:
                                         "after case folding"))
     seen: dict[tuple, str] = {}
     for rel, result in tree.results:
-        problems.extend(_check_result(tree, prefix + rel, rel, result))
-        rev = result.revision
-        keys = [("id", rev.id)]
-        if rev.step is not None:
-            keys.append(("step", rev.step))
-        if rev.commit:
-            keys.append(("commit", rev.commit[:7]))
-        for key in keys:
-            full = (result.model, result.setting, *key)
+        problems.extend(check_result(tree, prefix + rel, rel, result))
+        for full in revision_keys(result):
             if full in seen and seen[full] != rel:
                 problems.append(Problem(prefix + rel, None, "revision",
                                         f"duplicate result: {prefix + seen[full]} already holds "
                                         f"model {result.model!r}, setting {result.setting!r}, "
-                                        f"revision {key[0]} {key[1]!r}"))
+                                        f"revision {full[2]} {full[3]!r}"))
             seen.setdefault(full, rel)
     return problems
 
 
-def _check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Problem]:
+def revision_keys(result: Result) -> list[tuple]:
+    """(model, setting, kind, value) keys no two results may share: a revision is named by
+    its id, its step and its commit (7 characters), and each names it alone."""
+    rev = result.revision
+    keys: list[tuple] = [("id", rev.id)]
+    if rev.step is not None:
+        keys.append(("step", rev.step))
+    if rev.commit:
+        keys.append(("commit", rev.commit[:7]))
+    return [(result.model, result.setting, *key) for key in keys]
+
+
+def check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Problem]:
+    """Facts of one result against the registries (models, settings, tasks) of the tree."""
     problems: list[Problem] = []
     family = PurePosixPath(rel).parts[0]
     model = tree.models.get(result.model)

@@ -7,15 +7,17 @@ when the metrics stage is importable. Nothing here formats or writes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from evalrunner.results.load import Frames, frames_from_tree
+from evalrunner.results.load import Frames
 from evalrunner.results.schema import Result
-from evalrunner.results.validate import Tree, ValidationFailed, validate_tree
+from evalrunner.results.snapshot import load_tree
+from evalrunner.results.validate import Tree
 
 # The metric tables the site publishes, in the order the API lists them.
 METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
@@ -34,10 +36,17 @@ class SiteData:
     metrics_note: str = ""  # why metrics are missing, shown on the pages that need them
     reference: str | None = None  # the headline reference family for density
     d0: float | None = None
+    # rel path under the results root -> blake2b digest of its bytes, every file (registries
+    # and results): what the pages' fingerprints are made of
+    digests: Mapping[str, str] = field(default_factory=dict)
+    # rel -> Result; load_site_data gives a lazy mapping (snapshot.LazyResults) on a rebuild
+    results: Mapping[str, Result] | None = None
 
     @property
-    def result_by_path(self) -> dict[str, Result]:
+    def result_by_path(self) -> Mapping[str, Result]:
         """The parsed result file at each path (relative to the results root)."""
+        if self.results is not None:
+            return self.results
         cached = self.__dict__.get("_by_path")
         if cached is None:
             cached = dict(self.tree.results)
@@ -51,22 +60,27 @@ def load_site_data(root: Path, with_metrics: bool = True,
 
     `samples`: the runner's per-sample logs (default `<root>/../samples` when it exists), read
     for the diagnostics and pass@k tables. `cache`: a parse-cache file (results/cache.py) so
-    a rebuild does not parse unchanged files again; None parses every file."""
-    report = validate_tree(Path(root), cache=cache)
-    if not report.ok:
-        raise ValidationFailed(report)
-    frames = frames_from_tree(report.tree)
+    a rebuild does not parse unchanged files again, and only checks the result files that
+    changed since the last good build (results/snapshot.py); None checks every file.
+    Raises ValidationFailed with the full report when the tree has errors."""
+    loaded = load_tree(Path(root), cache)
+    frames = loaded.frames
     if not with_metrics:
-        return SiteData(frames, report.tree, metrics_note="metrics were not computed")
+        return SiteData(frames, loaded.tree, metrics_note="metrics were not computed",
+                        digests=loaded.digests, results=loaded.results)
     from .metrics_bridge import compute_metrics
 
     tables, registry, note, reference, d0 = compute_metrics(
-        frames, items=_items(report.tree, Path(root), samples))
-    return SiteData(frames, report.tree, tables, registry, note, reference, d0)
+        frames, items=_items(frames, loaded.results, Path(root), samples),
+        fit_cache=cache.parent / "fits.json" if cache is not None else None)
+    return SiteData(frames, loaded.tree, tables, registry, note, reference, d0,
+                    loaded.digests, loaded.results)
 
 
-def _items(tree: Tree, root: Path, samples: Path | None) -> pd.DataFrame | None:
-    """Per-item rows of the tree's runner results (evalrunner.metrics.itemdata), or None."""
+def _items(frames: Frames, results: Mapping[str, Result], root: Path,
+           samples: Path | None) -> pd.DataFrame | None:
+    """Per-item rows of the tree's runner results (evalrunner.metrics.itemdata), or None.
+    The scores' source is "runner" exactly for them: only they are turned into Results."""
     try:
         from evalrunner.metrics import itemdata
     except ImportError:
@@ -76,9 +90,15 @@ def _items(tree: Tree, root: Path, samples: Path | None) -> pd.DataFrame | None:
         return None
     found = [itemdata.RunnerResult(rel.split("/")[0], r.model, r.setting, r.revision.id,
                                    r.provenance.samples_sha256)
-             for rel, r in sorted(tree.results, key=lambda t: t[0])
+             for rel, r in ((p, results[p]) for p in _runner_paths(frames))
              if r.provenance.kind == "runner"]
     return itemdata.load_items(folder, found).items if found else None
+
+
+def _runner_paths(frames: Frames) -> list[str]:
+    """Sorted paths of the runner's results (every result has scores, so every one is here)."""
+    scores = frames.scores
+    return sorted(set(scores.loc[scores["source"] == "runner", "path"]))
 
 
 def leaderboard_revisions(scores: pd.DataFrame) -> pd.DataFrame:
