@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 from .errors import SiteError
+from .files import write_bytes, write_text
 
 VENDOR_DIR = "javascripts/vendor"
 # package -> (files inside the package, license file)
@@ -56,24 +56,23 @@ def copy_vendor(node_modules: Path, docs: Path) -> list[Path]:
     check_vendor(node_modules)
     out = []
     target = docs / VENDOR_DIR
-    target.mkdir(parents=True, exist_ok=True)
     for package, (files, license_file) in VENDOR.items():
         for rel in files:
             text = (node_modules / package / rel).read_text(encoding="utf-8")
             dest = target / Path(rel).name
-            dest.write_text(_SOURCE_MAP.sub("", text), encoding="utf-8", newline="\n")
+            write_text(dest, _SOURCE_MAP.sub("", text))
             out.append(dest)
         version = package_version(node_modules, package)
         dest = target / f"{package}-{version}.LICENSE.txt"
-        shutil.copyfile(node_modules / package / license_file, dest)
+        write_bytes(dest, (node_modules / package / license_file).read_bytes())
         out.append(dest)
     return out
 
 
 def copy_own(src: Path, docs: Path) -> None:
     """site_src/javascripts, site_src/stylesheets and hand-written pages (site_src/pages)."""
-    for name in OWN:
-        if (src / name).is_dir():
-            shutil.copytree(src / name, docs / name, dirs_exist_ok=True)
-    if (src / "pages").is_dir():
-        shutil.copytree(src / "pages", docs, dirs_exist_ok=True)
+    for name, into in [*((n, docs / n) for n in OWN), ("pages", docs)]:
+        folder = src / name
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                write_bytes(into / path.relative_to(folder), path.read_bytes())

@@ -8,15 +8,14 @@ its Python API with strict mode and without quiet, so every warning fails the bu
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import multiprocessing
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MkdocsFailed, SiteError
+from .errors import SiteError
+from .mkdocs_build import run_mkdocs
 
 MARKER = ".densitometer-generated"  # a docs folder the generator owns (safe to wipe)
 
@@ -63,15 +62,13 @@ def cache_path(opts: BuildOptions) -> Path | None:
     return default_cache_path(opts.results) if opts.parse_cache else None
 
 
-def _fresh(docs: Path) -> None:
-    """Empty the generated docs folder; refuse to wipe a folder the generator did not make."""
-    if docs.exists():
-        if any(docs.iterdir()) and not (docs / MARKER).exists():
-            raise SiteError(f"{docs}: exists and was not made by `densitometer build`; "
-                            "choose another --docs folder or remove it.")
-        shutil.rmtree(docs)
-    docs.mkdir(parents=True)
-    (docs / MARKER).write_text("written by densitometer build; wiped on every build\n")
+def _claim(docs: Path) -> None:
+    """Make the docs folder, or check that an existing one is the generator's: it deletes what
+    it did not write there, so it refuses a folder it did not make."""
+    if docs.exists() and any(docs.iterdir()) and not (docs / MARKER).exists():
+        raise SiteError(f"{docs}: exists and was not made by `densitometer build`; "
+                        "choose another --docs folder or remove it.")
+    docs.mkdir(parents=True, exist_ok=True)
 
 
 # Below this many scores the pages are written in this process: forking costs more than it saves.
@@ -79,35 +76,43 @@ PARALLEL_SCORES = 20_000
 _JOB: tuple[list, Path, Path, str] | None = None  # (parts, templates, docs, stamp) for workers
 
 
-def _write_part(index: int) -> tuple[int, int]:
-    """Generate part `index` of _JOB and write its pages and files; (pages, files) written."""
-    from .files import write_text
+def _write_part(index: int) -> tuple[int, int, list[str]]:
+    """Generate part `index` of _JOB and write its pages and files; (pages, files, the paths
+    written or confirmed unchanged, relative to docs)."""
+    from .files import recording, write_text
     from .render import environment, write_page
 
     assert _JOB is not None
     todo, templates, docs, stamp = _JOB
     pages, files = todo[index]()
     env = environment(templates)
-    for page in pages:
-        write_page(env, page, docs, stamp)
-    for rel, text in sorted(files.items()):
-        write_text(docs / rel, text)
-    return len(pages), len(files)
+    with recording() as paths:
+        for page in pages:
+            write_page(env, page, docs, stamp)
+        for rel, text in sorted(files.items()):
+            write_text(docs / rel, text)
+    return len(pages), len(files), [p.relative_to(docs).as_posix() for p in paths]
 
 
 def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa: ANN001
-    """Generate and write every page and data file into a fresh docs folder, in parallel
-    processes on a big site (the parts are independent: pages.parts); (pages, files)."""
+    """Generate and write every page and data file into the docs folder, in parallel processes
+    on a big site (the parts are independent: pages.parts). Model and family units whose inputs
+    are unchanged since the last build keep their files (pagecache.py); files no part wrote are
+    deleted. Returns (pages, files) of the whole folder."""
     global _JOB
+    from . import pagecache
     from .assets import copy_own, copy_vendor
+    from .files import recording, write_text
     from .pages import parts
 
+    _claim(opts.docs)
+    fps, old, models, families = pagecache.plan(data, opts.docs, opts.src / "templates")
     jobs = opts.jobs or os.cpu_count() or 1
     if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
-    todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs)
-    _fresh(opts.docs)
+    todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, models=models,
+                 families=families)
     _JOB = (todo, opts.src / "templates", opts.docs, stamp)
     try:
         if jobs == 1:
@@ -117,9 +122,20 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
                 counts = pool.map(_write_part, range(len(todo)), chunksize=1)
     finally:
         _JOB = None
-    copy_own(opts.src, opts.docs)
-    copy_vendor(opts.node_modules, opts.docs)
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+    with recording() as own:
+        write_text(opts.docs / MARKER, "written by densitometer build, which deletes every "
+                   "other file it did not write\n")
+        copy_own(opts.src, opts.docs)
+        copy_vendor(opts.node_modules, opts.docs)
+    written = [rel for c in counts for rel in c[2]]
+    written += [p.relative_to(opts.docs).as_posix() for p in own]
+    regenerated = {f"models/{m}" for m in models} | {f"families/{f}" for f in families}
+    manifest = pagecache.finish(opts.docs, fps, old, written, regenerated)
+    kept = [rel for u, entry in manifest.units.items() if u not in regenerated
+            for rel in entry["files"] if not rel.startswith("_blocks/")]
+    kept_pages = sum(rel.endswith(".md") for rel in kept)
+    return (sum(c[0] for c in counts) + kept_pages,
+            sum(c[1] for c in counts) + len(kept) - kept_pages)
 
 
 def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
@@ -137,39 +153,6 @@ def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
     pages, files = write_docs(data, opts, opts.stamp or default_stamp())
     seconds["generate"] = time.perf_counter() - t
     return pages, files, seconds
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.levelname}: {record.getMessage()}")
-
-
-def run_mkdocs(opts: BuildOptions, stamp: str) -> list[str]:
-    """`mkdocs build --strict` through the Python API; raises MkdocsFailed on any warning."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, MkDocsException
-
-    overrides = {"docs_dir": str(opts.docs.resolve()), "site_dir": str(opts.out.resolve()),
-                 "strict": True, "copyright": f"Built {stamp} by densitometer"}
-    if opts.site_url:
-        overrides["site_url"] = opts.site_url
-    collect = _Collect()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(collect)
-    try:
-        config = load_config(config_file=str(opts.config), **overrides)
-        build(config)
-    except (Abort, MkDocsException) as exc:
-        shown = "\n".join(collect.messages[:30])
-        raise MkdocsFailed(f"mkdocs build --strict failed: {exc}\n{shown}") from exc
-    finally:
-        logger.removeHandler(collect)
-    return collect.messages
 
 
 def build_site(opts: BuildOptions) -> BuildReport:

@@ -9,6 +9,9 @@ plain `mkdocs build` of a generated docs folder gives the same site as `densitom
   to a model page are then ordinary page loads).
 - Search index: Material's search loads it on every first page load; a family page is indexed
   by its title and lead only, not by its section headings (the same on every family page).
+- Dirty builds (mkdocs_build.py sets `dirty` on this plugin): mkdocs renders only the changed
+  pages and the search plugin indexes only those, so the index is merged with the previous one
+  (read before the search plugin overwrites it) into the index a clean build would write.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from mkdocs.plugins import BasePlugin
 from evalrunner.results.write import atomic_write_bytes, atomic_write_text
 
 from . import blocks
+from .mkdocs_build import SEARCH_INDEX
 
 _URL = re.compile(r"\s*<url>.*?</url>", re.S)
 _MODEL_PAGE = re.compile(r"<loc>[^<]*/models/[^/<]+/</loc>")
@@ -44,6 +48,22 @@ def split_sitemap(text: str) -> tuple[str, str]:
             doc([u for u in urls if _MODEL_PAGE.search(u)]))
 
 
+def _by_page(entries: list[dict]) -> dict[str, list[dict]]:
+    """Search entries by the url of their page (a location is the page url, then '#anchor')."""
+    out: dict[str, list[dict]] = {}
+    for entry in entries:
+        out.setdefault(str(entry.get("location", "")).partition("#")[0], []).append(entry)
+    return out
+
+
+def merge_search_index(fresh: dict, old: dict, pages: list[str], rebuilt: set[str]) -> dict:
+    """The index of a clean build from a dirty one: for each page url in build order, its fresh
+    entries if it was rebuilt, else its entries in the old index; pages gone are dropped."""
+    new_entries, old_entries = _by_page(fresh.get("docs", [])), _by_page(old.get("docs", []))
+    return {**fresh, "docs": [entry for url in pages for entry in
+                              (new_entries if url in rebuilt else old_entries).get(url, [])]}
+
+
 def trim_search_index(doc: dict) -> dict:
     """The index without the section entries of family pages."""
     return {**doc, "docs": [d for d in doc.get("docs", [])
@@ -51,6 +71,29 @@ def trim_search_index(doc: dict) -> dict:
 
 
 class BlocksPlugin(BasePlugin):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dirty = False  # set by mkdocs_build.py before a dirty build
+        self._old_index: dict | None = None  # the previous search index, on a dirty build
+        self._pages: list[str] = []  # urls of the documentation pages, in build order
+        self._rebuilt: set[str] = set()  # urls of the pages rendered by this build
+
+    def on_pre_build(self, config, **kwargs) -> None:  # noqa: ANN001
+        # before the search plugin's on_post_build overwrites it
+        path = Path(config["site_dir"]) / SEARCH_INDEX
+        self._old_index = (json.loads(path.read_text(encoding="utf-8"))
+                           if self.dirty and path.is_file() else None)
+        self._rebuilt = set()
+
+    def on_nav(self, nav, config, files, **kwargs):  # noqa: ANN001, ANN201
+        # as Page.url (not every page has its Page yet): the home page's url is ''
+        self._pages = ["" if f.url in (".", "./") else f.url for f in files.documentation_pages()]
+        return nav
+
+    def on_page_context(self, context, page, config, nav, **kwargs):  # noqa: ANN001, ANN201
+        self._rebuilt.add(page.url)  # called only for the pages a dirty build renders
+        return context
+
     def on_post_page(self, output: str, page, config, **kwargs) -> str:  # noqa: ANN001
         docs = Path(config["docs_dir"])
         try:
@@ -71,7 +114,10 @@ class BlocksPlugin(BasePlugin):
             if base:
                 atomic_write_text(site / "robots.txt", f"Sitemap: {base}/sitemap.xml\n"
                                   f"Sitemap: {base}/sitemap-models.xml\n")
-        index = site / "search" / "search_index.json"
+        index = site / SEARCH_INDEX
         if index.is_file():
-            doc = trim_search_index(json.loads(index.read_text(encoding="utf-8")))
+            doc = json.loads(index.read_text(encoding="utf-8"))
+            if self._old_index is not None:
+                doc = merge_search_index(doc, self._old_index, self._pages, self._rebuilt)
+            doc = trim_search_index(doc)
             atomic_write_text(index, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))

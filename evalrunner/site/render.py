@@ -82,9 +82,10 @@ def write_page(env: jinja2.Environment, page: Page, docs: Path, stamp: str) -> N
     and chart downloads)."""
     target = docs / page.path
     text, found = blocks.split(render_page(env, page, stamp))
-    write_text(target, text)
-    if found:
-        write_text(blocks.path_for(docs, page.path), blocks.dump(found))
+    moved = bool(found) and write_text(blocks.path_for(docs, page.path), blocks.dump(found))
+    if not write_text(target, text) and moved:
+        # mkdocs' dirty build only sees the Markdown's mtime: new blocks must move it too
+        target.touch()
     folder = target.parent
     for table in page.tables:
         write_downloads(table, folder)

@@ -1,8 +1,9 @@
 """Page generation: every page from a documented context object (one module per page kind).
 
-`parts(data, results, shards)` cuts the work into independent pieces, each returning its pages
-and its other files (browser data, API, schemas) keyed by path under docs_dir; nothing is written
-here. The build (build.write_docs) runs the pieces, in parallel processes on a big site.
+`parts(data, results, shards, models, families)` cuts the work into independent pieces, each
+returning its pages and its other files (browser data, API, schemas) keyed by path under docs_dir;
+nothing is written here. The build (build.write_docs) runs the pieces, in parallel processes on a
+big site, and asks only for the model and family units whose inputs changed (pagecache.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from .. import pagecache
 from ..api import api_files
 from ..boarddata import with_head
 from ..data import SiteData
@@ -48,27 +50,35 @@ def _api(data: SiteData, results: Path) -> Output:
     return [], api_files(data, home.boards(data))
 
 
-def _compare_data(data: SiteData, results: Path) -> Output:
-    return [], compare.client_files(data)
+def _shared_small(data: SiteData, results: Path) -> Output:
+    """The task pages and the compare view's index."""
+    return task_pages(data), compare.index_file(data)
 
 
-def _task_pages(data: SiteData, results: Path) -> Output:
-    return task_pages(data), {}
+def _models(data: SiteData, ids: list[str]) -> Output:
+    """Model units (pagecache.py): the pages and the compare view's data of `ids`."""
+    return (model_pages(pagecache.scoped(data, "models"), ids),
+            compare.model_files(data, ids))
 
 
-def _only_pages(make: Callable[..., list[Page]], data: SiteData,
-                shard: tuple[int, int]) -> Output:
-    return make(data, shard), {}
+def _families(data: SiteData, ids: list[str]) -> Output:
+    return family_pages(pagecache.scoped(data, "families"), ids), {}
 
 
-def parts(data: SiteData, results: Path, shards: int = 1) -> list[Callable[[], Output]]:
+def _slices(ids: list[str], n: int) -> list[list[str]]:
+    return [chunk for chunk in (ids[k::n] for k in range(n)) if chunk]
+
+
+def parts(data: SiteData, results: Path, shards: int = 1, models: list[str] | None = None,
+          families: list[str] | None = None) -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
-    the API, the leaderboards and small pages, the compare data, the task pages, then the model
-    and family pages in `shards` slices each."""
+    the API, the leaderboards and small pages, the task pages, then the model and family units
+    in `shards` slices each: every model and family, or those in `models` / `families`."""
+    f = data.frames
+    models = list(f.models["model"]) if models is None else models
+    families = list(f.families["family"]) if families is None else families
     out: list[Callable[[], Output]] = [partial(make, data, results) for make in (
-        _api, _boards, _compare_data, _task_pages)]
-    for k in range(shards):
-        out += [partial(_only_pages, model_pages, data, (k, shards)),
-                partial(_only_pages, family_pages, data, (k, shards))]
+        _api, _boards, _shared_small)]
+    out += [partial(_models, data, ids) for ids in _slices(models, shards)]
+    out += [partial(_families, data, ids) for ids in _slices(families, shards)]
     return out
-

@@ -33,11 +33,14 @@ def _dump(doc: Any) -> str:
                       sort_keys=False) + "\n"
 
 
-def client_files(data: SiteData) -> dict[str, str]:
-    """data/compare.json and data/models/<id>.json (paths relative to docs_dir)."""
+def model_files(data: SiteData, ids: list[str] | None = None) -> dict[str, str]:
+    """data/models/<id>.json of every model with scores, or of those in `ids` (paths relative
+    to docs_dir)."""
     f = data.frames
     fam = f.families.set_index("family")["name"]
     s = f.scores[f.scores["primary"]]
+    if ids is not None:
+        s = s[s["model"].isin(ids)]
     out: dict[str, str] = {}
     models = f.models.set_index("model")
     # one pass over every score (per model and setting groups were seconds at scale)
@@ -61,15 +64,22 @@ def client_files(data: SiteData) -> dict[str, str]:
         out[f"data/models/{mid}.json"] = _dump({
             "id": mid, "name": m["name"], "family": m["family"],
             "family_name": fam.get(m["family"], m["family"]), "settings": settings})
+    return out
+
+
+def index_file(data: SiteData) -> dict[str, str]:
+    """data/compare.json: the models to pick from, task names, settings."""
+    f = data.frames
+    fam = f.families.set_index("family")["name"]
+    s = f.scores[f.scores["primary"]]
     tasks = {r["task"]: [r["name"], None if fmt.is_missing(r["parent"]) else r["parent"],
                          r["direction"]] for r in f.tasks.to_dict("records")}
     scored = set(s["model"])
     models = [[m["model"], m["name"], fam.get(m["family"], m["family"])]
               for m in f.models.to_dict("records") if m["model"] in scored]
     settings = {r["setting"]: r["name"] for r in f.settings.to_dict("records")}
-    out["data/compare.json"] = _dump({"v": 1, "models": models, "tasks": tasks,
-                                      "settings": settings, "z": fmt.Z95})
-    return out
+    return {"data/compare.json": _dump({"v": 1, "models": models, "tasks": tasks,
+                                        "settings": settings, "z": fmt.Z95})}
 
 
 def compare_page() -> Page:

@@ -177,13 +177,12 @@ def _models_table(f_models: pd.DataFrame, root: str) -> Table:
         data=m.drop(columns="href"))
 
 
-def family_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
-    """The page of every family; with `shard` (k, n) of every n-th family from the k-th only
-    (the build writes shards in parallel)."""
+def family_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
+    """The page of every family, or of the families in `ids` only (the build generates the
+    families whose inputs changed, in slices over parallel processes)."""
     f = data.frames
-    k, n = shard
-    families = f.families.iloc[k::n]
-    scores = f.scores if n == 1 else f.scores[f.scores["family"].isin(families["family"])]
+    families = f.families if ids is None else f.families[f.families["family"].isin(ids)]
+    scores = f.scores if ids is None else f.scores[f.scores["family"].isin(ids)]
     root = "../../"
     names = dict(zip(f.models["model"], f.models["name"], strict=True))
     tinfo = {r["task"]: r for r in f.tasks.to_dict("records")}

@@ -170,13 +170,12 @@ def _scores_table(sid: str, wide: dict[str, list], rows: range, tasks: list[str]
     return table_from_lists(f"scores-{sid}", lists, len(rows), cols, downloads=False)
 
 
-def model_pages(data: SiteData, shard: tuple[int, int] = (0, 1)) -> list[Page]:
-    """The page of every model; with `shard` (k, n) of every n-th model from the k-th only
-    (the build writes shards in parallel)."""
+def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
+    """The page of every model, or of the models in `ids` only (the build generates the
+    models whose inputs changed, in slices over parallel processes)."""
     f = data.frames
-    k, n = shard
-    models = f.models.iloc[k::n]
-    all_scores = f.scores if n == 1 else f.scores[f.scores["model"].isin(models["model"])]
+    models = f.models if ids is None else f.models[f.models["model"].isin(ids)]
+    all_scores = f.scores if ids is None else f.scores[f.scores["model"].isin(ids)]
     names = dict(zip(f.tasks["task"], f.tasks["name"], strict=True))
     fam_names = dict(zip(f.families["family"], f.families["name"], strict=True))
     setting_names = dict(zip(f.settings["setting"], f.settings["name"], strict=True))

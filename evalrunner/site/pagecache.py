@@ -1,0 +1,278 @@
+"""Incremental page generation: a model's or a family's files are generated again only when
+what they are made from changed (a rebuild after one new result touches one model and one family).
+
+A *unit* is the files one model owns (its page, blocks, downloads, compare data) or one family
+owns (its page, blocks, chart data); `unit_of` tells them by path. Everything else (leaderboards,
+API, task pages, indexes) is shared and generated on every build.
+
+A unit's fingerprint hashes exactly what its generator reads:
+- its rows of the score frame (every column) and the digests of its result files (provenance);
+- its rows of the metric tables its page kind declares (UNIT_TABLES); the generator gets a view
+  of the data holding only those tables (`scoped`), so a page that starts reading another table
+  fails loudly instead of going stale;
+- a global part: the registry files, the registry frames, the metric registry, the headline
+  reference, the site code and templates, and the versions of the libraries that format output.
+
+The manifest (`<docs>/.densitometer-pages.json`) maps unit -> fingerprint and files. It is
+removed when a build starts and written when it ends, so an interrupted build regenerates
+everything the next time. JSON only: it sits in a folder anyone could write to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from evalrunner.results import layout
+from evalrunner.results.write import atomic_write_text
+
+from . import blocks
+from .data import SiteData
+
+MANIFEST = ".densitometer-pages.json"
+_VERSION = 1
+# The metric tables each page kind reads (pages/models.py, pages/families.py, pages/science.py).
+UNIT_TABLES = {
+    "models": ("density_models",),
+    "families": ("predictability_family_task", "checkpoint_density", "twostage", "diagnostics",
+                 "coverage", "passk", "passuntil"),
+}
+# Libraries whose version can change the bytes of a page or a data file.
+_LIBRARIES = ("pandas", "numpy", "pyarrow", "altair", "jinja2", "markupsafe")
+_SITE = Path(__file__).resolve().parent
+
+
+class UndeclaredTable(KeyError):
+    """A unit's generator read a metric table its kind does not declare in UNIT_TABLES."""
+
+
+class DeclaredTables(Mapping):
+    """The metric tables a unit may read; asking for any other one is an error, not a miss."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], declared: Iterable[str]):
+        self._declared = frozenset(declared)
+        self._tables = {k: v for k, v in tables.items() if k in self._declared}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._declared:
+            raise UndeclaredTable(f"{name!r} is not in pagecache.UNIT_TABLES for this page kind: "
+                                  "declare it there, so its rows are part of the fingerprint")
+        return self._tables[name]
+
+    def get(self, name: str, default=None):  # noqa: ANN001, ANN201
+        try:
+            return self[name]
+        except UndeclaredTable:
+            raise
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+def scoped(data: SiteData, kind: str) -> SiteData:
+    """The data a unit of `kind` ('models' or 'families') is generated from."""
+    return replace(data, metrics=DeclaredTables(data.metrics, UNIT_TABLES[kind]))
+
+
+def unit_of(rel: str) -> str | None:
+    """The unit owning a docs file ('models/<id>' or 'families/<id>'), or None if shared."""
+    parts = PurePosixPath(rel).parts
+    if parts and parts[0] == blocks.FOLDER:
+        parts = parts[1:]
+    if len(parts) >= 3 and parts[0] in UNIT_TABLES:
+        return f"{parts[0]}/{parts[1]}"
+    if len(parts) == 3 and parts[:2] == ("data", "models") and parts[2].endswith(".json"):
+        return f"models/{parts[2].removesuffix('.json')}"
+    return None
+
+
+def _code_digest() -> bytes:
+    """The site code and templates (a change regenerates every unit)."""
+    h = hashlib.blake2b(digest_size=16)
+    roots = [_SITE, _SITE.parent.parent / "site_src" / "templates"]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc"):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"{lib}={metadata.version(lib)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{lib}=none".encode())
+    return h.digest()
+
+
+def _rows(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row, every column, plus the columns and dtypes themselves."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _frame_digest(frame: pd.DataFrame | None) -> bytes:
+    if frame is None:
+        return b"none"
+    head = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
+    return hashlib.blake2b(head + _rows(frame).tobytes(), digest_size=16).digest()
+
+
+def _global(data: SiteData, templates: Path) -> bytes:
+    """What every unit reads besides its own rows."""
+    f = data.frames
+    h = hashlib.blake2b(_code_digest(), digest_size=16)
+    for frame in (f.models, f.families, f.tasks, f.settings):
+        h.update(_frame_digest(frame))
+    h.update(repr([(c, str(t)) for c, t in f.scores.dtypes.items()]).encode())
+    registries = sorted((k, v) for k, v in data.digests.items()
+                        if layout.kind_of(PurePosixPath(k)) != "result")
+    h.update(json.dumps([registries, data.registry, data.metrics_note, data.reference,
+                         data.d0], sort_keys=True, default=str).encode())
+    return h.digest()
+
+
+def _grouped(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
+    """Per value of `key`, a digest of its rows of `frame` (in frame order)."""
+    if frame.empty:
+        return {}
+    head = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
+    rows = _rows(frame)
+    return {k: hashlib.blake2b(head + rows[idx].tobytes(), digest_size=16).digest()
+            for k, idx in pd.Series(np.asarray(key)).groupby(np.asarray(key), sort=False)
+            .indices.items()}
+
+
+def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
+    """unit -> fingerprint for every model and family unit; None when the result files'
+    digests are unknown (the build ran without the parse cache): then nothing is reused."""
+    digests = getattr(data, "digests", None)
+    if not digests:
+        return None
+    f = data.frames
+    g = _global(data, templates)
+    family_of = dict(zip(f.models["model"], f.models["family"], strict=True))
+    parts: dict[str, list[bytes]] = {}
+
+    def add(kind: str, by: Mapping[str, bytes], label: bytes) -> None:
+        for key, digest in by.items():
+            parts.setdefault(f"{kind}/{key}", []).append(label + digest)
+
+    scores = f.scores
+    add("models", _grouped(scores, scores["model"]), b"scores")
+    add("families", _grouped(scores, scores["family"]), b"scores")
+    files = scores.drop_duplicates("path")[["path", "model", "family"]]
+    for kind, col in (("models", "model"), ("families", "family")):
+        for key, paths in files.groupby(col, sort=False)["path"]:
+            parts.setdefault(f"{kind}/{key}", []).append(
+                b"files" + json.dumps([[p, digests.get(p)] for p in paths]).encode())
+    for kind, names in UNIT_TABLES.items():
+        for name in names:
+            table = data.metrics.get(name)
+            if table is None or table.empty:
+                continue
+            label = name.encode()
+            if kind == "families" and "family" in table.columns:
+                add(kind, _grouped(table, table["family"]), label)
+            elif "model" in table.columns:
+                key = table["model"] if kind == "models" else table["model"].map(family_of)
+                add(kind, _grouped(table, key.fillna("")), label)
+            else:  # a table with no unit column: every unit of the kind reads all of it
+                whole = _frame_digest(table)
+                for unit in _units(f, kind):
+                    parts.setdefault(unit, []).append(label + whole)
+    return {unit: hashlib.blake2b(g + b"".join(parts.get(unit, [])), digest_size=16).hexdigest()
+            for kind in UNIT_TABLES for unit in _units(f, kind)}
+
+
+def _units(f, kind: str) -> list[str]:  # noqa: ANN001
+    ids = f.models["model"] if kind == "models" else f.families["family"]
+    return [f"{kind}/{i}" for i in ids]
+
+
+@dataclass
+class Manifest:
+    """unit -> {"fp": fingerprint, "files": [docs-relative paths]} of the last finished build."""
+
+    units: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls, docs: Path) -> Manifest:
+        """Read and remove the manifest: until this build ends, nothing may be reused."""
+        path = docs / MANIFEST
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            doc = None
+        path.unlink(missing_ok=True)
+        if not isinstance(doc, dict) or doc.get("version") != _VERSION:
+            return cls()
+        units = {k: v for k, v in doc.get("units", {}).items()
+                 if isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("fp"), str)
+                 and isinstance(v.get("files"), list)
+                 and all(isinstance(x, str) for x in v["files"])}
+        return cls(units)
+
+    def reusable(self, unit: str, fp: str, docs: Path) -> bool:
+        entry = self.units.get(unit)
+        return (entry is not None and entry["fp"] == fp
+                and all((docs / rel).is_file() for rel in entry["files"]))
+
+    def save(self, docs: Path) -> None:
+        atomic_write_text(docs / MANIFEST, json.dumps({"version": _VERSION, "units": self.units},
+                                                      sort_keys=True, separators=(",", ":")))
+
+
+def plan(data: SiteData, docs: Path, templates: Path
+         ) -> tuple[dict[str, str], Manifest, list[str], list[str]]:
+    """(fingerprints, the previous manifest, models to generate, families to generate)."""
+    fps = fingerprints(data, templates) or {}
+    old = Manifest.take(docs)
+    stale = [u for u in _units(data.frames, "models") + _units(data.frames, "families")
+             if not (u in fps and old.reusable(u, fps[u], docs))]
+    models = [u.split("/", 1)[1] for u in stale if u.startswith("models/")]
+    families = [u.split("/", 1)[1] for u in stale if u.startswith("families/")]
+    return fps, old, models, families
+
+
+def finish(docs: Path, fps: dict[str, str], old: Manifest, written: Iterable[str],
+           regenerated: set[str], keep: Iterable[str] = ()) -> Manifest:
+    """Record this build's units, delete every docs file this build did not produce or keep,
+    and save the manifest. `regenerated`: the units generated this build (the others kept their
+    files); `keep`: files outside any unit that are not generated (the folder's marker)."""
+    written = set(written)
+    new = Manifest()
+    produced = set(written) | set(keep) | {MANIFEST}
+    by_unit: dict[str, list[str]] = {}
+    for rel in sorted(written):
+        unit = unit_of(rel)
+        if unit is not None:
+            by_unit.setdefault(unit, []).append(rel)
+    for unit, fp in fps.items():
+        if unit in regenerated:
+            new.units[unit] = {"fp": fp, "files": by_unit.get(unit, [])}
+        elif unit in old.units:
+            new.units[unit] = old.units[unit]
+            produced.update(old.units[unit]["files"])
+    _delete_others(docs, produced)
+    new.save(docs)
+    return new
+
+
+def _delete_others(docs: Path, produced: set[str]) -> None:
+    for folder, _dirs, names in os.walk(docs, topdown=False):
+        rel_folder = Path(folder).relative_to(docs).as_posix()
+        for name in names:
+            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+            if rel not in produced:
+                os.unlink(os.path.join(folder, name))
+        if folder != str(docs) and not os.listdir(folder):
+            os.rmdir(folder)

@@ -1,0 +1,143 @@
+"""Incremental page generation (evalrunner/site/pagecache.py): after each change to the results
+tree, a docs folder updated in place is byte-identical to one generated from scratch, and a
+change to one model regenerates that model's and its family's files only."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from site_build import REPO, STAMP
+from site_tree import Revision, _result, _scores, build_site_tree
+
+from evalrunner.site import pagecache
+from evalrunner.site.build import BuildOptions, generate_docs
+from evalrunner.site.data import load_site_data
+from evalrunner.site.pages.models import model_pages
+
+
+def _generate(results: Path, docs: Path) -> int:
+    opts = BuildOptions(results=results, docs=docs, src=REPO / "site_src",
+                        config=REPO / "mkdocs.yml", node_modules=REPO / "node_modules",
+                        stamp=STAMP)
+    return generate_docs(opts)[0]
+
+
+def _files(docs: Path) -> dict[str, bytes]:
+    return {p.relative_to(docs).as_posix(): p.read_bytes()
+            for p in docs.rglob("*") if p.is_file()}
+
+
+def _same_as_fresh(results: Path, docs: Path, fresh: Path) -> None:
+    shutil.rmtree(fresh, ignore_errors=True)
+    pages = _generate(results, fresh)
+    ours, theirs = _files(docs), _files(fresh)
+    assert sorted(ours.keys() - theirs.keys()) == [], "stale files left behind"
+    assert sorted(theirs.keys() - ours.keys()) == [], "files missing"
+    assert [k for k in ours if ours[k] != theirs[k]] == []
+    assert pages == sum(1 for k in ours if k.endswith("index.md") and not k.startswith("_blocks/"))
+
+
+def _mtimes(docs: Path) -> dict[str, int]:
+    return {p.relative_to(docs).as_posix(): p.stat().st_mtime_ns
+            for p in docs.rglob("*") if p.is_file()}
+
+
+def _edit(path: Path, change) -> None:  # noqa: ANN001
+    head, _ = path.read_text().split("\n", 1)
+    doc = yaml.safe_load(path.read_text())
+    change(doc)
+    path.write_text(head + "\n" + yaml.safe_dump(doc, sort_keys=False))
+
+
+def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
+    results = build_site_tree(tmp_path / "results")
+    docs, fresh = tmp_path / "docs", tmp_path / "fresh"
+    _generate(results, docs)
+    before = _mtimes(docs)
+
+    # nothing changed: no unit file is written again
+    _generate(results, docs)
+    after = _mtimes(docs)
+    units = [k for k in before if pagecache.unit_of(k)]
+    assert units and all(after[k] == before[k] for k in units)
+
+    # a new revision of a model outside the reference family: its unit and its family's only
+    _result(results, "other", "other-big", "zero-shot",
+            Revision(id="v2", commit="1234567"), _scores(7e9, 2e12, 0.04, mmlu=False))
+    _generate(results, docs)
+    now = _mtimes(docs)
+    changed = {pagecache.unit_of(k) for k in units if now.get(k) != before[k]}
+    assert changed == {"models/other-big", "families/other"}
+    _same_as_fresh(results, docs, fresh)
+
+    # a checkpoint score of the reference family: the fits, so densities everywhere, move
+    _edit(results / "ref/ref-2/zero-shot/step8000.yaml",
+          lambda d: d["scores"]["arc_easy"].update(value=d["scores"]["arc_easy"]["value"] + .01))
+    _generate(results, docs)
+    _same_as_fresh(results, docs, fresh)
+
+    # a result deleted: the setting leaves the model's page
+    (results / "other/other-big/five-shot/main.yaml").unlink()
+    _generate(results, docs)
+    _same_as_fresh(results, docs, fresh)
+
+    # a registry edited (a model's name shows on other pages): everything is regenerated
+    _edit(results / "other/other-chat/model.yaml", lambda d: d.update(name="Other Chat 2"))
+    _generate(results, docs)
+    _same_as_fresh(results, docs, fresh)
+
+    # a model removed: its files leave the docs folder
+    shutil.rmtree(results / "other/evil")
+    _generate(results, docs)
+    assert not (docs / "models/evil").exists()
+    assert not (docs / "data/models/evil.json").exists()
+    _same_as_fresh(results, docs, fresh)
+
+
+def test_an_interrupted_build_reuses_nothing(tmp_path: Path, monkeypatch) -> None:
+    results = build_site_tree(tmp_path / "results")
+    docs = tmp_path / "docs"
+    _generate(results, docs)
+    assert (docs / pagecache.MANIFEST).is_file()
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr("evalrunner.site.pages.parts", broken)
+    with pytest.raises(RuntimeError):
+        _generate(results, docs)
+    assert not (docs / pagecache.MANIFEST).exists()
+    monkeypatch.undo()
+    _, old, models, families = pagecache.plan(
+        load_site_data(results), docs, REPO / "site_src" / "templates")
+    assert old.units == {} and "ref-1" in models and "ref" in families
+
+
+def test_a_manifest_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for text in ("not json", '{"version": 1, "units": {"models/x": {"fp": 1, "files": "a"}}}',
+                 '[1, 2]'):
+        (docs / pagecache.MANIFEST).write_text(text)
+        assert pagecache.Manifest.take(docs).units == {}
+
+
+def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
+    data = load_site_data(build_site_tree(tmp_path / "results"))
+    scoped = pagecache.scoped(data, "models")
+    assert scoped.metrics.get("density_models") is not None
+    with pytest.raises(pagecache.UndeclaredTable):
+        scoped.metrics.get("densing_law")
+    assert model_pages(scoped, ["ref-1"])[0].path == "models/ref-1/index.md"
+
+
+@pytest.mark.parametrize(("rel", "unit"), [
+    ("models/ref-1/index.md", "models/ref-1"), ("_blocks/models/ref-1/index.json", "models/ref-1"),
+    ("data/models/ref-1.json", "models/ref-1"), ("families/ref/scaling-x.csv", "families/ref"),
+    ("models/index.md", None), ("data/compare.json", None), ("api/v1/results.csv", None),
+    ("_blocks/families/index.json", None)])
+def test_unit_of(rel: str, unit: str | None) -> None:
+    assert pagecache.unit_of(rel) == unit
