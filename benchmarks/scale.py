@@ -7,7 +7,10 @@ Generates a synthetic tree (synth.py) in a temp dir unless --tree is given, then
 - a cold build in a child process, stage by stage: read + validate (filling a fresh parse
   cache), load (frames), metrics, page generation (docs folder), mkdocs build; the child's
   end-to-end wall time is the whole build, its peak RSS (self and its parse workers) the memory;
-- an incremental rebuild (`build_site`, parse cache on) after adding one result file;
+- incremental rebuilds (`build_site` as `densitometer build` runs it: parse, fit and page
+  caches on) after adding one result file to a family that is not a density reference (the
+  common case: one model and one family change), then one to a reference family (the worst
+  case: the reference fits move, so every model's density and page changes);
 - the home page in headless Chromium: bytes of HTML + the data it loads, time to interactive
   (the first leaderboard row drawn).
 Wall times on a shared machine are inflated, so CPU time (self + children) and the load
@@ -60,13 +63,13 @@ class Clock:
                              "load1": os.getloadavg()[0]}
 
 
-def _opts(tree: Path, work: Path, site_url: str | None):
+def _opts(tree: Path, work: Path, site_url: str | None, stamp: str | None = None):
+    """`stamp` None: the current minute, as `densitometer build` stamps a rebuild."""
     from evalrunner.site.build import BuildOptions
 
     return BuildOptions(results=tree, out=work / "site", docs=work / "docs",
                         src=REPO / "site_src", config=REPO / "mkdocs.yml",
-                        node_modules=REPO / "node_modules", site_url=site_url,
-                        stamp="2026-01-01 00:00 UTC")
+                        node_modules=REPO / "node_modules", site_url=site_url, stamp=stamp)
 
 
 def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdocs") -> dict:
@@ -74,27 +77,32 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     `until` stops after the named stage (the data stages alone at sizes where pages are slow)."""
     t0, c0 = time.perf_counter(), _cpu()
     clock = Clock()
+    from evalrunner.results import snapshot
     from evalrunner.results.cache import default_cache_path
     from evalrunner.results.load import frames_from_tree
-    from evalrunner.results.validate import ValidationFailed, validate_tree
+    from evalrunner.results.validate import ValidationFailed, validate_tree_parsed
     from evalrunner.site import build as sb
     from evalrunner.site.assets import check_vendor
     from evalrunner.site.data import SiteData
     from evalrunner.site.metrics_bridge import compute_metrics
 
-    opts = _opts(tree, work, site_url)
+    opts = _opts(tree, work, site_url, stamp="2026-01-01 00:00 UTC")
     check_vendor(opts.node_modules)
     cache = default_cache_path(tree)
-    cache.unlink(missing_ok=True)
+    shutil.rmtree(cache.parent, ignore_errors=True)
+    # the stages of data.load_site_data's full path, leaving the caches it leaves
     with clock.stage("read+validate"):
-        report = validate_tree(tree, cache=cache)
+        report, parsed = validate_tree_parsed(tree, cache=cache)
         if not report.ok:
             raise ValidationFailed(report)
     with clock.stage("load"):
         frames = frames_from_tree(report.tree)
+        snapshot.remember(cache, report, parsed, frames)
     with clock.stage("metrics"):
-        tables, registry, note, reference, d0 = compute_metrics(frames)
-        data = SiteData(frames, report.tree, tables, registry, note, reference, d0)
+        tables, registry, note, reference, d0 = compute_metrics(
+            frames, fit_cache=cache.parent / "fits.json")
+        data = SiteData(frames, report.tree, tables, registry, note, reference, d0,
+                        report.digests, dict(report.tree.results))
     facts = {"models": int(len(frames.models)), "score_rows": int(len(frames.scores))}
     if until == "metrics":
         return {"stages": clock.stages, "pages": 0, "data_files": 0, **facts,
@@ -147,11 +155,17 @@ def floor(tree: Path) -> dict:
             "load1": os.getloadavg()[0]}
 
 
-def add_one_result(tree: Path) -> Path:
-    """Copy a final result file as a new later checkpoint of the same model (valid, new bytes)."""
+def add_one_result(tree: Path, reference: bool = False) -> Path:
+    """Copy the last final result file of the last model in a family that is (not) a density
+    reference as a new later checkpoint of the same model (valid, new bytes). A checkpoint of a
+    reference family moves the reference fits and so every model's density: the worst case."""
     import yaml
 
-    src = sorted(tree.glob("*/*/*/*.yaml"))[-1]
+    every = sorted(tree.glob("*/family.yaml"))
+    families = [f.parent for f in every
+                if bool(yaml.safe_load(f.read_text()).get("reference")) == reference]
+    families = families or [f.parent for f in every]  # a tiny tree may have one kind only
+    src = sorted(families[-1].glob("*/*/*.yaml"))[-1]
     data = yaml.safe_load(src.read_text())
     step = int(data["revision"]["step"]) + 1000
     data["revision"].update({"id": f"step{step}", "step": step,
@@ -252,10 +266,12 @@ def run(args: argparse.Namespace) -> dict:
             res["rebuild"], res["browser"] = None, None
             res["summary"] = _summary(res)
             return res
-        res["rebuild"] = None
+        res["rebuild"] = res["rebuild_reference"] = None
         if not args.no_rebuild:
             res["added"] = str(add_one_result(tree).relative_to(tree))
             res["rebuild"] = _run_child("rebuild", tree, work, url)
+            res["added_reference"] = str(add_one_result(tree, reference=True).relative_to(tree))
+            res["rebuild_reference"] = _run_child("rebuild", tree, work, url)
         res["browser"] = None if args.no_browser else browser(work / "site", port)
         res["summary"] = _summary(res)
         return res
@@ -272,6 +288,8 @@ def _summary(res: dict) -> dict:
     return {"full_build_wall": cold["process"]["wall"], "full_build_cpu": cold["process"]["cpu"],
             "peak_mib": cold["peak_mib"],
             "rebuild_wall": res["rebuild"]["process"]["wall"] if res["rebuild"] else None,
+            "rebuild_reference_wall": (res["rebuild_reference"]["process"]["wall"]
+                                       if res.get("rebuild_reference") else None),
             "validate_over_floor_wall": rv["wall"] / res["floor"]["wall"],
             "validate_over_floor_cpu": rv["cpu"] / res["floor"]["cpu"]}
 
@@ -285,9 +303,12 @@ def report(res: dict) -> None:
         print(_fmt(name, d))
     label = "whole build (process)" if c["pages"] else "data stages (process)"
     print(_fmt(label, c["process"]) + f"   peak {c['peak_mib']:.0f} MiB")
-    if res["rebuild"]:
-        print(_fmt("rebuild +1 file", res["rebuild"]["process"])
-              + f"   peak {res['rebuild']['peak_mib']:.0f} MiB")
+    for key, label in (("rebuild", "rebuild +1 file"),
+                       ("rebuild_reference", "rebuild +1 ref. file")):
+        if res.get(key):
+            stages = "  ".join(f"{k} {v:.1f}" for k, v in res[key]["seconds"].items())
+            print(_fmt(label, res[key]["process"])
+                  + f"   peak {res[key]['peak_mib']:.0f} MiB   ({stages})")
     b = res["browser"]
     if b:
         print(f"  home page: html+data {b['html_data_bytes'] / 1e6:.2f} MB "
