@@ -239,3 +239,15 @@ def test_a_warning_in_a_dirty_build_still_fails(project, renders):
     project.build()
     assert len(renders) == _pages(project)
     assert_same_as_clean(project)
+
+
+def test_without_reuse_the_previous_html_is_not_trusted(project, renders):
+    """`densitometer build --no-cache` (CI) builds clean even over a valid state: an output
+    planted in the site folder does not survive."""
+    planted = project.site / "models" / "evil" / "index.html"
+    planted.write_text("<script>alert('planted')</script>")
+    run_mkdocs(BuildOptions(docs=project.docs, out=project.site, config=project.config,
+                            site_url=SITE_URL, incremental=False), STAMP)
+    assert "planted" not in planted.read_text()
+    assert len(renders) == _pages(project)
+    assert_same_as_clean(project)

@@ -141,3 +141,20 @@ def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
     ("_blocks/families/index.json", None)])
 def test_unit_of(rel: str, unit: str | None) -> None:
     assert pagecache.unit_of(rel) == unit
+
+
+def test_without_reuse_a_planted_page_is_regenerated(tmp_path: Path) -> None:
+    """A docs folder whose manifest matches the data (as one planted in a checkout could) is
+    reused by an incremental build, but not by `--no-cache`, which CI runs."""
+    results = build_site_tree(tmp_path / "results")
+    docs = tmp_path / "docs"
+    _generate(results, docs)
+    page = docs / "models" / "evil" / "index.md"
+    page.write_text("<script>alert('planted')</script>")
+    _generate(results, docs)
+    assert "planted" in page.read_text()  # the fingerprint is of the inputs, not the outputs
+    opts = BuildOptions(results=results, docs=docs, src=REPO / "site_src",
+                        config=REPO / "mkdocs.yml", node_modules=REPO / "node_modules",
+                        stamp=STAMP, incremental=False)
+    generate_docs(opts)
+    assert "planted" not in page.read_text()

@@ -34,7 +34,10 @@ class BuildOptions:
     stamp: str | None = None  # the build stamp shown in the footer; default: now (UTC)
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
-    parse_cache: bool = True  # reuse parsed files whose bytes are unchanged (results/cache.py)
+    # reuse the last build's work: parsed files and the last good load (results/cache.py,
+    # snapshot.py), reference fits (metrics/fitcache.py), unchanged pages (pagecache.py),
+    # unchanged HTML (mkdocs_build.py); False builds everything from scratch
+    incremental: bool = True
     jobs: int | None = None  # processes writing pages; default: the cores, for big sites only
 
 
@@ -59,7 +62,7 @@ def cache_path(opts: BuildOptions) -> Path | None:
     """The parse cache beside the results tree (<parent>/.cache/densitometer/), or None if off."""
     from evalrunner.results.cache import default_cache_path
 
-    return default_cache_path(opts.results) if opts.parse_cache else None
+    return default_cache_path(opts.results) if opts.incremental else None
 
 
 def _claim(docs: Path) -> None:
@@ -106,7 +109,8 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
     from .pages import parts
 
     _claim(opts.docs)
-    fps, old, models, families = pagecache.plan(data, opts.docs, opts.src / "templates")
+    fps, old, models, families = pagecache.plan(data, opts.docs, opts.src / "templates",
+                                                reuse=opts.incremental)
     jobs = opts.jobs or os.cpu_count() or 1
     if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
         jobs = 1

@@ -25,8 +25,9 @@ def build(
         help="The runner's per-sample logs, for the diagnostics and pass@k sections "
         "(default: <results>/../samples when it exists).")] = None,
     no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Parse every results file again instead of reusing the parse cache "
-        "beside the results tree (<results>/../.cache/densitometer/).")] = False,
+        "--no-cache", help="Build everything from scratch: reuse none of the last build's work "
+        "(the caches in <results>/../.cache/densitometer/, unchanged pages in --docs, unchanged "
+        "HTML in --out). CI uses it: state found in a checkout is not trusted.")] = False,
 ) -> None:
     """Build the static leaderboard: validate, compute metrics, generate pages, mkdocs build.
 
@@ -38,7 +39,7 @@ def build(
     from .errors import SiteError
     opts = BuildOptions(results, out, docs, src, config, node_modules, site_url,
                         metrics=not no_metrics, samples=samples,
-                        parse_cache=not no_cache)
+                        incremental=not no_cache)
     try:
         report = build_site(opts)
     except ValidationFailed as exc:

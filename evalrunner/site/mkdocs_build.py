@@ -203,15 +203,15 @@ def _dirty_warning_dropped() -> Iterator[None]:
 
 
 def build_incrementally(config: MkDocsConfig, config_file: Path,
-                        overrides: dict[str, Any]) -> bool:
-    """Build the site, dirty when safe; True if it was a dirty (incremental) build."""
+                        overrides: dict[str, Any], reuse: bool = True) -> bool:
+    """Build the site, dirty when safe (and `reuse`); True if it was a dirty build."""
     from mkdocs.commands.build import build
 
     site = Path(config.site_dir)
     snapshot = docs_snapshot(Path(config.docs_dir))
     digest = fingerprint(config, config_file, overrides, snapshot)
     state = read_state(site)
-    dirty = _can_be_dirty(config, state, digest)
+    dirty = reuse and _can_be_dirty(config, state, digest)
     (site / STATE).unlink(missing_ok=True)  # an interrupted build must not pass as complete
     if dirty:
         assert state is not None
@@ -246,7 +246,7 @@ def run_mkdocs(opts: BuildOptions, stamp: str | None = None) -> list[str]:
     logger.addHandler(collect)
     try:
         config = load_config(config_file=str(opts.config), **overrides)
-        build_incrementally(config, opts.config, overrides)
+        build_incrementally(config, opts.config, overrides, reuse=opts.incremental)
     except (Abort, MkDocsException) as exc:
         shown = "\n".join(collect.messages[:30])
         raise MkdocsFailed(f"mkdocs build --strict failed: {exc}\n{shown}") from exc

@@ -231,11 +231,13 @@ class Manifest:
                                                       sort_keys=True, separators=(",", ":")))
 
 
-def plan(data: SiteData, docs: Path, templates: Path
+def plan(data: SiteData, docs: Path, templates: Path, reuse: bool = True
          ) -> tuple[dict[str, str], Manifest, list[str], list[str]]:
-    """(fingerprints, the previous manifest, models to generate, families to generate)."""
+    """(fingerprints, the previous manifest, models to generate, families to generate);
+    `reuse` False generates every unit."""
     fps = fingerprints(data, templates) or {}
-    old = Manifest.take(docs)
+    old = Manifest.take(docs) if reuse else Manifest()
+    (docs / MANIFEST).unlink(missing_ok=True)
     stale = [u for u in _units(data.frames, "models") + _units(data.frames, "families")
              if not (u in fps and old.reusable(u, fps[u], docs))]
     models = [u.split("/", 1)[1] for u in stale if u.startswith("models/")]
