@@ -250,4 +250,5 @@ def test_without_reuse_the_previous_html_is_not_trusted(project, renders):
                             site_url=SITE_URL, incremental=False), STAMP)
     assert "planted" not in planted.read_text()
     assert len(renders) == _pages(project)
+    assert not (project.site / STATE).exists()  # nothing about the build host is published
     assert_same_as_clean(project)

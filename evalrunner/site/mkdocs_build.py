@@ -220,7 +220,8 @@ def build_incrementally(config: MkDocsConfig, config_file: Path,
         log.info("incremental mkdocs build: %d stale outputs removed", removed)
     with _dirty_warning_dropped():
         build(config, dirty=dirty)
-    write_state(site, digest, snapshot)
+    if reuse:  # a from-scratch build (CI, the published site) leaves no state to publish
+        write_state(site, digest, snapshot)
     return dirty
 
 
