@@ -37,12 +37,19 @@ def _same_as_fresh(results: Path, docs: Path, fresh: Path) -> None:
     assert sorted(ours.keys() - theirs.keys()) == [], "stale files left behind"
     assert sorted(theirs.keys() - ours.keys()) == [], "files missing"
     assert [k for k in ours if ours[k] != theirs[k]] == []
-    assert pages == sum(1 for k in ours if k.endswith("index.md") and not k.startswith("_blocks/"))
+    assert pages == sum(1 for k in ours if k.endswith(".md") and not k.startswith("_blocks/"))
 
 
 def _mtimes(docs: Path) -> dict[str, int]:
     return {p.relative_to(docs).as_posix(): p.stat().st_mtime_ns
             for p in docs.rglob("*") if p.is_file()}
+
+
+def _changed_units(docs: Path, before: dict[str, int]) -> set[str | None]:
+    """The units with a file written (or removed) since `before` (mtimes)."""
+    now = _mtimes(docs)
+    return {pagecache.unit_of(k) for k in before.keys() | now.keys()
+            if pagecache.unit_of(k) and now.get(k) != before.get(k)}
 
 
 def _edit(path: Path, change) -> None:  # noqa: ANN001
@@ -64,13 +71,22 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     units = [k for k in before if pagecache.unit_of(k)]
     assert units and all(after[k] == before[k] for k in units)
 
-    # a new revision of a model outside the reference family: its unit and its family's only
+    # a new revision of a model outside the reference family: its unit, its family's and
+    # task pages only
     _result(results, "other", "other-big", "zero-shot",
             Revision(id="v2", commit="1234567"), _scores(7e9, 2e12, 0.04, mmlu=False))
     _generate(results, docs)
-    now = _mtimes(docs)
-    changed = {pagecache.unit_of(k) for k in units if now.get(k) != before[k]}
-    assert changed == {"models/other-big", "families/other"}
+    changed = _changed_units(docs, before)
+    assert {u for u in changed if not u.startswith("tasks/")} == {"models/other-big",
+                                                                  "families/other"}
+    _same_as_fresh(results, docs, fresh)
+
+    # one score of that revision: the model, the family and that one task
+    before = _mtimes(docs)
+    _edit(results / "other/other-big/zero-shot/v2.yaml",
+          lambda d: d["scores"]["piqa"].update(value=d["scores"]["piqa"]["value"] - .02))
+    _generate(results, docs)
+    assert _changed_units(docs, before) == {"models/other-big", "families/other", "tasks/piqa"}
     _same_as_fresh(results, docs, fresh)
 
     # a checkpoint score of the reference family: the fits, so densities everywhere, move
@@ -111,9 +127,9 @@ def test_an_interrupted_build_reuses_nothing(tmp_path: Path, monkeypatch) -> Non
         _generate(results, docs)
     assert not (docs / pagecache.MANIFEST).exists()
     monkeypatch.undo()
-    _, old, models, families = pagecache.plan(
-        load_site_data(results), docs, REPO / "site_src" / "templates")
-    assert old.units == {} and "ref-1" in models and "ref" in families
+    _, old, stale = pagecache.plan(load_site_data(results), docs, REPO / "site_src" / "templates")
+    assert old.units == {}
+    assert "ref-1" in stale["models"] and "ref" in stale["families"] and "piqa" in stale["tasks"]
 
 
 def test_a_manifest_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
@@ -137,7 +153,8 @@ def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("rel", "unit"), [
     ("models/ref-1/index.md", "models/ref-1"), ("_blocks/models/ref-1/index.json", "models/ref-1"),
     ("data/models/ref-1.json", "models/ref-1"), ("families/ref/scaling-x.csv", "families/ref"),
-    ("models/index.md", None), ("data/compare.json", None), ("api/v1/results.csv", None),
+    ("tasks/piqa/index.md", "tasks/piqa"), ("models/index.md", None), ("tasks/index.md", None),
+    ("data/compare.json", None), ("api/v1/results.csv", None),
     ("_blocks/families/index.json", None)])
 def test_unit_of(rel: str, unit: str | None) -> None:
     assert pagecache.unit_of(rel) == unit

@@ -101,7 +101,7 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
     """Generate and write every page and data file into the docs folder, in parallel processes
     on a big site (the parts are independent: pages.parts). Model and family units whose inputs
     are unchanged since the last build keep their files (pagecache.py); files no part wrote are
-    deleted. Returns (pages, files) of the whole folder."""
+    deleted. Returns the pages and the other files (data, downloads, assets) the folder holds."""
     global _JOB
     from . import pagecache
     from .assets import copy_own, copy_vendor
@@ -109,14 +109,13 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
     from .pages import parts
 
     _claim(opts.docs)
-    fps, old, models, families = pagecache.plan(data, opts.docs, opts.src / "templates",
-                                                reuse=opts.incremental)
+    fps, old, stale = pagecache.plan(data, opts.docs, opts.src / "templates",
+                                     reuse=opts.incremental)
     jobs = opts.jobs or os.cpu_count() or 1
     if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
-    todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, models=models,
-                 families=families)
+    todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale)
     _JOB = (todo, opts.src / "templates", opts.docs, stamp)
     try:
         if jobs == 1:
@@ -133,13 +132,10 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
         copy_vendor(opts.node_modules, opts.docs)
     written = [rel for c in counts for rel in c[2]]
     written += [p.relative_to(opts.docs).as_posix() for p in own]
-    regenerated = {f"models/{m}" for m in models} | {f"families/{f}" for f in families}
-    manifest = pagecache.finish(opts.docs, fps, old, written, regenerated)
-    kept = [rel for u, entry in manifest.units.items() if u not in regenerated
-            for rel in entry["files"] if not rel.startswith("_blocks/")]
-    kept_pages = sum(rel.endswith(".md") for rel in kept)
-    return (sum(c[0] for c in counts) + kept_pages,
-            sum(c[1] for c in counts) + len(kept) - kept_pages)
+    regenerated = {f"{kind}/{i}" for kind, ids in stale.items() for i in ids}
+    held = pagecache.finish(opts.docs, fps, old, written, regenerated)
+    pages = sum(rel.endswith(".md") and not rel.startswith("_blocks/") for rel in held)
+    return pages, sum(not rel.startswith("_blocks/") for rel in held) - pages - 1  # the marker
 
 
 def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:

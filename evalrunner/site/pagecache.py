@@ -1,12 +1,14 @@
 """Incremental page generation: a model's or a family's files are generated again only when
 what they are made from changed (a rebuild after one new result touches one model and one family).
 
-A *unit* is the files one model owns (its page, blocks, downloads, compare data) or one family
-owns (its page, blocks, chart data); `unit_of` tells them by path. Everything else (leaderboards,
-API, task pages, indexes) is shared and generated on every build.
+A *unit* is the files one model owns (its page, blocks, downloads, compare data), one family
+owns (its page, blocks, chart data) or one task owns (its page, rankings, charts); `unit_of`
+tells them by path. Everything else (leaderboards, API, indexes) is shared and generated on
+every build.
 
 A unit's fingerprint hashes exactly what its generator reads:
 - its rows of the score frame (every column) and the digests of its result files (provenance);
+  a task's also the revision every model shows (chosen across all of a model's tasks);
 - its rows of the metric tables its page kind declares (UNIT_TABLES); the generator gets a view
   of the data holding only those tables (`scoped`), so a page that starts reading another table
   fails loudly instead of going stale;
@@ -35,16 +37,19 @@ from evalrunner.results import layout
 from evalrunner.results.write import atomic_write_text
 
 from . import blocks
-from .data import SiteData
+from .data import SiteData, leaderboard_revisions
 
 MANIFEST = ".densitometer-pages.json"
 _VERSION = 1
-# The metric tables each page kind reads (pages/models.py, pages/families.py, pages/science.py).
+# The metric tables each page kind reads (pages/models.py, families.py, tasks.py, science.py).
 UNIT_TABLES = {
     "models": ("density_models",),
     "families": ("predictability_family_task", "checkpoint_density", "twostage", "diagnostics",
                  "coverage", "passk", "passuntil"),
+    "tasks": ("predictability_family_task", "tasks", "twostage", "diagnostics", "coverage",
+              "passk", "passuntil"),
 }
+UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task"}  # the unit's column
 # Libraries whose version can change the bytes of a page or a data file.
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "altair", "jinja2", "markupsafe")
 _SITE = Path(__file__).resolve().parent
@@ -152,9 +157,9 @@ def _grouped(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
 
 
 def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
-    """unit -> fingerprint for every model and family unit; None when the result files'
-    digests are unknown (the build ran without the parse cache): then nothing is reused."""
-    digests = getattr(data, "digests", None)
+    """unit -> fingerprint for every model, family and task unit; None when the files'
+    digests are unknown: then nothing is reused."""
+    digests = data.digests
     if not digests:
         return None
     f = data.frames
@@ -166,35 +171,40 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
         for key, digest in by.items():
             parts.setdefault(f"{kind}/{key}", []).append(label + digest)
 
+    def every(kind: str, label: bytes) -> None:
+        for unit in _units(f, kind):
+            parts.setdefault(unit, []).append(label)
+
     scores = f.scores
-    add("models", _grouped(scores, scores["model"]), b"scores")
-    add("families", _grouped(scores, scores["family"]), b"scores")
+    for kind, col in UNIT_KEYS.items():
+        add(kind, _grouped(scores, scores[col]), b"scores")
     files = scores.drop_duplicates("path")[["path", "model", "family"]]
-    for kind, col in (("models", "model"), ("families", "family")):
-        for key, paths in files.groupby(col, sort=False)["path"]:
+    for kind in ("models", "families"):  # provenance (a model page shows its files' origin)
+        for key, paths in files.groupby(UNIT_KEYS[kind], sort=False)["path"]:
             parts.setdefault(f"{kind}/{key}", []).append(
                 b"files" + json.dumps([[p, digests.get(p)] for p in paths]).encode())
+    # a task page ranks the revision each model shows, chosen across all its tasks
+    every("tasks", b"shown" + _frame_digest(leaderboard_revisions(scores[scores["primary"]])))
     for kind, names in UNIT_TABLES.items():
+        col = UNIT_KEYS[kind]
         for name in names:
             table = data.metrics.get(name)
             if table is None or table.empty:
                 continue
             label = name.encode()
-            if kind == "families" and "family" in table.columns:
-                add(kind, _grouped(table, table["family"]), label)
-            elif "model" in table.columns:
-                key = table["model"] if kind == "models" else table["model"].map(family_of)
-                add(kind, _grouped(table, key.fillna("")), label)
-            else:  # a table with no unit column: every unit of the kind reads all of it
-                whole = _frame_digest(table)
-                for unit in _units(f, kind):
-                    parts.setdefault(unit, []).append(label + whole)
+            if col in table.columns:
+                add(kind, _grouped(table, table[col].fillna("")), label)
+            elif kind == "families" and "model" in table.columns:
+                add(kind, _grouped(table, table["model"].map(family_of).fillna("")), label)
+            else:  # no unit column: every unit of the kind reads all of it
+                every(kind, label + _frame_digest(table))
     return {unit: hashlib.blake2b(g + b"".join(parts.get(unit, [])), digest_size=16).hexdigest()
             for kind in UNIT_TABLES for unit in _units(f, kind)}
 
 
 def _units(f, kind: str) -> list[str]:  # noqa: ANN001
-    ids = f.models["model"] if kind == "models" else f.families["family"]
+    ids = {"models": f.models["model"], "families": f.families["family"],
+           "tasks": f.tasks["task"]}[kind]
     return [f"{kind}/{i}" for i in ids]
 
 
@@ -232,27 +242,27 @@ class Manifest:
 
 
 def plan(data: SiteData, docs: Path, templates: Path, reuse: bool = True
-         ) -> tuple[dict[str, str], Manifest, list[str], list[str]]:
-    """(fingerprints, the previous manifest, models to generate, families to generate);
+         ) -> tuple[dict[str, str], Manifest, dict[str, list[str]]]:
+    """(fingerprints, the previous manifest, kind -> ids of the units to generate);
     `reuse` False generates every unit."""
     fps = fingerprints(data, templates) or {}
     old = Manifest.take(docs) if reuse else Manifest()
     (docs / MANIFEST).unlink(missing_ok=True)
-    stale = [u for u in _units(data.frames, "models") + _units(data.frames, "families")
-             if not (u in fps and old.reusable(u, fps[u], docs))]
-    models = [u.split("/", 1)[1] for u in stale if u.startswith("models/")]
-    families = [u.split("/", 1)[1] for u in stale if u.startswith("families/")]
-    return fps, old, models, families
+    stale: dict[str, list[str]] = {}
+    for kind in UNIT_TABLES:
+        stale[kind] = [u.split("/", 1)[1] for u in _units(data.frames, kind)
+                       if not (u in fps and old.reusable(u, fps[u], docs))]
+    return fps, old, stale
 
 
 def finish(docs: Path, fps: dict[str, str], old: Manifest, written: Iterable[str],
-           regenerated: set[str], keep: Iterable[str] = ()) -> Manifest:
-    """Record this build's units, delete every docs file this build did not produce or keep,
-    and save the manifest. `regenerated`: the units generated this build (the others kept their
-    files); `keep`: files outside any unit that are not generated (the folder's marker)."""
+           regenerated: set[str]) -> set[str]:
+    """Record this build's units, delete every docs file this build did not produce, and save
+    the manifest. `regenerated`: the units generated this build (the others kept their files).
+    Returns the files the docs folder now holds (the manifest aside)."""
     written = set(written)
     new = Manifest()
-    produced = set(written) | set(keep) | {MANIFEST}
+    produced = set(written)
     by_unit: dict[str, list[str]] = {}
     for rel in sorted(written):
         unit = unit_of(rel)
@@ -264,9 +274,9 @@ def finish(docs: Path, fps: dict[str, str], old: Manifest, written: Iterable[str
         elif unit in old.units:
             new.units[unit] = old.units[unit]
             produced.update(old.units[unit]["files"])
-    _delete_others(docs, produced)
+    _delete_others(docs, produced | {MANIFEST})
     new.save(docs)
-    return new
+    return produced
 
 
 def _delete_others(docs: Path, produced: set[str]) -> None:

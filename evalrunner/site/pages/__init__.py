@@ -1,9 +1,9 @@
 """Page generation: every page from a documented context object (one module per page kind).
 
-`parts(data, results, shards, models, families)` cuts the work into independent pieces, each
-returning its pages and its other files (browser data, API, schemas) keyed by path under docs_dir;
-nothing is written here. The build (build.write_docs) runs the pieces, in parallel processes on a
-big site, and asks only for the model and family units whose inputs changed (pagecache.py).
+`parts(data, results, shards, units)` cuts the work into independent pieces, each returning
+its pages and its other files (browser data, API, schemas) keyed by path under docs_dir; nothing
+is written here. The build (build.write_docs) runs the pieces, in parallel processes on a big
+site, and asks only for the model, family and task units whose inputs changed (pagecache.py).
 """
 
 from __future__ import annotations
@@ -50,9 +50,8 @@ def _api(data: SiteData, results: Path) -> Output:
     return [], api_files(data, home.boards(data))
 
 
-def _shared_small(data: SiteData, results: Path) -> Output:
-    """The task pages and the compare view's index."""
-    return task_pages(data), compare.index_file(data)
+def _compare_index(data: SiteData, results: Path) -> Output:
+    return [], compare.index_file(data)
 
 
 def _models(data: SiteData, ids: list[str]) -> Output:
@@ -65,20 +64,25 @@ def _families(data: SiteData, ids: list[str]) -> Output:
     return family_pages(pagecache.scoped(data, "families"), ids), {}
 
 
+def _tasks(data: SiteData, ids: list[str]) -> Output:
+    return task_pages(pagecache.scoped(data, "tasks"), ids), {}
+
+
 def _slices(ids: list[str], n: int) -> list[list[str]]:
     return [chunk for chunk in (ids[k::n] for k in range(n)) if chunk]
 
 
-def parts(data: SiteData, results: Path, shards: int = 1, models: list[str] | None = None,
-          families: list[str] | None = None) -> list[Callable[[], Output]]:
+def parts(data: SiteData, results: Path, shards: int = 1,
+          units: dict[str, list[str]] | None = None) -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
-    the API, the leaderboards and small pages, the task pages, then the model and family units
-    in `shards` slices each: every model and family, or those in `models` / `families`."""
+    the API, the leaderboards and small pages, the compare view's index, then the model, family
+    and task units in `shards` slices each: every one, or per kind the ids in `units`."""
     f = data.frames
-    models = list(f.models["model"]) if models is None else models
-    families = list(f.families["family"]) if families is None else families
+    every = {"models": list(f.models["model"]), "families": list(f.families["family"]),
+             "tasks": list(f.tasks["task"])}
+    units = every if units is None else units
     out: list[Callable[[], Output]] = [partial(make, data, results) for make in (
-        _api, _boards, _shared_small)]
-    out += [partial(_models, data, ids) for ids in _slices(models, shards)]
-    out += [partial(_families, data, ids) for ids in _slices(families, shards)]
+        _api, _boards, _compare_index)]
+    for kind, make in (("models", _models), ("families", _families), ("tasks", _tasks)):
+        out += [partial(make, data, ids) for ids in _slices(units.get(kind, []), shards)]
     return out

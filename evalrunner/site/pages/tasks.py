@@ -53,11 +53,15 @@ class TaskPage:
     science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
 
 
-def task_pages(data: SiteData) -> list[Page]:
+def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
+    """The page of every task, or of the tasks in `ids` only (the build generates the tasks
+    whose inputs changed)."""
     f = data.frames
     root = "../../"
     primary = f.scores[f.scores["primary"]]
-    chosen = leaderboard_revisions(primary)
+    chosen = leaderboard_revisions(primary)  # across every task of a model: before the cut
+    if ids is not None:
+        primary = primary[primary["task"].isin(ids)]
     finals = primary.merge(chosen, on=["model", "setting", "revision"]).merge(
         f.models[["model", "name", "n_fit"]], on="model").merge(
         f.families[["family", "name"]].rename(columns={"name": "family_name"}), on="family")
@@ -69,6 +73,8 @@ def task_pages(data: SiteData) -> list[Page]:
     out = []
     for t in f.tasks.to_dict("records"):
         tid = t["task"]
+        if ids is not None and tid not in ids:
+            continue
         tables, charts, rankings = [], [], []
         fin = by_task.get(tid, finals.iloc[:0])
         for sid in sorted(fin["setting"].unique()):
