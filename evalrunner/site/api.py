@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalrunner.results.jsonschema import json_schemas
 
+from .csvsplice import csv_files
 from .data import METRIC_TABLES, SiteData
 from .leaderboard import Leaderboard
 from .tables import frame_csv, plain
@@ -50,21 +52,32 @@ def leaderboard_doc(boards: dict[str, Leaderboard]) -> dict[str, Any]:
     return out
 
 
-def api_files(data: SiteData, boards: dict[str, Leaderboard]) -> dict[str, str]:
-    """Every api/v1 file as text, keyed by path relative to docs_dir."""
+def api_files(data: SiteData, boards: dict[str, Leaderboard],
+              previous: Path | None = None) -> dict[str, str]:
+    """Every api/v1 file as text, keyed by path relative to docs_dir. `previous`: the docs
+    folder of the last build, whose big per-model CSVs are reused run by run (csvsplice.py)."""
     f = data.frames
     files = {
         "api/v1/leaderboard.json": _json(leaderboard_doc(boards)),
         "api/v1/models.csv": frame_csv(f.models),
-        "api/v1/results.csv": frame_csv(f.scores[RESULT_COLUMNS]),
         "api/v1/families.csv": frame_csv(f.families),
         "api/v1/settings.csv": frame_csv(f.settings),
         "api/v1/task_registry.csv": frame_csv(f.tasks),
         "api/v1/schema.json": _json(json_schemas()),
     }
-    for name in METRIC_TABLES:
-        table = data.metrics.get(name)
-        files[f"api/v1/{name}.csv"] = frame_csv(table) if table is not None else "\n"
+    tables = {"results": f.scores[RESULT_COLUMNS]}
+    tables.update({name: data.metrics.get(name) for name in METRIC_TABLES})
+    sidecars: dict[str, str] = {}
+    for name, table in tables.items():
+        rel = f"api/v1/{name}.csv"
+        if table is None:
+            files[rel] = "\n"
+        elif "model" in table.columns:
+            made = csv_files(rel, table, "model", previous)
+            files[rel] = made.pop(rel)
+            sidecars.update(made)
+        else:
+            files[rel] = frame_csv(table)
     files["api/v1/index.json"] = _json({"version": 1, "files": sorted(
         p.removeprefix("api/v1/") for p in files)})
-    return files
+    return {**files, **sidecars}

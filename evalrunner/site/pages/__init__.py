@@ -44,10 +44,10 @@ def _boards(data: SiteData, results: Path) -> Output:
     return pages, files
 
 
-def _api(data: SiteData, results: Path) -> Output:
-    """The API files (most of it the big results.csv); the boards again (a fraction of a
-    second) so the parts stay independent."""
-    return [], api_files(data, home.boards(data))
+def _api(data: SiteData, results: Path, previous: Path | None) -> Output:
+    """The API files (most of it the big results.csv, reused run by run from the `previous`
+    docs folder); the boards again (a fraction of a second) so the parts stay independent."""
+    return [], api_files(data, home.boards(data), previous)
 
 
 def _compare_index(data: SiteData, results: Path) -> Output:
@@ -73,16 +73,18 @@ def _slices(ids: list[str], n: int) -> list[list[str]]:
 
 
 def parts(data: SiteData, results: Path, shards: int = 1,
-          units: dict[str, list[str]] | None = None) -> list[Callable[[], Output]]:
+          units: dict[str, list[str]] | None = None,
+          previous: Path | None = None) -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
     the API, the leaderboards and small pages, the compare view's index, then the model, family
-    and task units in `shards` slices each: every one, or per kind the ids in `units`."""
+    and task units in `shards` slices each: every one, or per kind the ids in `units`.
+    `previous`: the last build's docs folder, for the API's big CSVs (None: reuse nothing)."""
     f = data.frames
     every = {"models": list(f.models["model"]), "families": list(f.families["family"]),
              "tasks": list(f.tasks["task"])}
     units = every if units is None else units
-    out: list[Callable[[], Output]] = [partial(make, data, results) for make in (
-        _api, _boards, _compare_index)]
+    out: list[Callable[[], Output]] = [partial(_api, data, results, previous)]
+    out += [partial(make, data, results) for make in (_boards, _compare_index)]
     for kind, make in (("models", _models), ("families", _families), ("tasks", _tasks)):
         out += [partial(make, data, ids) for ids in _slices(units.get(kind, []), shards)]
     return out
