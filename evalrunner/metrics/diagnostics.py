@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from .predictability import AXIS_COMPUTE, AXIS_PARAMS
 from .stats import spearman_rows
@@ -60,6 +59,8 @@ def per_item_spearman(x: np.ndarray, values: np.ndarray) -> np.ndarray:
     constant (average ranks for ties)."""
     if values.shape[0] < 2:
         return np.full(values.shape[1], np.nan)
+    from scipy.stats import rankdata  # here: importing scipy.stats costs every build ~1 s
+
     rx = rankdata(x)
     rv = rankdata(values, axis=0)
     dx = rx - rx.mean()

@@ -151,9 +151,13 @@ def _grouped(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
         return {}
     head = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
     rows = _rows(frame)
-    return {k: hashlib.blake2b(head + rows[idx].tobytes(), digest_size=16).digest()
-            for k, idx in pd.Series(np.asarray(key)).groupby(np.asarray(key), sort=False)
-            .indices.items()}
+    codes, values = pd.factorize(key, use_na_sentinel=True)  # fast on Arrow strings
+    order = np.argsort(codes, kind="stable")  # each value's rows together, in frame order
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    ends = np.cumsum(counts) + int((codes < 0).sum())  # NaN keys (code -1) sort first
+    return {str(v): hashlib.blake2b(head + rows[order[e - n:e]].tobytes(),
+                                    digest_size=16).digest()
+            for v, n, e in zip(values, counts, ends, strict=True)}
 
 
 def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
