@@ -105,9 +105,11 @@ def unit_of(rel: str) -> str | None:
 
 
 def _code_digest() -> bytes:
-    """The site code and templates (a change regenerates every unit)."""
+    """The site code, the templates, and the results code (the schema decides what a result
+    file's bytes read as: its digest alone does not fix a page): a change regenerates every
+    unit."""
     h = hashlib.blake2b(digest_size=16)
-    roots = [_SITE, _SITE.parent.parent / "site_src" / "templates"]
+    roots = [_SITE, _SITE.parent / "results", _SITE.parent.parent / "site_src" / "templates"]
     for root in roots:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc"):
             h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
