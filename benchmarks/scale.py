@@ -98,6 +98,7 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     with clock.stage("load"):
         frames = frames_from_tree(report.tree)
         snapshot.remember(cache, report, parsed, frames)
+        del parsed  # as in the build, where it goes with snapshot._full's frame
     with clock.stage("metrics"):
         tables, registry, note, reference, d0 = compute_metrics(
             frames, fit_cache=cache.parent / "fits.json")

@@ -8,6 +8,7 @@ its Python API with strict mode and without quiet, so every warning fails the bu
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import time
@@ -122,10 +123,14 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
         if jobs == 1:
             counts = [_write_part(i) for i in range(len(todo))]
         else:  # fork: the workers share the loaded data instead of pickling it
+            # frozen, the collector leaves the loaded objects alone: they stay shared (no
+            # copy-on-write of every page they sit on) and a collection does not walk them
+            gc.freeze()
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 counts = pool.map(_write_part, range(len(todo)), chunksize=1)
     finally:
         _JOB = None
+        gc.unfreeze()
     with recording() as own:
         write_text(opts.docs / MARKER, "written by densitometer build, which deletes every "
                    "other file it did not write\n")

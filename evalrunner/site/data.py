@@ -43,6 +43,17 @@ class SiteData:
     results: Mapping[str, Result] | None = None
 
     @property
+    def shown_revisions(self) -> pd.DataFrame:
+        """leaderboard_revisions of every primary score, computed once (a forked page writer
+        inherits it): the revision each model shows per setting."""
+        cached = self.__dict__.get("_shown")
+        if cached is None:
+            scores = self.frames.scores
+            cached = leaderboard_revisions(scores[scores["primary"]])
+            object.__setattr__(self, "_shown", cached)
+        return cached
+
+    @property
     def result_by_path(self) -> Mapping[str, Result]:
         """The parsed result file at each path (relative to the results root)."""
         if self.results is not None:

@@ -37,7 +37,7 @@ from evalrunner.results import layout
 from evalrunner.results.write import atomic_write_text
 
 from . import blocks
-from .data import SiteData, leaderboard_revisions
+from .data import SiteData
 
 MANIFEST = ".densitometer-pages.json"
 _VERSION = 1
@@ -88,8 +88,12 @@ class DeclaredTables(Mapping):
 
 
 def scoped(data: SiteData, kind: str) -> SiteData:
-    """The data a unit of `kind` ('models' or 'families') is generated from."""
-    return replace(data, metrics=DeclaredTables(data.metrics, UNIT_TABLES[kind]))
+    """The data a unit of `kind` ('models', 'families' or 'tasks') is generated from."""
+    view = replace(data, metrics=DeclaredTables(data.metrics, UNIT_TABLES[kind]))
+    for memo in ("_shown", "_by_path"):  # what SiteData computed once stays computed
+        if memo in data.__dict__:
+            object.__setattr__(view, memo, data.__dict__[memo])
+    return view
 
 
 def unit_of(rel: str) -> str | None:
@@ -190,7 +194,7 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
             parts.setdefault(f"{kind}/{key}", []).append(
                 b"files" + json.dumps([[p, digests.get(p)] for p in paths]).encode())
     # a task page ranks the revision each model shows, chosen across all its tasks
-    every("tasks", b"shown" + _frame_digest(leaderboard_revisions(scores[scores["primary"]])))
+    every("tasks", b"shown" + _frame_digest(data.shown_revisions))
     for kind, names in UNIT_TABLES.items():
         col = UNIT_KEYS[kind]
         for name in names:

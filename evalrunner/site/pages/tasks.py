@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from .. import fmt
 from ..charts import scatter_chart
-from ..data import SiteData, leaderboard_revisions
+from ..data import SiteData
 from ..escape import link
 from ..render import Page
 from ..tables import Column, make_table
@@ -59,7 +59,7 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
     f = data.frames
     root = "../../"
     primary = f.scores[f.scores["primary"]]
-    chosen = leaderboard_revisions(primary)  # across every task of a model: before the cut
+    chosen = data.shown_revisions  # across every task of a model: before the cut
     if ids is not None:
         primary = primary[primary["task"].isin(ids)]
     finals = primary.merge(chosen, on=["model", "setting", "revision"]).merge(
