@@ -144,7 +144,8 @@ def test_a_manifest_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     for text in ("not json", '{"version": 1, "units": {"models/x": {"fp": 1, "files": "a"}}}',
-                 '[1, 2]'):
+                 '[1, 2]', '{"version": 1, "units": [1]}', '{"version": 2, "units": {}}',
+                 '{"version": 1, "units": {"models/x": {"fp": "a", "files": [1]}}}'):
         (docs / pagecache.MANIFEST).write_text(text)
         assert pagecache.Manifest.take(docs).units == {}
 

@@ -233,9 +233,10 @@ class Manifest:
         except (OSError, ValueError):
             doc = None
         path.unlink(missing_ok=True)
-        if not isinstance(doc, dict) or doc.get("version") != _VERSION:
+        if not (isinstance(doc, dict) and doc.get("version") == _VERSION
+                and isinstance(doc.get("units"), dict)):
             return cls()
-        units = {k: v for k, v in doc.get("units", {}).items()
+        units = {k: v for k, v in doc["units"].items()
                  if isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("fp"), str)
                  and isinstance(v.get("files"), list)
                  and all(isinstance(x, str) for x in v["files"])}
