@@ -32,7 +32,7 @@ class BuildOptions:
     config: Path = Path("mkdocs.yml")
     node_modules: Path = Path("node_modules")
     site_url: str | None = None  # default: mkdocs.yml (SITE_URL env, else the public URL)
-    stamp: str | None = None  # the build stamp shown in the footer; default: now (UTC)
+    stamp: str | None = None  # the build stamp shown on the home page; default: now (UTC)
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
     # reuse the last build's work: parsed files and the last good load (results/cache.py,

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .tables import frame_csv
+from .pagecache import frame_types, row_hashes
+from .tables import cut_csv, frame_csv
 
 # Fewer rows than this and the file is written whole: nothing to save.
 MIN_ROWS = 10_000
@@ -79,15 +80,15 @@ def csv_files(rel: str, frame: pd.DataFrame, key: str, docs: Path | None) -> dic
     version = _version()
     previous = _previous(docs, rel, version)
     old_text, old_runs = previous if previous is not None else ("", {})
-    types = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    types, hashes = frame_types(frame), row_hashes(frame)
     header = frame_csv(frame.iloc[:0])
     digests = [hashlib.blake2b(types + hashes[a:b].tobytes(), digest_size=16).hexdigest()
                for a, b in zip(*cuts, strict=True)]
     names = [str(k) for k in keys[cuts[0]]]
     kept = [old_runs.get(k, [None])[0] == d for k, d in zip(names, digests, strict=True)]
     # mostly new (a first build): one pass over every row is faster than a call per run
-    pieces = _cut(frame, header, cuts) if kept.count(False) > len(kept) // 2 else None
+    cut = cut_csv(frame, cuts[1] - cuts[0]) if kept.count(False) > len(kept) // 2 else None
+    pieces = cut[1] if cut is not None else None
     if pieces is None:
         pieces = [old_text[old_runs[k][1]:old_runs[k][2]] if keep
                   else frame_csv(frame.iloc[a:b])[len(header):]
@@ -100,16 +101,3 @@ def csv_files(rel: str, frame: pd.DataFrame, key: str, docs: Path | None) -> dic
     text = "".join(pieces)
     doc: dict[str, Any] = {"version": version, "file": _digest(text), "runs": index}
     return {rel: text, index_path(rel): json.dumps(doc, separators=(",", ":"))}
-
-
-def _cut(frame: pd.DataFrame, header: str, cuts: tuple[np.ndarray, np.ndarray]
-         ) -> list[str] | None:
-    """The runs cut out of one CSV of the whole frame; None if a quoted cell holds a line
-    break (lines are then not rows)."""
-    body = frame_csv(frame)[len(header):]
-    lines = body.split("\n")[:-1]
-    if len(lines) != len(frame):
-        return None
-    ends = np.cumsum([len(line) + 1 for line in lines])
-    starts = np.r_[0, ends[:-1]]
-    return [body[starts[a]:ends[b - 1]] for a, b in zip(*cuts, strict=True)]

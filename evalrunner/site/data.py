@@ -8,7 +8,7 @@ when the metrics stage is importable. Nothing here formats or writes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,14 @@ class SiteData:
     digests: Mapping[str, str] = field(default_factory=dict)
     # rel -> Result; load_site_data gives a lazy mapping (snapshot.LazyResults) on a rebuild
     results: Mapping[str, Result] | None = None
+
+    def with_metrics(self, metrics: Mapping[str, pd.DataFrame]) -> SiteData:
+        """This data with other metric tables; what it computed once stays computed."""
+        view = replace(self, metrics=metrics)
+        for memo in ("_shown", "_by_path"):
+            if memo in self.__dict__:
+                object.__setattr__(view, memo, self.__dict__[memo])
+        return view
 
     @property
     def shown_revisions(self) -> pd.DataFrame:

@@ -12,9 +12,10 @@ which files this build produced and can delete the rest.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from evalrunner.results.write import atomic_write_bytes
 
 _RECORD: list[Path] | None = None
 
@@ -43,12 +44,6 @@ def write_bytes(path: Path, data: bytes) -> bool:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        pass
+    atomic_write_bytes(path, data, durable=False)
     return True

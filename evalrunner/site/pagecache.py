@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
@@ -89,11 +89,7 @@ class DeclaredTables(Mapping):
 
 def scoped(data: SiteData, kind: str) -> SiteData:
     """The data a unit of `kind` ('models', 'families' or 'tasks') is generated from."""
-    view = replace(data, metrics=DeclaredTables(data.metrics, UNIT_TABLES[kind]))
-    for memo in ("_shown", "_by_path"):  # what SiteData computed once stays computed
-        if memo in data.__dict__:
-            object.__setattr__(view, memo, data.__dict__[memo])
-    return view
+    return data.with_metrics(DeclaredTables(data.metrics, UNIT_TABLES[kind]))
 
 
 def unit_of(rel: str) -> str | None:
@@ -125,16 +121,21 @@ def _code_digest() -> bytes:
     return h.digest()
 
 
-def _rows(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash per row, every column, plus the columns and dtypes themselves."""
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row, of every column (frame_types says which columns)."""
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def frame_types(frame: pd.DataFrame) -> bytes:
+    """The columns and their dtypes: part of every digest of rows."""
+    return repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
 
 
 def _frame_digest(frame: pd.DataFrame | None) -> bytes:
     if frame is None:
         return b"none"
-    head = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
-    return hashlib.blake2b(head + _rows(frame).tobytes(), digest_size=16).digest()
+    return hashlib.blake2b(frame_types(frame) + row_hashes(frame).tobytes(),
+                           digest_size=16).digest()
 
 
 def _global(data: SiteData, templates: Path) -> bytes:
@@ -143,7 +144,7 @@ def _global(data: SiteData, templates: Path) -> bytes:
     h = hashlib.blake2b(_code_digest(), digest_size=16)
     for frame in (f.models, f.families, f.tasks, f.settings):
         h.update(_frame_digest(frame))
-    h.update(repr([(c, str(t)) for c, t in f.scores.dtypes.items()]).encode())
+    h.update(frame_types(f.scores))
     registries = sorted((k, v) for k, v in data.digests.items()
                         if layout.kind_of(PurePosixPath(k)) != "result")
     h.update(json.dumps([registries, data.registry, data.metrics_note, data.reference,
@@ -155,8 +156,7 @@ def _grouped(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
     """Per value of `key`, a digest of its rows of `frame` (in frame order)."""
     if frame.empty:
         return {}
-    head = repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
-    rows = _rows(frame)
+    head, rows = frame_types(frame), row_hashes(frame)
     codes, values = pd.factorize(key, use_na_sentinel=True)  # fast on Arrow strings
     order = np.argsort(codes, kind="stable")  # each value's rows together, in frame order
     counts = np.bincount(codes[codes >= 0], minlength=len(values))
@@ -257,8 +257,9 @@ def plan(data: SiteData, docs: Path, templates: Path, reuse: bool = True
     """(fingerprints, the previous manifest, kind -> ids of the units to generate);
     `reuse` False generates every unit."""
     fps = fingerprints(data, templates) or {}
-    old = Manifest.take(docs) if reuse else Manifest()
-    (docs / MANIFEST).unlink(missing_ok=True)
+    old = Manifest.take(docs)
+    if not reuse:
+        old = Manifest()
     stale: dict[str, list[str]] = {}
     for kind in UNIT_TABLES:
         stale[kind] = [u.split("/", 1)[1] for u in _units(data.frames, kind)

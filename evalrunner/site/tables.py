@@ -7,7 +7,7 @@ formatter from fmt.py, so every table formats a kind of number the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,23 +135,33 @@ def frame_csv(frame: pd.DataFrame) -> str:
     return csv_text(frame)
 
 
-def csv_by(frame: pd.DataFrame, key: str, columns: list[str]) -> dict[Any, str]:
-    """`frame_csv` of `columns` for each value of `key`, rows in frame order within a group.
-
-    One CSV pass over every row, cut at the group boundaries: a CSV per group costs a few
-    milliseconds of pandas overhead each, which is seconds for a thousand models. If a quoted
-    cell holds a line break, lines are not rows, and each group is written on its own."""
-    frame = frame.sort_values(key, kind="stable")
-    header, _, body = frame_csv(frame[columns].reset_index(drop=True)).partition("\n")
+def cut_csv(frame: pd.DataFrame, sizes: Iterable[int]) -> tuple[str, list[str]] | None:
+    """(header line, the rows of each consecutive run of `sizes` rows) of `frame_csv(frame)`,
+    from one CSV pass: a CSV per run costs a few milliseconds of pandas overhead each, which is
+    seconds for a thousand models. None if a quoted cell holds a line break (lines are then
+    not rows)."""
+    header, _, body = frame_csv(frame).partition("\n")
     lines = body.split("\n")[:-1]
     if len(lines) != len(frame):
+        return None
+    out, start = [], 0
+    for n in sizes:
+        out.append("".join(line + "\n" for line in lines[start:start + n]))
+        start += n
+    return header + "\n", out
+
+
+def csv_by(frame: pd.DataFrame, key: str, columns: list[str]) -> dict[Any, str]:
+    """`frame_csv` of `columns` for each value of `key`, rows in frame order within a group:
+    one CSV pass cut at the group boundaries, each group on its own when that cannot be."""
+    frame = frame.sort_values(key, kind="stable")
+    sizes = frame.groupby(key, sort=False).size()
+    cut = cut_csv(frame[columns].reset_index(drop=True), sizes)
+    if cut is None:
         return {k: frame_csv(g[columns].reset_index(drop=True))
                 for k, g in frame.groupby(key, sort=False)}
-    out, start = {}, 0
-    for k, n in frame.groupby(key, sort=False).size().items():
-        out[k] = "\n".join([header, *lines[start:start + n], ""])
-        start += n
-    return out
+    header, bodies = cut
+    return {k: header + body for k, body in zip(sizes.index, bodies, strict=True)}
 
 
 def frame_json(frame: pd.DataFrame) -> str:
