@@ -9,8 +9,9 @@ Generates a synthetic tree (synth.py) in a temp dir unless --tree is given, then
   end-to-end wall time is the whole build, its peak RSS (self and its parse workers) the memory;
 - incremental rebuilds (`build_site` as `densitometer build` runs it: parse, fit and page
   caches on) after adding one result file to a family that is not a density reference (the
-  common case: one model and one family change), then one to a reference family (the worst
-  case: the reference fits move, so every model's density and page changes);
+  common case: one model and one family change), then one to the headline reference family
+  (the worst case: the reference fits move, so every model's density and every family's
+  density over training change);
 - the home page in headless Chromium: bytes of HTML + the data it loads, time to interactive
   (the first leaderboard row drawn).
 Wall times on a shared machine are inflated, so CPU time (self + children) and the load
@@ -157,16 +158,18 @@ def floor(tree: Path) -> dict:
 
 
 def add_one_result(tree: Path, reference: bool = False) -> Path:
-    """Copy the last final result file of the last model in a family that is (not) a density
-    reference as a new later checkpoint of the same model (valid, new bytes). A checkpoint of a
-    reference family moves the reference fits and so every model's density: the worst case."""
+    """Copy the last result file of the last model of a family as a new later checkpoint of the
+    same model (valid, new bytes): the last family that is not a density reference, or with
+    `reference` the headline reference family (the first by id, as metrics.compute picks it
+    without a configured default). That one's checkpoint moves the reference fits and so every
+    model's density and every family's density over training: the worst case."""
     import yaml
 
     every = sorted(tree.glob("*/family.yaml"))
     families = [f.parent for f in every
                 if bool(yaml.safe_load(f.read_text()).get("reference")) == reference]
     families = families or [f.parent for f in every]  # a tiny tree may have one kind only
-    src = sorted(families[-1].glob("*/*/*.yaml"))[-1]
+    src = sorted((families[0] if reference else families[-1]).glob("*/*/*.yaml"))[-1]
     data = yaml.safe_load(src.read_text())
     step = int(data["revision"]["step"]) + 1000
     data["revision"].update({"id": f"step{step}", "step": step,

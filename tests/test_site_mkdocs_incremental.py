@@ -19,9 +19,11 @@ import pytest
 from site_build import REPO, STAMP
 from site_tree import build_site_tree
 
+from evalrunner.site import fragments
 from evalrunner.site.build import BuildOptions, generate_docs
 from evalrunner.site.errors import MkdocsFailed
 from evalrunner.site.mkdocs_build import STATE, run_mkdocs
+from evalrunner.site.pages.models import DENSITY
 
 pytestmark = [
     pytest.mark.xdist_group("site"),
@@ -252,3 +254,50 @@ def test_without_reuse_the_previous_html_is_not_trusted(project, renders):
     assert len(renders) == _pages(project)
     assert not (project.site / STATE).exists()  # nothing about the build host is published
     assert_same_as_clean(project)
+
+
+def _fragments(project: Project) -> dict[str, Path]:
+    """The model density fragments (fragments.py), by model."""
+    folder = fragments.path_for(project.docs, f"{DENSITY}/x").parent
+    return {p.stem: p for p in folder.glob("*.json")}
+
+
+def _change_fragments(project: Project, change) -> None:  # noqa: ANN001
+    shown = {k: json.loads(p.read_text()) for k, p in _fragments(project).items()}
+    change(shown)
+    for key, path in _fragments(project).items():
+        if key not in shown:
+            path.unlink()
+        elif json.loads(path.read_text()) != shown[key]:
+            _rewrite(path, json.dumps(shown[key]))
+
+
+def test_a_changed_fragment_is_patched_without_rendering(project, renders):
+    """Every model's density moves with the reference fits: the pages are patched in place,
+    byte for byte what a clean build renders, whatever line breaks the fragment holds."""
+    def change(shown: dict) -> None:
+        for key in shown:
+            shown[key] = f"<p>density of {key}: 1.5\r\n× ü</p>\n"
+
+    _change_fragments(project, change)
+    project.build()
+    assert renders == []
+    html = (project.site / "models" / "evil" / "index.html").read_bytes()
+    assert "<p>density of evil: 1.5\r\n× ü</p>\n<!--/dm:fragment-->".encode() in html
+    assert_same_as_clean(project)
+
+
+def test_a_page_that_cannot_be_patched_is_rendered_again(project, renders):
+    page = project.site / "models" / "evil" / "index.html"
+    page.write_text(page.read_text().replace(fragments.END, ""))  # its markers tampered with
+    _change_fragments(project, lambda shown: shown.update(evil="<p>new</p>"))
+    project.build()
+    assert renders == [MODEL]
+    assert_same_as_clean(project)
+
+
+def test_a_fragment_gone_fails_the_build(project, renders):
+    _change_fragments(project, lambda shown: shown.pop("evil"))
+    with pytest.raises(MkdocsFailed, match=f"fragment {DENSITY}/evil: .* does not exist"):
+        project.build()
+    assert not (project.site / STATE).exists()  # so the next build is clean

@@ -4,6 +4,7 @@ change to one model regenerates that model's and its family's files only."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,10 @@ import yaml
 from site_build import REPO, STAMP
 from site_tree import Revision, _result, _scores, build_site_tree
 
-from evalrunner.site import csvsplice, pagecache
+from evalrunner.site import csvsplice, fragments, pagecache
 from evalrunner.site.build import BuildOptions, generate_docs
 from evalrunner.site.data import load_site_data
-from evalrunner.site.pages.models import model_pages
+from evalrunner.site.pages.models import DENSITY, model_pages
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +59,11 @@ def _changed_units(docs: Path, before: dict[str, int]) -> set[str | None]:
             if pagecache.unit_of(k) and now.get(k) != before.get(k)}
 
 
+def _density_fragments(docs: Path) -> dict[str, str]:
+    folder = fragments.path_for(docs, f"{DENSITY}/x").parent
+    return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
 def _edit(path: Path, change) -> None:  # noqa: ANN001
     head, _ = path.read_text().split("\n", 1)
     doc = yaml.safe_load(path.read_text())
@@ -83,8 +89,8 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
             Revision(id="v2", commit="1234567"), _scores(7e9, 2e12, 0.04, mmlu=False))
     _generate(results, docs)
     changed = _changed_units(docs, before)
-    assert {u for u in changed if not u.startswith("tasks/")} == {"models/other-big",
-                                                                  "families/other"}
+    assert {u for u in changed if not u.startswith("tasks/")} == {
+        "models/other-big", "families/other", "model_density/other-big", "family_density/other"}
     _same_as_fresh(results, docs, fresh)
 
     # one score of that revision: the model, the family and that one task
@@ -92,13 +98,26 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     _edit(results / "other/other-big/zero-shot/v2.yaml",
           lambda d: d["scores"]["piqa"].update(value=d["scores"]["piqa"]["value"] - .02))
     _generate(results, docs)
-    assert _changed_units(docs, before) == {"models/other-big", "families/other", "tasks/piqa"}
+    changed = _changed_units(docs, before)
+    assert {u for u in changed if "density/" not in u} == {"models/other-big", "families/other",
+                                                           "tasks/piqa"}
+    assert {u for u in changed if "density/" in u} <= {"model_density/other-big",
+                                                        "family_density/other"}
     _same_as_fresh(results, docs, fresh)
 
-    # a checkpoint score of the reference family: the fits, so densities everywhere, move
+    # a checkpoint score of the reference family: the fits, so densities everywhere, move;
+    # they are fragments (fragments.py), so no other model's or family's unit is generated
+    # again: only the fragment units that changed
+    before, shown = _mtimes(docs), _density_fragments(docs)
     _edit(results / "ref/ref-2/zero-shot/step8000.yaml",
           lambda d: d["scores"]["arc_easy"].update(value=d["scores"]["arc_easy"]["value"] + .01))
     _generate(results, docs)
+    changed = _changed_units(docs, before)
+    assert {u for u in changed if u.startswith(("models/", "families/"))} == {
+        "models/ref-2", "families/ref"}
+    assert {"model_density/other-big", "family_density/other"} <= changed
+    moved = _density_fragments(docs)
+    assert moved.keys() == shown.keys() and moved["other-big"] != shown["other-big"]
     _same_as_fresh(results, docs, fresh)
 
     # a result deleted: the setting leaves the model's page
@@ -152,11 +171,17 @@ def test_a_manifest_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
 
 def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
     data = load_site_data(build_site_tree(tmp_path / "results"))
-    scoped = pagecache.scoped(data, "models")
-    assert scoped.metrics.get("density_models") is not None
+    scoped = pagecache.scoped(data, "family_density")
+    assert scoped.metrics.get("checkpoint_density") is not None
     with pytest.raises(pagecache.UndeclaredTable):
         scoped.metrics.get("densing_law")
-    assert model_pages(scoped, ["ref-1"])[0].path == "models/ref-1/index.md"
+    # model and family pages do not read densities: they show them as fragments
+    models = pagecache.scoped(data, "models")
+    with pytest.raises(pagecache.UndeclaredTable):
+        models.metrics.get("density_models")
+    with pytest.raises(pagecache.UndeclaredTable):
+        pagecache.scoped(data, "families").metrics.get("checkpoint_density")
+    assert model_pages(models, ["ref-1"])[0].path == "models/ref-1/index.md"
 
 
 @pytest.mark.parametrize(("rel", "unit"), [
@@ -164,7 +189,11 @@ def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
     ("data/models/ref-1.json", "models/ref-1"), ("families/ref/scaling-x.csv", "families/ref"),
     ("tasks/piqa/index.md", "tasks/piqa"), ("models/index.md", None), ("tasks/index.md", None),
     ("data/compare.json", None), ("api/v1/results.csv", None),
-    ("_blocks/families/index.json", None)])
+    ("_blocks/families/index.json", None),
+    ("_blocks/_fragments/model_density/ref-1.json", "model_density/ref-1"),
+    ("_blocks/_fragments/family_density/ref@zero-shot.json", "family_density/ref"),
+    ("data/fragments/family_density/ref/density-zero-shot.csv", "family_density/ref"),
+    ("data/fragments/x.csv", None)])
 def test_unit_of(rel: str, unit: str | None) -> None:
     assert pagecache.unit_of(rel) == unit
 

@@ -117,7 +117,8 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
-                 previous=opts.docs if opts.incremental else None)
+                 previous=opts.docs if opts.incremental else None,
+                 templates=opts.src / "templates")
     _JOB = (todo, opts.src / "templates", opts.docs, stamp)
     try:
         if jobs == 1:

@@ -9,6 +9,9 @@ newer than their output and copies only newer static files); before that, the ou
 docs file that changed, appeared or vanished since the last build are deleted, so a source whose
 mtime went backwards or a page whose blocks JSON changed is rebuilt too, and a vanished source
 leaves nothing behind. The densitometer-blocks plugin merges the search index (mkdocs_plugin.py).
+A page whose only change is a fragment it shows (fragments.py: a model's density, which every
+model page's moves with) is patched in place instead, before mkdocs runs; the state keeps each
+page's fragment references and each fragment's digest for that.
 Anything else -> a clean build. The result is byte-identical to a clean build of the same docs.
 """
 
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalrunner.results.write import atomic_write_text
 
-from . import blocks
+from . import blocks, fragments
 from .errors import MkdocsFailed
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ SEARCH_INDEX = "search/search_index.json"  # in site_dir, written by the search 
 COPYRIGHT = "Built by densitometer"  # static: a stamp here would change every page on every build
 # whatever renders the pages: a new version may change every page
 PACKAGES = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions", "Jinja2")
-_OWN_CODE = ("mkdocs_plugin.py", "blocks.py", "mkdocs_build.py")
+_OWN_CODE = ("mkdocs_plugin.py", "blocks.py", "fragments.py", "mkdocs_build.py")
 _DIRTY_WARNING = "A 'dirty' build is being performed"
 
 log = logging.getLogger(__name__)
@@ -144,8 +147,10 @@ def read_state(site: Path) -> dict[str, Any] | None:
     return state if ok else None
 
 
-def write_state(site: Path, digest: str, snapshot: Snapshot) -> None:
-    atomic_write_text(site / STATE, json.dumps({"fingerprint": digest, "docs": snapshot},
+def write_state(site: Path, digest: str, snapshot: Snapshot, shown: dict) -> None:
+    """`shown`: fragments.state of every page."""
+    atomic_write_text(site / STATE, json.dumps({"fingerprint": digest, "docs": snapshot,
+                                                "fragments": shown},
                                                sort_keys=True, separators=(",", ":")))
 
 
@@ -211,17 +216,29 @@ def build_incrementally(config: MkDocsConfig, config_file: Path,
     snapshot = docs_snapshot(Path(config.docs_dir))
     digest = fingerprint(config, config_file, overrides, snapshot)
     state = read_state(site)
-    dirty = reuse and _can_be_dirty(config, state, digest)
+    shown = fragments.read_state(state.get("fragments")) if state else None
+    dirty = reuse and shown is not None and _can_be_dirty(config, state, digest)
     (site / STATE).unlink(missing_ok=True)  # an interrupted build must not pass as complete
+    library = fragments.Library(Path(config.docs_dir))
+    kept: fragments.Uses = {}  # fragment references of the pages this build may not render
     if dirty:
-        assert state is not None
+        assert state is not None and shown is not None
         removed = remove_outputs(changed_sources(state["docs"], snapshot), config)
+        uses, digests = shown
+        outputs = {src: output_of(src, config) for src in uses}
+        patched, _ = fragments.patch_pages(
+            {src: path for src, path in outputs.items() if path.is_file()}, uses, digests,
+            library)
+        kept = {src: uses[src] for src, path in outputs.items() if path.is_file()}
         config.plugins[PLUGIN].dirty = True
-        log.info("incremental mkdocs build: %d stale outputs removed", removed)
+        log.info("incremental mkdocs build: %d stale outputs removed, %d pages patched",
+                 removed, patched)
     with _dirty_warning_dropped():
         build(config, dirty=dirty)
     if reuse:  # a from-scratch build (CI, the published site) leaves no state to publish
-        write_state(site, digest, snapshot)
+        plugin = config.plugins.get(PLUGIN)
+        rendered = plugin.fragment_uses if plugin is not None else {}
+        write_state(site, digest, snapshot, fragments.state({**kept, **rendered}, library))
     return dirty
 
 

@@ -2,9 +2,10 @@
 what they are made from changed (a rebuild after one new result touches one model and one family).
 
 A *unit* is the files one model owns (its page, blocks, downloads, compare data), one family
-owns (its page, blocks, chart data) or one task owns (its page, rankings, charts); `unit_of`
-tells them by path. Everything else (leaderboards, API, indexes) is shared and generated on
-every build.
+owns (its page, blocks, chart data) or one task owns (its page, rankings, charts), or the
+fragments (fragments.py) of one model's density or one family's density over training;
+`unit_of` tells them by path. Everything else (leaderboards, API, indexes) is shared and
+generated on every build.
 
 A unit's fingerprint hashes exactly what its generator reads:
 - its rows of the score frame (every column) and the digests of its result files (provenance);
@@ -36,20 +37,25 @@ import pandas as pd
 from evalrunner.results import layout
 from evalrunner.results.write import atomic_write_text
 
-from . import blocks
+from . import blocks, fragments
 from .data import SiteData
 
 MANIFEST = ".densitometer-pages.json"
 _VERSION = 1
-# The metric tables each page kind reads (pages/models.py, families.py, tasks.py, science.py).
+# The metric tables each kind of unit reads (pages/models.py, families.py, tasks.py,
+# science.py). The fragment kinds (fragments.py) are what many pages show and what moves
+# without them: a reference family's new checkpoint moves every density, and only they follow.
 UNIT_TABLES = {
-    "models": ("density_models",),
-    "families": ("predictability_family_task", "checkpoint_density", "twostage", "diagnostics",
-                 "coverage", "passk", "passuntil"),
+    "models": (),
+    "families": ("predictability_family_task", "twostage", "diagnostics", "coverage", "passk",
+                 "passuntil"),
     "tasks": ("predictability_family_task", "tasks", "twostage", "diagnostics", "coverage",
               "passk", "passuntil"),
+    "model_density": ("density_models",),
+    "family_density": ("checkpoint_density",),
 }
-UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task"}  # the unit's column
+UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task",  # the unit's column
+             "model_density": "model", "family_density": "family"}
 # Libraries whose version can change the bytes of a page or a data file.
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "altair", "jinja2", "markupsafe")
 _SITE = Path(__file__).resolve().parent
@@ -93,7 +99,8 @@ def scoped(data: SiteData, kind: str) -> SiteData:
 
 
 def unit_of(rel: str) -> str | None:
-    """The unit owning a docs file ('models/<id>' or 'families/<id>'), or None if shared."""
+    """The unit owning a docs file ('models/<id>', 'model_density/<id>'...), or None if
+    shared."""
     parts = PurePosixPath(rel).parts
     if parts and parts[0] == blocks.FOLDER:
         parts = parts[1:]
@@ -101,6 +108,11 @@ def unit_of(rel: str) -> str | None:
         return f"{parts[0]}/{parts[1]}"
     if len(parts) == 3 and parts[:2] == ("data", "models") and parts[2].endswith(".json"):
         return f"models/{parts[2].removesuffix('.json')}"
+    if len(parts) == 3 and parts[0] == fragments.SUBFOLDER and parts[1] in UNIT_TABLES:
+        return f"{parts[1]}/{parts[2].removesuffix('.json').partition('@')[0]}"
+    data = PurePosixPath(fragments.DATA).parts
+    if len(parts) >= 5 and parts[:2] == data and parts[2] in UNIT_TABLES:
+        return f"{parts[2]}/{parts[3]}"
     return None
 
 
@@ -204,7 +216,7 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
             label = name.encode()
             if col in table.columns:
                 add(kind, _grouped(table, table[col].fillna("")), label)
-            elif kind == "families" and "model" in table.columns:
+            elif col == "family" and "model" in table.columns:
                 add(kind, _grouped(table, table["model"].map(family_of).fillna("")), label)
             else:  # no unit column: every unit of the kind reads all of it
                 every(kind, label + _frame_digest(table))
@@ -212,10 +224,14 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
             for kind in UNIT_TABLES for unit in _units(f, kind)}
 
 
+def unit_ids(f, kind: str) -> list[str]:  # noqa: ANN001
+    """The ids of every unit of `kind` (frames `f`)."""
+    col = UNIT_KEYS[kind]
+    return list({"model": f.models, "family": f.families, "task": f.tasks}[col][col])
+
+
 def _units(f, kind: str) -> list[str]:  # noqa: ANN001
-    ids = {"models": f.models["model"], "families": f.families["family"],
-           "tasks": f.tasks["task"]}[kind]
-    return [f"{kind}/{i}" for i in ids]
+    return [f"{kind}/{i}" for i in unit_ids(f, kind)]
 
 
 @dataclass

@@ -115,9 +115,14 @@ def table_from_lists(table_id: str, lists: dict[str, list[Any]], n: int,
     by a template were most of the page generation at scale."""
     if downloads and data is None:
         raise ValueError(f"table {table_id}: downloads need the data frame")
-    cells = [_cells(c, lists, n) for c in columns]
-    body = "".join(f"<tr>{''.join(row)}</tr>\n" for row in zip(*cells, strict=True))
+    body = "".join(rows_html(lists, n, columns))
     return Table(table_id, list(columns), Markup(body), data, caption, downloads)
+
+
+def rows_html(lists: dict[str, list[Any]], n: int, columns: Sequence[Column]) -> list[str]:
+    """The `<tr>` of each of the `n` rows, as table_from_lists makes them."""
+    cells = [_cells(c, lists, n) for c in columns]
+    return [f"<tr>{''.join(row)}</tr>\n" for row in zip(*cells, strict=True)]
 
 
 def plain(value: Any) -> Any:

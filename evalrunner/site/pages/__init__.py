@@ -1,6 +1,6 @@
 """Page generation: every page from a documented context object (one module per page kind).
 
-`parts(data, results, shards, units)` cuts the work into independent pieces, each returning
+`parts(data, results, shards, units, ...)` cuts the work into independent pieces, each returning
 its pages and its other files (browser data, API, schemas) keyed by path under docs_dir; nothing
 is written here. The build (build.write_docs) runs the pieces, in parallel processes on a big
 site, and asks only for the model, family and task units whose inputs changed (pagecache.py).
@@ -16,14 +16,14 @@ from .. import pagecache
 from ..api import api_files
 from ..boarddata import with_head
 from ..data import SiteData
-from ..render import Page
+from ..render import Page, environment
 from . import compare, home
 from .changelog import changelog_page
 from .density import density_page
-from .families import family_pages
+from .families import family_density, family_pages
 from .indexes import index_pages, models_json
 from .methodology import methodology_page
-from .models import model_pages
+from .models import model_density, model_pages
 from .predictability import predictability_page
 from .submit import schema_files, submit_page
 from .tasks import task_pages
@@ -68,23 +68,36 @@ def _tasks(data: SiteData, ids: list[str]) -> Output:
     return task_pages(pagecache.scoped(data, "tasks"), ids), {}
 
 
+def _model_density(data: SiteData, ids: list[str], templates: Path) -> Output:
+    """Fragments (fragments.py): what every model page shows and moves at once."""
+    return [], model_density(pagecache.scoped(data, "model_density"), environment(templates),
+                             ids)
+
+
+def _family_density(data: SiteData, ids: list[str], templates: Path) -> Output:
+    return [], family_density(pagecache.scoped(data, "family_density"), environment(templates),
+                              ids)
+
+
 def _slices(ids: list[str], n: int) -> list[list[str]]:
     return [chunk for chunk in (ids[k::n] for k in range(n)) if chunk]
 
 
 def parts(data: SiteData, results: Path, shards: int = 1,
           units: dict[str, list[str]] | None = None,
-          previous: Path | None = None) -> list[Callable[[], Output]]:
+          previous: Path | None = None,
+          templates: Path = Path("site_src/templates")) -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
-    the API, the leaderboards and small pages, the compare view's index, then the model, family
-    and task units in `shards` slices each: every one, or per kind the ids in `units`.
-    `previous`: the last build's docs folder, for the API's big CSVs (None: reuse nothing)."""
-    f = data.frames
-    every = {"models": list(f.models["model"]), "families": list(f.families["family"]),
-             "tasks": list(f.tasks["task"])}
+    the API, the leaderboards and small pages, the compare view's index, then the units of
+    every kind (pagecache.UNIT_TABLES) in `shards` slices each: every one, or per kind the ids
+    in `units`. `previous`: the last build's docs folder, for the API's big CSVs (None: reuse
+    nothing); `templates`: for the fragments, which are rendered here."""
+    every = {kind: pagecache.unit_ids(data.frames, kind) for kind in pagecache.UNIT_TABLES}
     units = every if units is None else units
     out: list[Callable[[], Output]] = [partial(_api, data, results, previous)]
     out += [partial(make, data, results) for make in (_boards, _compare_index)]
-    for kind, make in (("models", _models), ("families", _families), ("tasks", _tasks)):
+    for kind, make in (("models", _models), ("families", _families), ("tasks", _tasks),
+                       ("model_density", partial(_model_density, templates=templates)),
+                       ("family_density", partial(_family_density, templates=templates))):
         out += [partial(make, data, ids) for ids in _slices(units.get(kind, []), shards)]
     return out

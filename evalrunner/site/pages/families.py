@@ -8,19 +8,21 @@ and tables are referred to by id (the page's `charts` / `tables`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from .. import fmt
+from .. import fmt, fragments
 from ..charts import ChartBlock, scaling_chart, series_chart, trajectory_chart
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
-from ..tables import Column, Table, make_table
+from ..tables import Column, Table, frame_csv, make_table
 from .common import metric_table, model_href, task_href
 from .predictability import predictability_columns
 from .science import ScienceSection, family_science
@@ -35,7 +37,7 @@ class FamilySetting:
     name: str
     charts: list[str]  # scaling chart ids, one per x axis (each with a task picker)
     trajectory: str | None
-    density: str | None
+    density: Markup | None  # the fragment of its density over training (family_density)
     predictability: str | None
 
 
@@ -148,8 +150,11 @@ def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
                             frame.reset_index(drop=True), shown)
 
 
+DENSITY = "family_density"  # the fragments of a family's density over training
+
+
 def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFrame,
-                      names: dict[str, str]) -> ChartBlock | None:
+                      names: dict[str, str], csv: str) -> ChartBlock | None:
     """Density of each checkpoint against tokens seen (metrics_bridge.checkpoint_density)."""
     if density is None:
         return None
@@ -160,9 +165,38 @@ def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFra
         return None
     frame = pd.DataFrame({"series_name": d["model"].map(names), "order": d["model"].map(size),
                           "revision": d["revision"], "x": d["tokens"], "y": d["density"]})
-    return series_chart(f"density-{sid}", "Capacity density over training (against the "
-                        "default reference family)", frame.reset_index(drop=True),
-                        "training tokens", "capacity density", log_y=True)
+    chart = series_chart(f"density-{sid}", "Capacity density over training (against the "
+                         "default reference family)", frame.reset_index(drop=True),
+                         "training tokens", "capacity density", log_y=True)
+    return dataclasses.replace(chart, csv=csv)
+
+
+def family_density(data: SiteData, env: jinja2.Environment,
+                   ids: list[str] | None = None) -> dict[str, str]:
+    """The density-over-training chart of every family (or of those in `ids`) in each setting
+    it has scores in, as the fragments its page shows (fragments.py), with the charts' data:
+    a new checkpoint of the headline reference family moves every family's densities, and then
+    only these files. A family page refers to the fragment of a setting with checkpoints."""
+    f = data.frames
+    ids = list(f.families["family"]) if ids is None else ids
+    density = metric_table(data, "checkpoint_density")
+    names = dict(zip(f.models["model"], f.models["name"], strict=True))
+    models = dict(tuple(f.models.groupby("family", sort=False)))
+    pairs = f.scores.loc[f.scores["family"].isin(ids), ["family", "setting"]].drop_duplicates()
+    html = env.get_template("_macros.j2").module.chart_html
+    none = Markup('<p class="dm-note">No checkpoint of this family has a capacity density in '
+                  'this setting (against the default reference family).</p>\n')
+    out: dict[str, str] = {}
+    for fid, sid in zip(pairs["family"], pairs["setting"], strict=True):
+        data_path = f"{fragments.DATA}/{DENSITY}/{fid}/density-{sid}.csv"
+        chart = _density_training(sid, density, models.get(fid, f.models.iloc[:0]), names,
+                                  f"../../{data_path}")
+        if chart is not None:
+            out[data_path] = frame_csv(chart.data)
+        path, text = fragments.file(DENSITY, f"{fid}@{sid}",
+                                    none if chart is None else str(html(chart)))
+        out[path] = text
+    return out
 
 
 def _models_table(f_models: pd.DataFrame, root: str) -> Table:
@@ -190,7 +224,6 @@ def family_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
            and tinfo[t]["category"] != "bias"]
     top_all = {t for t in f.tasks["task"] if fmt.is_missing(tinfo[t]["parent"])}
     pred_all = metric_table(data, "predictability_family_task")
-    density = metric_table(data, "checkpoint_density")
     # only the columns the charts read, grouped once: filtering the whole score frame per
     # family (pandas takes every column on every filter) was most of this stage at scale
     cols = ["family", "model", "setting", "revision", "step", "final", "task", "value",
@@ -232,8 +265,8 @@ def family_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
                 charts += scaling
                 ids += [c.id for c in scaling]
             traj = _trajectory(sid, s, names, tasks)
-            dens = _density_training(sid, density, fm, names)
-            charts += [c for c in (traj, dens) if c is not None]
+            if traj is not None:
+                charts.append(traj)
             pred_id = None
             if pred is not None:  # the page lists top-level tasks; the CSV has subtasks too
                 pred = pred[pred["task"].isin(top_all)]
@@ -244,7 +277,8 @@ def family_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
                     data, link_task=True), data=pred))
             sections.append(FamilySetting(
                 sid, str(setting_names[sid]), ids,
-                traj.id if traj else None, dens.id if dens else None, pred_id))
+                traj.id if traj else None,
+                fragments.reference(DENSITY, f"{fid}@{sid}") if traj else None, pred_id))
         facts = [("Organisation", fam["organisation"]), ("License", fam["license"]),
                  ("Training data", fam["training_data"] or fmt.MISSING),
                  ("Tokenizer", fam["tokenizer"] or fmt.MISSING),

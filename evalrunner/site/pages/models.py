@@ -8,19 +8,34 @@ long CSV/JSON (`scores`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from .. import fmt
+from .. import fmt, fragments
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
-from ..tables import Column, Table, csv_by, frame_csv, make_table, table_from_lists
-from .common import family_href, metric_table, setting_href, task_href
+from ..tables import (
+    Column,
+    Table,
+    csv_by,
+    frame_csv,
+    make_table,
+    rows_html,
+    table_from_lists,
+)
+from .common import family_href, setting_href, task_href
 
+DENSITY = "model_density"  # the fragment of a model's capacity density (model_density)
+_DENSITY_COLUMNS = [
+    Column("setting", "Setting"), Column("reference", "Reference family"),
+    Column("density", "Density", "ratio"), Column("n_tasks", "Tasks", "int"),
+    Column("tasks", "Tasks used"), Column("method", "Method"),
+    Column("status", "Status", title="reason")]
 SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
                   "stderr", "n_items", "n_shot", "answer_nll_token", "tier", "source", "primary",
                   "path"]
@@ -59,8 +74,8 @@ class ModelPage:
     facts: list[tuple[str, Any]]
     links: list[Markup]
     notes: str
-    settings: list[ModelSetting] = field(default_factory=list)
-    density: str | None = None  # id of the density table, if any
+    settings: list[ModelSetting]
+    density: Markup  # where its capacity density goes (model_density)
 
 
 def _facts(m: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -191,9 +206,6 @@ def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
     csv = csv_by(all_scores, "model", SCORE_DOWNLOAD)
     empty_csv = frame_csv(all_scores[SCORE_DOWNLOAD].iloc[:0])
     by_model_primary = dict(tuple(primary.groupby("model", sort=True)))
-    density = metric_table(data, "density_models")
-    density_by_model = ({} if density is None or "model" not in density.columns
-                        else dict(tuple(density.groupby("model", sort=False))))
     out = []
     root = "../../"
     for m in models.to_dict("records"):
@@ -227,20 +239,11 @@ def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
                 sid, str(setting_names[sid]), setting_href(root, sid), rev,
                 f"scores-{sid}" if tasks else None, sub_id, origins,
                 reproduce_command(data, m, sid, last, harness_names)))
-        dens_id = None
-        d = density_by_model.get(mid)
-        if d is not None and len(d):
-            dens_id = "density"
-            tables.append(make_table("density", d, [
-                Column("setting", "Setting"), Column("reference", "Reference family"),
-                Column("density", "Density", "ratio"), Column("n_tasks", "Tasks", "int"),
-                Column("tasks", "Tasks used"), Column("method", "Method"),
-                Column("status", "Status", title="reason")], downloads=False))
         model = data.tree.models[mid]
         ctx = ModelPage(mid, m["name"], m["family"], fam_names.get(m["family"], m["family"]),
                         family_href(root, m["family"]), _facts(m),
                         [link(x.url, x.title) for x in model.links], model.notes, settings,
-                        dens_id)
+                        fragments.reference(DENSITY, mid))
         # not in the search index: it would grow with the number of models, and every page
         # loads it (the leaderboards and the models index search models instead)
         page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables,
@@ -249,3 +252,29 @@ def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
         page.files["scores.csv"] = csv.get(mid, empty_csv)
         out.append(page)
     return out
+
+
+def model_density(data: SiteData, env: jinja2.Environment,
+                  ids: list[str] | None = None) -> dict[str, str]:
+    """The capacity density table of every model (or of those in `ids`), as the fragments the
+    model pages show (fragments.py): a move of the reference fits changes every model's
+    density, and then only these small files, not a thousand model pages. Rows in the order of
+    density_models."""
+    table = data.metrics.get("density_models")
+    ids = list(data.frames.models["model"]) if ids is None else ids
+    rows: dict[str, list[str]] = {}
+    if table is not None and len(table):
+        table = table[table["model"].isin(ids)]
+        keys = {k for c in _DENSITY_COLUMNS for k in (c.key, c.title) if k}
+        lists = table[[k for k in table.columns if k in keys]].to_dict("list")
+        for mid, row in zip(table["model"], rows_html(lists, len(table), _DENSITY_COLUMNS),
+                            strict=True):
+            rows.setdefault(mid, []).append(row)
+    html = env.get_template("_macros.j2").module.table_html
+    none = Markup('<p class="dm-note">{}</p>\n').format(
+        "Capacity density was not computed for this build." if table is None else
+        "No capacity density: none of the settings this model was evaluated in has a "
+        "fitted reference family.")
+    return dict(fragments.file(DENSITY, mid, str(html(Table(
+        "density", _DENSITY_COLUMNS, Markup("".join(rows[mid])), None, downloads=False)))
+        if mid in rows else none) for mid in ids)
