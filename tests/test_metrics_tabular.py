@@ -38,3 +38,15 @@ def test_joined_per_group_sorted_distinct_and_empty_groups():
     assert tabular.joined_per_group(group, values, 4, " + ", distinct=True).tolist() == [
         "a + m", None, "t1 + t2", None]
     assert tabular.strings(["ok", "no"], np.array([1, 0, 1])).tolist() == ["no", "ok", "no"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), max_size=20))
+def test_pair_codes_and_distinct_per_group_match_pandas(pairs):
+    a = np.array([p[0] for p in pairs], dtype=np.int64)
+    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    frame = pd.DataFrame({"a": a, "b": b})
+    expected = frame.groupby(["a", "b"], sort=True).ngroup().to_numpy()
+    assert tabular.pair_codes(a, b).tolist() == expected.tolist()
+    distinct = frame.groupby("a")["b"].transform("nunique").to_numpy()
+    assert tabular.distinct_per_group(a, b).tolist() == distinct.tolist()

@@ -173,7 +173,7 @@ def checkpoint_table(rows: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
                                        cols["n_items"][idx[sel]], int(final_index[sel[0]]),
                                        chance[members[sel]], ceiling[members[sel]], config))
     series = np.concatenate(order)
-    keys = rows.iloc[pos[starts[series]]][SERIES + ["family", "kind"]].reset_index(drop=True)
+    keys = rows[SERIES + ["family", "kind"]].iloc[pos[starts[series]]].reset_index(drop=True)
     values = pd.DataFrame({c: np.concatenate([b[c] for b in blocks]) for c in blocks[0]})
     table = pd.concat([keys, values], axis=1)[columns(config)]
     for col in ("n_checkpoints", "c1_n", "c2_n"):

@@ -12,6 +12,8 @@ enters through its parent when the parent is scored in the same setting (MMLU co
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -202,22 +204,44 @@ _REASON = ["in range", "score at or below the link's floor d",
            "L^ <= b*D0^(-beta))", "model has no parameter count"]
 
 
-def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
-    """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason.
+# the columns of the target rows (finals) that target_pairs and judge read
+JUDGED_COLUMNS = ["model", "setting", "task", "category", "higher", "parent", "value", "n_fit",
+                  "metric"]
 
-    Every target row meets the reference fits of its (setting, task); later conditions win:
-    out of range, no parameter count, metric differs from the fit's, fit not usable.
-    """
+
+class Judged(NamedTuple):
+    """density_table's rows as arrays, aligned with its (finals, fits) position pairs."""
+
+    score: np.ndarray
+    loss_hat: np.ndarray  # NaN where the fit is not used or the metric differs
+    n_hat: np.ndarray  # NaN unless ok
+    density: np.ndarray  # NaN unless ok
+    n_m: np.ndarray
+    status: np.ndarray  # index into _STATUS (0: ok)
+    reason: np.ndarray  # index into labels
+    labels: list[str]
+
+
+def target_pairs(finals: pd.DataFrame, fits: pd.DataFrame,
+                 targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions (in finals, in fits) of density_table's rows, in its order (model, setting,
+    reference, task); None when no row may enter density or there are no fits. `targets`:
+    codes that stand for the model in that order (default: the model's own)."""
     tpos = np.flatnonzero(density_mask(finals)) if len(finals) else np.zeros(0, dtype=int)
     if len(tpos) == 0 or fits.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return None
     li, ri = tabular.inner_join(finals[["setting", "task"]].iloc[tpos], fits, ["setting", "task"])
     li = tpos[li]  # positions in finals
-    t_codes = {c: tabular.codes(finals[c])[li] for c in ("model", "setting", "task")}
+    model = tabular.codes(finals["model"] if targets is None else targets)[li]
+    t_codes = {c: tabular.codes(finals[c])[li] for c in ("setting", "task")}
     order = np.lexsort((t_codes["task"], tabular.codes(fits["reference"])[ri],
-                        t_codes["setting"], t_codes["model"]))
-    li, ri = li[order], ri[order]
+                        t_codes["setting"], model))
+    return li[order], ri[order]
 
+
+def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray) -> Judged:
+    """Invert each target row's score with its fit (pairs of target_pairs); later conditions
+    win: out of range, no parameter count, metric differs from the fit's, fit not usable."""
     score = finals["value"].to_numpy(float)[li]
     p = {k: fits[k].to_numpy(float)[ri] for k in PARAMS}
     loss_hat, n_hat, below, above = _invert(score, p, fits["d0"].to_numpy(float)[ri])
@@ -242,6 +266,21 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     reason = np.select([no_fit, mismatch], [len(_REASON) + len(pairs) + ri, len(_REASON) + pair],
                        np.minimum(status, 3))
     ok = status == 0
+    return Judged(score, np.where(no_fit | mismatch, np.nan, loss_hat),
+                  np.where(ok, n_hat, np.nan), np.where(ok, rho, np.nan), n_m, status, reason,
+                  labels)
+
+
+def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
+    """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason.
+
+    Every target row meets the reference fits of its (setting, task) (see judge).
+    """
+    found = target_pairs(finals, fits)
+    if found is None:
+        return pd.DataFrame(columns=COLUMNS)
+    li, ri = found
+    j = judge(finals, fits, li, ri)
 
     def take(frame: pd.DataFrame, col: str, idx: np.ndarray) -> pd.Series:
         return frame[col].iloc[idx].reset_index(drop=True)
@@ -249,15 +288,20 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     out = pd.DataFrame({
         "model": take(finals, "model", li), "setting": take(finals, "setting", li),
         "reference": take(fits, "reference", ri), "task": take(finals, "task", li),
-        "score": score, "n_hat": np.where(ok, n_hat, np.nan),
-        "density": np.where(ok, rho, np.nan), "status": tabular.strings(_STATUS, status),
-        "reason": tabular.strings(labels, reason), "family": take(finals, "family", li),
+        "score": j.score, "n_hat": j.n_hat, "density": j.density,
+        "status": tabular.strings(_STATUS, j.status),
+        "reason": tabular.strings(j.labels, j.reason), "family": take(finals, "family", li),
         "kind": take(finals, "kind", li), "source": take(finals, "source", li),
-        "metric": take(finals, "metric", li), "n_fit": n_m,
-        "loss_hat": np.where(no_fit | mismatch, np.nan, loss_hat),
+        "metric": take(finals, "metric", li), "n_fit": j.n_m, "loss_hat": j.loss_hat,
         "method": take(fits, "method", ri), "d0": fits["d0"].to_numpy(float)[ri],
     })
     return out[COLUMNS]
+
+
+def log_mean_density(group: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Per group id (0, 1, ..., each present): the mean of log density over the rows where it is
+    defined (NaN for none), i.e. the log of the geometric mean of METRICS.md 1.5."""
+    return pd.Series(np.log(density)).groupby(group, sort=True).mean().to_numpy()
 
 
 MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
@@ -274,19 +318,21 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
         return pd.DataFrame(columns=MODEL_COLUMNS)
     keys = ["model", "setting", "reference"]
     ok_mask = density["status"] == "ok"
+    rho = density["density"].where(ok_mask).to_numpy(float)
     d = density.assign(
-        log_rho=np.log(density["density"].where(ok_mask)), is_ok=ok_mask.astype(int),
+        log_rho=np.log(rho), is_ok=ok_mask.astype(int),
         below=(density["status"] == "below_floor").astype(int),
         above=(density["status"] == "above_ceiling").astype(int))
     table = d.groupby(keys, sort=True).agg(
-        n_rows=("task", "size"), n_tasks=("is_ok", "sum"), log_density_mean=("log_rho", "mean"),
-        n_below_floor=("below", "sum"), n_above_ceiling=("above", "sum"),
-        family=("family", "first"), kind=("kind", "first"), n_fit=("n_fit", "first"),
-        d0=("d0", "max"))
+        n_rows=("task", "size"), n_tasks=("is_ok", "sum"), n_below_floor=("below", "sum"),
+        n_above_ceiling=("above", "sum"), family=("family", "first"), kind=("kind", "first"),
+        n_fit=("n_fit", "first"), d0=("d0", "max"))
     groups = d.groupby(keys, sort=True)
+    group_of = groups.ngroup().to_numpy()
+    table["log_density_mean"] = log_mean_density(group_of, rho)
     table["log_density_sd"] = groups["log_rho"].std(ddof=0)
     # per group: the tasks in range (sorted), and the distinct methods they used
-    group, ok = groups.ngroup().to_numpy()[ok_mask], ok_mask.to_numpy()
+    group, ok = group_of[ok_mask], ok_mask.to_numpy()
     tasks = tabular.joined_per_group(group, d["task"].to_numpy(object)[ok], len(table), ";")
     method = tabular.joined_per_group(group, d["method"].to_numpy(object)[ok], len(table),
                                       " + ", distinct=True)

@@ -126,7 +126,7 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
 
     # Several final revisions of one model in one setting and source: the most trained counts.
     at = np.flatnonzero(rows["final"].to_numpy(bool))
-    fin = rows.iloc[at]
+    fin = rows[ORDER].iloc[at]  # the sort keys only: no copy of every column
     pick = tabular.sort_order([fin[c] for c in ORDER], [True] * 7 + [False, False])
     first = ~pd.DataFrame({c: tabular.codes(fin[c])[pick] for c in
                            ["model", "setting", "source", "task", "metric"]}).duplicated()

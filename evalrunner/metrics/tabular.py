@@ -18,6 +18,18 @@ def codes(values: pd.Series | np.ndarray) -> np.ndarray:
     return np.where(key < 0, key.max(initial=0) + 1, key)
 
 
+def pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes 0..n-1 of the pairs (a[i], b[i]) of two non-negative code arrays, in the pairs'
+    sort order (so codes of sort-ordered codes stay sort-ordered)."""
+    return pd.factorize(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b, sort=True)[0]
+
+
+def distinct_per_group(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row, the number of distinct values (codes) in its group (codes)."""
+    _, first = np.unique(pair_codes(group, values), return_index=True)
+    return np.bincount(group[first], minlength=group.max(initial=-1) + 1)[group]
+
+
 def sort_order(columns: list[pd.Series | np.ndarray],
                ascending: list[bool] | None = None) -> np.ndarray:
     """Row positions in the order `sort_values(by, ascending, kind="stable")` gives (missing

@@ -220,7 +220,6 @@ def twostage_table(rows: pd.DataFrame, finals: pd.DataFrame, scores: pd.DataFram
                    config: MetricsConfig) -> pd.DataFrame:
     """One row per group with a continuous proxy on at least 3 final revisions; scores only
     (higher is better), never the proxy itself."""
-    rows = with_proxies(rows[rows["higher"].astype(bool)], scores)
     finals = with_proxies(finals[finals["higher"].astype(bool)], scores)
     has = np.zeros(len(finals), dtype=bool)
     for p in PROXIES:
@@ -228,6 +227,8 @@ def twostage_table(rows: pd.DataFrame, finals: pd.DataFrame, scores: pd.DataFram
     candidates = finals.loc[has, GROUP].drop_duplicates()
     if candidates.empty:
         return pd.DataFrame(columns=COLUMNS)
+    # only now: every row copied and merged, the largest step when there is nothing to do
+    rows = with_proxies(rows[rows["higher"].astype(bool)], scores)
     row_groups = dict(tuple(rows.merge(candidates, on=GROUP).groupby(GROUP, sort=False)))
     out = []
     for key, fin in finals.merge(candidates, on=GROUP).groupby(GROUP, sort=True):

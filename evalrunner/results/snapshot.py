@@ -301,12 +301,28 @@ def _read_plain(path: str | Path) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as fh:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
             return None
-        raw = fh.read(MAX_BYTES + 1)
+        raw = _read_to_end(fd, st.st_size + 1, MAX_BYTES + 1)
+    finally:
+        os.close(fd)
     return raw if len(raw) <= MAX_BYTES else None
+
+
+def _read_to_end(fd: int, size: int, limit: int) -> bytes:
+    """At most `limit` bytes up to the end of the file, read `size` bytes at a time: sized to
+    the file, not the limit (a buffer of the limit per read made reading 11k files 5x
+    slower)."""
+    parts, total = [], 0
+    while total < limit:
+        chunk = os.read(fd, min(size, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def _registries(root: Path, prefix: str, rels: list[str], index: _Index) -> Tree | None:

@@ -40,33 +40,50 @@ def checkpoint_density(rows: pd.DataFrame, fits: pd.DataFrame, reference: str | 
                        config: Any) -> pd.DataFrame:
     """Per (model, revision, setting): density against `reference` for models with several
     revisions; `rows` are the metrics' prepared rows (prepare(frames, config).rows).
-    Columns: model, revision, setting, tokens, density, status."""
-    from evalrunner.metrics import density
+    Columns: model, revision, setting, tokens, density, status.
+
+    Each revision is a target model of density.density_table (its rows as finals) and gets
+    model_table's geometric mean over its tasks in range; only the columns used are made."""
+    from evalrunner.metrics import density, tabular
 
     cols = ["model", "revision", "setting", "tokens", "density", "status"]
     if reference is None or fits.empty:
         return pd.DataFrame(columns=cols)
-    rows = rows[rows["tokens"].notna() & (rows["tokens"] > 0)]
-    n_revs = rows.groupby(["model", "setting"])["revision"].transform("nunique")
-    rows = rows[n_revs > 1]
-    if rows.empty:
+    keep, target, setting = _revision_targets(rows)
+    # the few columns read, then the rows (positions only grow: a cheap take)
+    targets = rows[[*density.JUDGED_COLUMNS, "revision", "tokens"]].iloc[keep]
+    fits = fits[fits["reference"] == reference]
+    found = density.target_pairs(targets, fits, target)
+    if found is None or len(found[0]) == 0:
         return pd.DataFrame(columns=cols)
-    key = rows["model"] + "\x1f" + rows["revision"]
-    tokens = pd.Series(rows["tokens"].to_numpy(), index=key).groupby(level=0).first()
-    rows = rows.assign(model=key, final=True)
-    per_task = density.density_table(rows, fits[fits["reference"] == reference], config)
-    targets = pd.DataFrame({"model": per_task["model"].unique(), "release_date": pd.NaT})
-    per_model = density.model_table(per_task, targets, reference, config)
-    if per_model.empty:
-        return pd.DataFrame(columns=cols)
-    split = per_model["model"].str.split("\x1f", n=1, expand=True)
-    out = pd.DataFrame({"model": split[0], "revision": split[1],
-                        "setting": per_model["setting"],
-                        "tokens": per_model["model"].map(tokens).astype(float),
-                        "density": per_model["density"].where(per_model["status"] == "ok",
-                                                              np.nan),
-                        "status": per_model["status"]})
+    li, ri = found
+    per_task = density.judge(targets, fits, li, ri)
+    # model_table's groups: (target, setting), the reference being one; li runs through them
+    group = tabular.pair_codes(target[li], setting[li])
+    first = li[np.flatnonzero(np.r_[True, group[1:] != group[:-1]])]
+    in_range = np.bincount(group, weights=per_task.status == 0) > 0
+    mean = np.exp(density.log_mean_density(group, per_task.density))
+    _, first_row = np.unique(target, return_index=True)  # a target's tokens: its first row's
+    at = targets.iloc[first]
+    out = pd.DataFrame({"model": at["model"].array, "revision": at["revision"].array,
+                        "setting": at["setting"].array,
+                        "tokens": targets["tokens"].to_numpy(float)[first_row][target[first]],
+                        "density": np.where(in_range, mean, np.nan),
+                        "status": tabular.strings(["out_of_range", "ok"], in_range.astype(int))})
     return out.sort_values(["setting", "model", "tokens"], kind="stable").reset_index(drop=True)
+
+
+def _revision_targets(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, target, setting codes) of the rows with tokens of models with several such
+    revisions in a setting; a target code per (model, revision), in their sort order."""
+    from evalrunner.metrics import tabular
+
+    keep = np.flatnonzero(rows["tokens"].to_numpy(float) > 0)
+    model, revision, setting = (tabular.codes(rows[c])[keep] for c in
+                                ("model", "revision", "setting"))
+    several = tabular.distinct_per_group(tabular.pair_codes(model, setting), revision) > 1
+    keep, model, revision, setting = (a[several] for a in (keep, model, revision, setting))
+    return keep, tabular.pair_codes(model, revision), setting
 
 
 def compute_metrics(
