@@ -21,6 +21,7 @@ the kind of page the cell links to ('model', 'family').
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,9 +51,8 @@ class BoardFilter:
     kind: str  # select (one of the values), check (any of the values), range (min/max)
 
 
-def encode(title: str, note: str, columns: list[BoardColumn], filters: list[BoardFilter],
-           records: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> str:
-    """The JSON text; the fields are the union of keys the columns and filters use."""
+def _fields(columns: list[BoardColumn], filters: list[BoardFilter]) -> list[str]:
+    """The union of keys the columns and filters use, in the order the rows hold them."""
     fields: list[str] = ["id"]
     for c in columns:
         for k in (c.key, c.text, c.err):
@@ -64,7 +64,25 @@ def encode(title: str, note: str, columns: list[BoardColumn], filters: list[Boar
     for extra_key in ("family",):
         if extra_key not in fields:
             fields.append(extra_key)
-    rows = [[_plain(r.get(k)) for k in fields] for r in records]
+    return fields
+
+
+def encode(title: str, note: str, columns: list[BoardColumn], filters: list[BoardFilter],
+           records: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> str:
+    """The JSON text; the fields are the union of keys the columns and filters use."""
+    fields = _fields(columns, filters)
+    return encode_columns(title, note, columns, filters, {
+        k: _plain_list([r.get(k) for r in records]) for k in fields}, len(records), extra)
+
+
+def encode_columns(title: str, note: str, columns: list[BoardColumn],
+                   filters: list[BoardFilter], data: dict[str, list[Any]], n: int,
+                   extra: dict[str, Any] | None = None) -> str:
+    """`encode` of `n` records given as a list of plain values (_plain) per field; a field
+    absent from `data` is None in every row."""
+    fields = _fields(columns, filters)
+    nones = [None] * n
+    rows = [list(r) for r in zip(*[data.get(k, nones) for k in fields], strict=True)]
     doc = {"v": 1, "title": title, "note": note, "fields": fields, "rows": rows,
            "columns": [{k: v for k, v in asdict(c).items() if v not in (None, "", False)}
                        for c in columns],
@@ -112,6 +130,20 @@ def _plain(v: Any) -> Any:
     if hasattr(v, "item"):
         return v.item()
     return v
+
+
+def _plain_list(values: list[Any]) -> list[Any]:
+    """_plain of each value (the common types without a call)."""
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str or t is int or t is bool:
+            out.append(v)
+        elif t is float:
+            out.append(None if v != v else v)
+        else:
+            out.append(_plain(v))
+    return out
 
 
 NE_HELP = "Non-embedding parameters, where the count is known."
@@ -175,8 +207,12 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
                BoardFilter("tier", "Tier", "check"),
                BoardFilter("kind", "Kind", "check"),
                BoardFilter("open", "Open weights", "check")]
+    rows = board.rows
+    used = ["model", "name", "family", "family_name", "rank", "avg", "avg_hi", "avg_reason",
+            "n_non_embedding", "n_total", "n_fit", "n_fit_basis", "tokens", "release_date",
+            "tier", "kind", "open_weights", "revision", "density", "density_status"]
     records = []
-    for r in board.rows.to_dict("records"):
+    for r in rows[[c for c in used if c in rows.columns]].to_dict("records"):
         rec = {"id": r["model"], "name": r["name"], "family": r["family"],
                "family_name": r["family_name"], "rank": r["rank"],
                "avg": fmt.pct_value(r["avg"]),
@@ -193,12 +229,15 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
                 r["density"]))
             rec["density_t"] = fmt.ratio(r["density"])
             rec["density_status"] = r.get("density_status")
-        for t in board.tasks:
-            rec[f"t:{t}"] = fmt.pct_value(r[t])
-            rec[f"e:{t}"] = "" if fmt.is_missing(r[f"{t}__se"]) else (
-                f"stderr {fmt.pct(r[f'{t}__se'])}")
         records.append(rec)
+    data = {k: _plain_list([r.get(k) for r in records])
+            for k in _fields(columns, filters) if not k.startswith(("t:", "e:"))}
+    for t in board.tasks:  # a column at a time: most of the values
+        data[f"t:{t}"] = fmt.pct_values(rows[t].to_numpy(float))
+        data[f"e:{t}"] = ["" if math.isnan(e) else f"stderr {fmt.pct(e)}"
+                          for e in rows[f"{t}__se"].to_numpy(float)]
     title = f"Leaderboard: {setting_name}"
     note = "Scores in %. " + (f"Average over {len(board.core)} tasks." if board.core else "")
-    return encode(title, note, columns, filters, records,
-                  {"setting": board.setting, "default_sort": "rank", "default_dir": "asc"})
+    return encode_columns(title, note, columns, filters, data, len(records),
+                          {"setting": board.setting, "default_sort": "rank",
+                           "default_dir": "asc"})

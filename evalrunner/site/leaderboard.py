@@ -71,17 +71,22 @@ def core_tasks(frames: Frames, table: pd.DataFrame, tasks: list[str]) -> list[st
     return out
 
 
-def build_leaderboard(frames: Frames, setting: str,
-                      density: pd.DataFrame | None = None) -> Leaderboard:
-    """The leaderboard of `setting`; `density` is the metrics' density_models table, if any."""
+def build_leaderboard(frames: Frames, setting: str, density: pd.DataFrame | None = None,
+                      shown: pd.DataFrame | None = None) -> Leaderboard:
+    """The leaderboard of `setting`; `density` is the metrics' density_models table, if any;
+    `shown`: leaderboard_revisions of every primary score (SiteData.shown_revisions, computed
+    once), whose rows of `setting` are the revisions this setting's scores choose."""
     s = frames.scores
     s = s[(s["setting"] == setting) & s["primary"]]
-    chosen = leaderboard_revisions(s)
+    if shown is None:
+        chosen = leaderboard_revisions(s)
+    else:  # per model and setting: the same rows, in the same order
+        chosen = shown[shown["setting"] == setting].reset_index(drop=True)
     s = s.merge(chosen, on=["model", "setting", "revision"])
     info = frames.tasks.set_index("task")
     t = frames.tasks
     top = set(t.loc[t["parent"].isna() & (t["category"] != "bias"), "task"])
-    present = set(s["task"])
+    present = set(s["task"].unique())
     tasks = [t for t in frames.tasks["task"] if t in top and t in present]
 
     n_items = s["n_items"].fillna(s["task"].map(info["n_items"]).astype("float64"))
@@ -108,9 +113,12 @@ def build_leaderboard(frames: Frames, setting: str,
     rows["avg_hi"] = avg + Z95 * se.fillna(0.0)
     rows["rank"] = tie_ranks(rows["avg_lo"].to_numpy(), rows["avg_hi"].to_numpy())
     if core:
-        missing = values[core].isna()
-        rows["avg_reason"] = ["missing " + ", ".join(m.index[m]) if m.any() else ""
-                              for _, m in missing.iterrows()]
+        missing = values[core].isna().to_numpy()
+        names = np.array(core, dtype=object)
+        reasons = [""] * len(rows)
+        for i in np.flatnonzero(missing.any(axis=1)):  # few: a row per model was slow
+            reasons[i] = "missing " + ", ".join(names[missing[i]])
+        rows["avg_reason"] = reasons
     else:
         rows["avg_reason"] = "no core tasks in this setting"
 

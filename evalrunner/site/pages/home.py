@@ -68,7 +68,8 @@ def _setting_info(data: SiteData, setting: str, root: str, n_models: int) -> Set
 
 def boards(data: SiteData) -> dict[str, Leaderboard]:
     density = metric_table(data, "density_models")
-    return {s: build_leaderboard(data.frames, s, density) for s in settings_by_size(data)}
+    return {s: build_leaderboard(data.frames, s, density, data.shown_revisions)
+            for s in settings_by_size(data)}
 
 
 def _intro(data: SiteData, setting: str) -> Intro:

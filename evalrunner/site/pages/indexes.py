@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -24,20 +26,20 @@ class IndexPage:
 
 def models_json(data: SiteData) -> str:
     f = data.frames
-    fam = f.families.set_index("family")["name"]
-    settings = f.scores.groupby("model")["setting"].nunique()
-    revisions = f.scores.groupby("model")["revision"].nunique()
+    fam = _lookup(f.families.set_index("family")["name"])
+    counts = f.scores.groupby("model")[["setting", "revision"]].nunique()
+    settings, revisions = _lookup(counts["setting"]), _lookup(counts["revision"])
     records = []
     for m in f.models.to_dict("records"):
         records.append({
             "id": m["model"], "name": m["name"], "family": m["family"],
-            "family_name": fam.get(m["family"], m["family"]),
+            "family_name": fam(m["family"], m["family"]),
             **size_fields(m),
             "tokens": m["training_tokens"], "tokens_t": fmt.count(m["training_tokens"]),
             "release": None if fmt.is_missing(m["release_date"]) else fmt.day(m["release_date"]),
             "kind": m["kind"], "open": "yes" if m["open_weights"] else "no",
-            "settings": int(settings.get(m["model"], 0)),
-            "revisions": int(revisions.get(m["model"], 0))})
+            "settings": int(settings(m["model"], 0)),
+            "revisions": int(revisions(m["model"], 0))})
     columns = [BoardColumn("name", "Model", link="model"),
                BoardColumn("family_name", "Family", link="family"),
                *size_columns(),
@@ -51,6 +53,11 @@ def models_json(data: SiteData) -> str:
                BoardFilter("open", "Open weights", "check")]
     return encode("Models", "", columns, filters, records, {"default_sort": "name",
                                                            "default_dir": "asc"})
+
+
+def _lookup(series: pd.Series) -> Callable[[Any, Any], Any]:
+    """series.get, from a dict when the index is unique (a Series lookup is slow)."""
+    return series.to_dict().get if series.index.is_unique else series.get
 
 
 def index_pages(data: SiteData) -> list[Page]:

@@ -70,8 +70,14 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
     helps = registry_help(data, "tasks")
     setting_names = f.settings.set_index("setting")["name"]
     by_task = dict(tuple(finals.groupby("task", sort=True)))
+    labels = registry_labels(data, "tasks")
+    registry = f.tasks.to_dict("records")
+    children: dict[Any, list[tuple[str, str]]] = {}  # parent -> its subtasks (name, href)
+    for s in registry:
+        if not fmt.is_missing(s["parent"]):
+            children.setdefault(s["parent"], []).append((s["name"], task_href(root, s["task"])))
     out = []
-    for t in f.tasks.to_dict("records"):
+    for t in registry:
         tid = t["task"]
         if ids is not None and tid not in ids:
             continue
@@ -80,11 +86,13 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
         for sid in sorted(fin["setting"].unique()):
             g = fin[fin["setting"] == sid].sort_values(
                 ["value", "model"], ascending=[t["direction"] == "lower", True], kind="stable")
-            g = g.assign(rank=range(1, len(g) + 1), href=[model_href(root, m) for m in g["model"]],
-                         family_href=[family_href(root, x) for x in g["family"]])
+            g = g.assign(rank=range(1, len(g) + 1))
             full = g[["rank", "model", "name", "family", "revision", "value", "stderr",
                       "n_items", "n_fit", "tier"]]
-            tables.append(make_table(f"ranking-{sid}", g.head(RANKING_ROWS), [
+            shown = g.head(RANKING_ROWS)  # links only for the rows the page shows
+            shown = shown.assign(href=[model_href(root, m) for m in shown["model"]],
+                                 family_href=[family_href(root, x) for x in shown["family"]])
+            tables.append(make_table(f"ranking-{sid}", shown, [
                 Column("rank", "#", "int"), Column("name", "Model", link="href"),
                 Column("family_name", "Family", link="family_href"),
                 Column("value", "Score (%)", "score", stderr="stderr"),
@@ -107,7 +115,6 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
             row = per_task[per_task["task"] == tid]
             if len(row):
                 summary = "summary"
-                labels = registry_labels(data, "tasks")
                 cols = [Column(c, labels.get(c, c.replace("_", " ")), _kind(row[c]),
                                helps.get(c, ""), title="reason" if c == "status" else None)
                         for c in row.columns if c not in ("task", "reason")]
@@ -119,8 +126,7 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
                 shown = p.assign(family_href=[family_href(root, x) for x in p["family"]])
                 tables.append(make_table(pred_id, shown, predictability_columns(
                     data, link_family=True), data=p))
-        subs = [(s["name"], task_href(root, s["task"])) for s in f.tasks.to_dict("records")
-                if s["parent"] == tid]
+        subs = children.get(tid, [])
         facts = [("Task id", tid), ("Harness task", t["harness_task"] or tid),
                  ("Metric", t["metric"]), ("Better", t["direction"]),
                  ("Chance level", fmt.pct(t["chance"]) + " %"),
