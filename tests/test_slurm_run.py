@@ -155,8 +155,9 @@ def test_the_tiny_plan_on_slurm_equals_a_local_run(slurm_cluster, tiny_work):
     assert again.returncode == 0 and "submitted" not in again.stderr, again.stderr
     gone = "densitometer-tiny/tiny-s/densitometer-tiny-3shot/step200.yaml"
     (results / gone).unlink()
+    # under a full `make test` this one task once waited out 300 s: the array run's limit
     redo = _densitometer("run", str(plan), "--results", str(results), "--executor", "slurm",
-                         "--partition", slurm_cluster.partition)
+                         "--partition", slurm_cluster.partition, timeout=900)
     assert redo.returncode == 0, redo.stderr
     assert "(1 task)" in redo.stderr
     assert _comparable(yaml.safe_load((results / gone).read_text())) == \
