@@ -13,7 +13,7 @@ import pytest
 from site_tree import build_site_tree
 
 from evalrunner.results.load import load_frames
-from evalrunner.site import boarddata, csvsplice, fmt, leaderboard
+from evalrunner.site import csvsplice, fmt, leaderboard, tables
 from evalrunner.site.api import _json
 from evalrunner.site.data import leaderboard_revisions
 from evalrunner.site.leaderboard import build_leaderboard
@@ -37,7 +37,7 @@ def test_column_formatting_is_fmt() -> None:
     assert [str(x) for x in fmt.pct_values(floats)] == [
         str(fmt.pct_value(v)) for v in values]  # 0.0, never -0.0
     plain = ["a", 1, True, 2.5, float("nan"), None, np.int64(3), pd.NA]
-    assert boarddata._plain_list(plain) == [boarddata._plain(v) for v in plain]
+    assert tables.plain_values(plain) == [tables.plain(v) for v in plain]
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from evalrunner.results.jsonschema import json_schemas
 
 from .csvsplice import csv_files
 from .data import METRIC_TABLES, SiteData
 from .leaderboard import Leaderboard
-from .tables import frame_csv, plain
+from .tables import frame_csv, plain_values
 
 RESULT_COLUMNS = ["model", "revision", "setting", "task", "metric", "value", "stderr", "n_items",
                   "tier", "source", "family", "step", "tokens", "final", "n_shot", "primary",
@@ -43,23 +41,17 @@ ROW_KEYS = ("model", "name", "family", "revision", "tier", "rank", "avg", "avg_s
             "open_weights", "density")
 
 
-def _plain_column(column: pd.Series) -> list[Any]:
-    """plain() of each value of a column (floats without a call)."""
-    values = column.tolist()
-    if column.dtype == "float64":
-        return [None if v != v else v for v in values]
-    return [plain(v) for v in values]
-
-
 def leaderboard_doc(boards: dict[str, Leaderboard]) -> dict[str, Any]:
     out: dict[str, Any] = {"version": 1, "settings": {}}
     for sid, b in boards.items():
         frame = b.rows
         keys = [k for k in ROW_KEYS if k in frame.columns]
-        scores = [(t, _plain_column(frame[t]), _plain_column(frame[f"{t}__se"]),
-                   frame[t].isna().tolist()) for t in b.tasks]
+        scores = [(t, plain_values(frame[t].tolist()),
+                   plain_values(frame[f"{t}__se"].tolist()), frame[t].isna().tolist())
+                  for t in b.tasks]
+        columns = [plain_values(frame[k].tolist()) for k in keys]
         rows = []
-        for i, values in enumerate(zip(*[_plain_column(frame[k]) for k in keys], strict=True)):
+        for i, values in enumerate(zip(*columns, strict=True)):
             row = dict(zip(keys, values, strict=True))
             row["scores"] = {t: {"value": v[i], "stderr": e[i]}
                              for t, v, e, missing in scores if not missing[i]}

@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import fmt
 from .leaderboard import Leaderboard
+from .tables import plain_values
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,13 @@ def encode(title: str, note: str, columns: list[BoardColumn], filters: list[Boar
     """The JSON text; the fields are the union of keys the columns and filters use."""
     fields = _fields(columns, filters)
     return encode_columns(title, note, columns, filters, {
-        k: _plain_list([r.get(k) for r in records]) for k in fields}, len(records), extra)
+        k: plain_values([r.get(k) for r in records]) for k in fields}, len(records), extra)
 
 
 def encode_columns(title: str, note: str, columns: list[BoardColumn],
                    filters: list[BoardFilter], data: dict[str, list[Any]], n: int,
                    extra: dict[str, Any] | None = None) -> str:
-    """`encode` of `n` records given as a list of plain values (_plain) per field; a field
+    """`encode` of `n` records given as a list of plain values (tables.plain) per field; a field
     absent from `data` is None in every row."""
     fields = _fields(columns, filters)
     nones = [None] * n
@@ -122,28 +123,6 @@ def with_head(path: str, text: str, page: int = PAGE) -> dict[str, str]:
         head["full"] = path.rsplit("/", 1)[-1]
     return {path: text, head_path(path): json.dumps(
         head, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"}
-
-
-def _plain(v: Any) -> Any:
-    if fmt.is_missing(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
-
-def _plain_list(values: list[Any]) -> list[Any]:
-    """_plain of each value (the common types without a call)."""
-    out = []
-    for v in values:
-        t = type(v)
-        if t is str or t is int or t is bool:
-            out.append(v)
-        elif t is float:
-            out.append(None if v != v else v)
-        else:
-            out.append(_plain(v))
-    return out
 
 
 NE_HELP = "Non-embedding parameters, where the count is known."
@@ -230,7 +209,7 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
             rec["density_t"] = fmt.ratio(r["density"])
             rec["density_status"] = r.get("density_status")
         records.append(rec)
-    data = {k: _plain_list([r.get(k) for r in records])
+    data = {k: plain_values([r.get(k) for r in records])
             for k in _fields(columns, filters) if not k.startswith(("t:", "e:"))}
     for t in board.tasks:  # a column at a time: most of the values
         data[f"t:{t}"] = fmt.pct_values(rows[t].to_numpy(float))

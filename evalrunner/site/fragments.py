@@ -13,7 +13,7 @@ What that buys:
 - a model or family unit does not depend on densities (pagecache.UNIT_TABLES), so it is not
   generated again when only they change, and each fragment unit is small;
 - a dirty mkdocs build whose only change for a page is a fragment patches the finished HTML
-  between the markers instead of rendering the page again (`patch`, mkdocs_plugin.py), which
+  between the markers instead of rendering the page again (`patch_pages`, mkdocs_build.py), which
   gives the same bytes: the search index and the table of contents never see blocks.
 """
 
@@ -101,32 +101,28 @@ class Library:
         return _check(ref, doc)
 
 
-def _opening(ref: str) -> str:
-    return f"<!--dm:fragment {ref}-->"
+def _put(pattern: re.Pattern[str], html: str, library: Library) -> tuple[str, list[str]]:
+    """Each match of `pattern` (group 1: the reference) replaced by the library's fragment
+    between markers; the references in order."""
+    refs: list[str] = []
+
+    def put(match: re.Match[str]) -> str:
+        refs.append(match.group(1))
+        return f"<!--dm:fragment {match.group(1)}-->{library.get(match.group(1))}{END}"
+
+    return pattern.sub(put, html), refs
 
 
 def fill(html: str, library: Library) -> tuple[str, list[str]]:
     """(a freshly rendered page with every fragment put in after its reference, the references
     in order)."""
-    refs: list[str] = []
-
-    def put(match: re.Match[str]) -> str:
-        refs.append(match.group(1))
-        return _opening(match.group(1)) + library.get(match.group(1)) + END
-
-    return _REF.sub(put, html), refs
+    return _put(_REF, html, library)
 
 
 def patch(html: str, library: Library) -> tuple[str, list[str]]:
     """(a finished page with each placed fragment replaced by the library's current one, the
     references in order)."""
-    refs: list[str] = []
-
-    def put(match: re.Match[str]) -> str:
-        refs.append(match.group(1))
-        return _opening(match.group(1)) + library.get(match.group(1)) + END
-
-    return _PLACED.sub(put, html), refs
+    return _put(_PLACED, html, library)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -225,11 +225,10 @@ def build_incrementally(config: MkDocsConfig, config_file: Path,
         assert state is not None and shown is not None
         removed = remove_outputs(changed_sources(state["docs"], snapshot), config)
         uses, digests = shown
-        outputs = {src: output_of(src, config) for src in uses}
-        patched, _ = fragments.patch_pages(
-            {src: path for src, path in outputs.items() if path.is_file()}, uses, digests,
-            library)
-        kept = {src: uses[src] for src, path in outputs.items() if path.is_file()}
+        outputs = {src: path for src in uses if (path := output_of(src, config)).is_file()}
+        patched, _ = fragments.patch_pages(outputs, uses, digests, library)
+        # a page deleted by remove_outputs or patch_pages is rendered: its references too
+        kept = {src: uses[src] for src in outputs}
         config.plugins[PLUGIN].dirty = True
         log.info("incremental mkdocs build: %d stale outputs removed, %d pages patched",
                  removed, patched)

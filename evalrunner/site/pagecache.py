@@ -59,6 +59,7 @@ UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task",  # the un
 # Libraries whose version can change the bytes of a page or a data file.
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "altair", "jinja2", "markupsafe")
 _SITE = Path(__file__).resolve().parent
+_FRAGMENT_DATA = PurePosixPath(fragments.DATA).parts
 
 
 class UndeclaredTable(KeyError):
@@ -110,8 +111,7 @@ def unit_of(rel: str) -> str | None:
         return f"models/{parts[2].removesuffix('.json')}"
     if len(parts) == 3 and parts[0] == fragments.SUBFOLDER and parts[1] in UNIT_TABLES:
         return f"{parts[1]}/{parts[2].removesuffix('.json').partition('@')[0]}"
-    data = PurePosixPath(fragments.DATA).parts
-    if len(parts) >= 5 and parts[:2] == data and parts[2] in UNIT_TABLES:
+    if len(parts) >= 5 and parts[:2] == _FRAGMENT_DATA and parts[2] in UNIT_TABLES:
         return f"{parts[2]}/{parts[3]}"
     return None
 

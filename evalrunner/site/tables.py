@@ -135,6 +135,21 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_values(values: list[Any]) -> list[Any]:
+    """`plain` of each value; the common types without a call (boards, API: a value per model
+    and task)."""
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str or t is int or t is bool:
+            out.append(v)
+        elif t is float:
+            out.append(None if v != v else v)
+        else:
+            out.append(plain(v))
+    return out
+
+
 def frame_csv(frame: pd.DataFrame) -> str:
     """Deterministic, spreadsheet-safe CSV; floats in shortest round-trip form."""
     return csv_text(frame)

@@ -68,15 +68,10 @@ def _tasks(data: SiteData, ids: list[str]) -> Output:
     return task_pages(pagecache.scoped(data, "tasks"), ids), {}
 
 
-def _model_density(data: SiteData, ids: list[str], templates: Path) -> Output:
-    """Fragments (fragments.py): what every model page shows and moves at once."""
-    return [], model_density(pagecache.scoped(data, "model_density"), environment(templates),
-                             ids)
-
-
-def _family_density(data: SiteData, ids: list[str], templates: Path) -> Output:
-    return [], family_density(pagecache.scoped(data, "family_density"), environment(templates),
-                              ids)
+def _fragments(make: Callable, kind: str, data: SiteData, ids: list[str],
+               templates: Path) -> Output:
+    """Fragment units (fragments.py): what many pages show and moves without them."""
+    return [], make(pagecache.scoped(data, kind), environment(templates), ids)
 
 
 def _slices(ids: list[str], n: int) -> list[list[str]]:
@@ -96,8 +91,10 @@ def parts(data: SiteData, results: Path, shards: int = 1,
     units = every if units is None else units
     out: list[Callable[[], Output]] = [partial(_api, data, results, previous)]
     out += [partial(make, data, results) for make in (_boards, _compare_index)]
-    for kind, make in (("models", _models), ("families", _families), ("tasks", _tasks),
-                       ("model_density", partial(_model_density, templates=templates)),
-                       ("family_density", partial(_family_density, templates=templates))):
+    makers = [("models", _models), ("families", _families), ("tasks", _tasks)]
+    makers += [(kind, partial(_fragments, fragment, kind, templates=templates))
+               for kind, fragment in (("model_density", model_density),
+                                      ("family_density", family_density))]
+    for kind, make in makers:
         out += [partial(make, data, ids) for ids in _slices(units.get(kind, []), shards)]
     return out

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -26,20 +24,21 @@ class IndexPage:
 
 def models_json(data: SiteData) -> str:
     f = data.frames
-    fam = _lookup(f.families.set_index("family")["name"])
+    # dicts: a Series lookup per model is slow
+    fam = f.families.set_index("family")["name"].to_dict()
     counts = f.scores.groupby("model")[["setting", "revision"]].nunique()
-    settings, revisions = _lookup(counts["setting"]), _lookup(counts["revision"])
+    settings, revisions = counts["setting"].to_dict(), counts["revision"].to_dict()
     records = []
     for m in f.models.to_dict("records"):
         records.append({
             "id": m["model"], "name": m["name"], "family": m["family"],
-            "family_name": fam(m["family"], m["family"]),
+            "family_name": fam.get(m["family"], m["family"]),
             **size_fields(m),
             "tokens": m["training_tokens"], "tokens_t": fmt.count(m["training_tokens"]),
             "release": None if fmt.is_missing(m["release_date"]) else fmt.day(m["release_date"]),
             "kind": m["kind"], "open": "yes" if m["open_weights"] else "no",
-            "settings": int(settings(m["model"], 0)),
-            "revisions": int(revisions(m["model"], 0))})
+            "settings": int(settings.get(m["model"], 0)),
+            "revisions": int(revisions.get(m["model"], 0))})
     columns = [BoardColumn("name", "Model", link="model"),
                BoardColumn("family_name", "Family", link="family"),
                *size_columns(),
@@ -53,11 +52,6 @@ def models_json(data: SiteData) -> str:
                BoardFilter("open", "Open weights", "check")]
     return encode("Models", "", columns, filters, records, {"default_sort": "name",
                                                            "default_dir": "asc"})
-
-
-def _lookup(series: pd.Series) -> Callable[[Any, Any], Any]:
-    """series.get, from a dict when the index is unique (a Series lookup is slow)."""
-    return series.to_dict().get if series.index.is_unique else series.get
 
 
 def index_pages(data: SiteData) -> list[Page]:
