@@ -211,3 +211,32 @@ def test_mistyped_model_path_fails_fast_before_any_load(tmp_path, bad):
     assert time.perf_counter() - t0 < 5
     assert prepare  # the check is in prepare(): no model, no hub, nothing written
     assert not (tmp_path / "r").exists()
+
+
+def test_a_shard_forks_no_pool_and_keeps_bootstrap_stderrs(tmp_path, monkeypatch):
+    """lm-eval's bootstrap stderr (tiny_colors_ll's perplexity) runs in this process: a Pool
+    forked inside a Slurm job inherits submitit's ignored SIGTERM and its shutdown hangs."""
+    import multiprocessing
+    import multiprocessing.pool
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a shard started a multiprocessing pool")
+
+    monkeypatch.setattr(multiprocessing, "Pool", no_pool)
+    monkeypatch.setattr(multiprocessing.pool, "Pool", no_pool)
+    monkeypatch.delenv("DISABLE_MULTIPROC", raising=False)
+    plan = make_plan(tmp_path, revisions=1, tasks=["tiny_colors_ll"])
+    report = run_plan(RunArgs(plan=plan, results=tmp_path / "results"))
+    assert report.ok, report.failed
+    r = Result.model_validate(read_yaml(tmp_path / "results/dummies/dm/dummy-0shot/step0.yaml"))
+    ppl = r.scores["tiny_colors_ll"].extra["perplexity"]
+    assert ppl.stderr is not None and ppl.stderr > 0  # drawn, not dropped
+    assert "DISABLE_MULTIPROC" not in os.environ  # put back after the shard
+
+    # the same draws as lm-eval's pool: random.Random(i) per chunk in both paths
+    from lm_eval.api import metrics
+
+    xs = [float(i % 7) + 1.0 for i in range(40)]
+    serial = metrics.sample_stddev(metrics._bootstrap_internal_no_mp(metrics.mean, xs, 100))
+    pooled = metrics.sample_stddev(metrics._bootstrap_internal(metrics.mean, 100)((0, xs)))
+    assert serial == pooled

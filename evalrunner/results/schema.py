@@ -18,7 +18,18 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
+
+from .errors import strict_number
 
 SCHEMA_VERSION = 1
 
@@ -35,6 +46,42 @@ Url = Annotated[
     str, Field(pattern=r"^https?://[^\s<>\"']+$", max_length=2000, description="An http(s) URL.")
 ]
 Text = Annotated[str, Field(max_length=4000)]
+
+# Numbers and flags read from submitted files take no lax coercion: `true` is not 1.0 and "0.5"
+# is not 0.5 (pydantic's default would accept both). An int where a float is expected is fine,
+# since YAML writes 1.0 as 1; a float where an int is expected is an error.
+Float = StrictFloat
+Int = StrictInt
+Bool = StrictBool
+
+
+def _iso_date(value: object) -> object:
+    """A date as YAML gives it (a date, or a 'YYYY-MM-DD' string); never a number (pydantic
+    would read 2023 as a Unix timestamp) nor a datetime."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date as YYYY-MM-DD, found {value!r:.40}")
+
+
+def _iso_datetime(value: object) -> object:
+    """A timestamp: a datetime, or an ISO 8601 string; never a number."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected an ISO 8601 timestamp, found {value!r:.40}")
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+DateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -60,7 +107,7 @@ class CountSource(StrEnum):
 class Count(Strict):
     """A parameter or token count with where it comes from."""
 
-    value: int | float = Field(
+    value: Annotated[int | float, BeforeValidator(strict_number)] = Field(
         gt=0, description="The count (parameters or tokens), not in millions or billions."
     )
     source: CountSource = Field(
@@ -68,7 +115,7 @@ class Count(Strict):
         "files; declared: stated by the submitter; published: a rounded figure from a paper or "
         "table."
     )
-    precision: float | None = Field(
+    precision: Float | None = Field(
         default=None,
         gt=0,
         description="For rounded figures: the resolution of the published number in the same "
@@ -118,11 +165,11 @@ class Task(Strict):
         description="The default headline metric (acc, acc_norm, exact_match, ...)."
     )
     direction: Direction = Field(default=Direction.higher, description="Whether higher is better.")
-    chance: float = Field(
+    chance: Float = Field(
         ge=0, le=1, description="Score of random guessing: 0.25 for 4-way choice, 0 for generative."
     )
-    ceiling: float = Field(default=1.0, gt=0, le=1, description="Best possible score.")
-    n_items: int | None = Field(default=None, gt=0, description="Items in the evaluated split.")
+    ceiling: Float = Field(default=1.0, gt=0, le=1, description="Best possible score.")
+    n_items: Int | None = Field(default=None, gt=0, description="Items in the evaluated split.")
     output_type: OutputType = Field(description="How the harness scores it.")
     category: Literal["capability", "bias", "toy"] = Field(
         default="capability",
@@ -158,8 +205,8 @@ class Setting(Strict):
     harness_version: Annotated[str, Field(max_length=80)] = Field(
         description="Harness version or commit, as precisely as known."
     )
-    n_shot: int | None = Field(default=None, ge=0, description="Shots, where one count holds.")
-    n_shot_per_task: dict[TaskId, Annotated[int, Field(ge=0)]] = Field(
+    n_shot: Int | None = Field(default=None, ge=0, description="Shots, where one count holds.")
+    n_shot_per_task: dict[TaskId, Annotated[Int, Field(ge=0)]] = Field(
         default_factory=dict, description="Shots per task where they differ from n_shot."
     )
     metric_per_task: dict[TaskId, Annotated[str, Field(max_length=60)]] = Field(
@@ -201,7 +248,7 @@ class Family(Strict):
     tokenizer: Text = Field(default="", description="Tokenizer and vocabulary size.")
     license: Annotated[str, Field(max_length=200)] = Field(default="unknown")
     links: list[Link] = Field(default_factory=list, max_length=20)
-    reference: bool = Field(
+    reference: Bool = Field(
         default=False,
         description="One recipe at several sizes and token counts: usable as a capacity-density "
         "reference family.",
@@ -234,7 +281,7 @@ class Params(Strict):
 
 
 class ReleaseDate(Strict):
-    date: dt.date
+    date: Date
     source: Annotated[str, Field(max_length=300)] = Field(
         description="Where the date comes from (a dataset with its row, a paper, a model card)."
     )
@@ -254,9 +301,9 @@ class Model(Strict):
     training_tokens: Count | None = Field(default=None, description="Tokens of the final model.")
     release_date: ReleaseDate | None = None
     kind: Literal["base", "instruct"] = "base"
-    moe: bool = Field(default=False, description="A mixture-of-experts model.")
-    open_weights: bool = True
-    open_data: bool = False
+    moe: Bool = Field(default=False, description="A mixture-of-experts model.")
+    open_weights: Bool = True
+    open_data: Bool = False
     architecture: Annotated[str, Field(max_length=80)] | None = Field(
         default=None, description="Model type as in the config (gpt_neox, llama, ...)."
     )
@@ -276,25 +323,25 @@ class Model(Strict):
 
 class Revision(Strict):
     id: Id = Field(description="Revision id, also the file name: step143000, main, a commit.")
-    step: int | None = Field(default=None, ge=0, description="Training step.")
-    tokens: int | None = Field(default=None, ge=0, description="Training tokens seen.")
+    step: Int | None = Field(default=None, ge=0, description="Training step.")
+    tokens: Int | None = Field(default=None, ge=0, description="Training tokens seen.")
     commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,40}$")] | None = Field(
         default=None, description="Hugging Face commit sha of the weights."
     )
-    final: bool = Field(default=True, description="The released, fully trained revision.")
+    final: Bool = Field(default=True, description="The released, fully trained revision.")
 
 
 class AnswerLoss(Strict):
     """Conditional loss of the correct answer given the prompt (Densing Law, section 2)."""
 
-    per_token: float = Field(ge=0, description="Mean NLL per answer token (nats).")
-    per_byte: float | None = Field(default=None, ge=0, description="Mean NLL per UTF-8 byte.")
-    n_items: int | None = Field(default=None, gt=0)
+    per_token: Float = Field(ge=0, description="Mean NLL per answer token (nats).")
+    per_byte: Float | None = Field(default=None, ge=0, description="Mean NLL per UTF-8 byte.")
+    n_items: Int | None = Field(default=None, gt=0)
 
 
 class MetricValue(Strict):
-    value: float
-    stderr: float | None = Field(default=None, ge=0)
+    value: Float
+    stderr: Float | None = Field(default=None, ge=0)
 
 
 class Aggregate(Strict):
@@ -306,10 +353,10 @@ class Aggregate(Strict):
 
 class Score(Strict):
     metric: Annotated[str, Field(max_length=60)] = Field(description="Headline metric reported.")
-    value: float = Field(description="As reported, as a fraction (0.53, not 53).")
-    stderr: float | None = Field(default=None, ge=0, description="Standard error, as reported.")
-    n_items: int | None = Field(default=None, gt=0, description="Items scored.")
-    n_shot: int | None = Field(default=None, ge=0)
+    value: Float = Field(description="As reported, as a fraction (0.53, not 53).")
+    stderr: Float | None = Field(default=None, ge=0, description="Standard error, as reported.")
+    n_items: Int | None = Field(default=None, gt=0, description="Items scored.")
+    n_shot: Int | None = Field(default=None, ge=0)
     answer_loss: AnswerLoss | None = None
     extra: dict[Annotated[str, Field(max_length=60)], MetricValue] = Field(
         default_factory=dict, max_length=20, description="Other metrics of the same run."
@@ -340,16 +387,16 @@ class RunnerProvenance(Strict):
     dtype: Annotated[str, Field(max_length=40)] | None = None
     batch_size: Annotated[str, Field(max_length=40)] | None = None
     device: Annotated[str, Field(max_length=40)] | None = None
-    limit: float | None = None
-    seeds: dict[Annotated[str, Field(max_length=40)], int | None] = Field(default_factory=dict)
+    limit: Float | None = None
+    seeds: dict[Annotated[str, Field(max_length=40)], Int | None] = Field(default_factory=dict)
     task_versions: dict[TaskId, Annotated[str, Field(max_length=40)]] = Field(default_factory=dict)
     task_hashes: dict[TaskId, Annotated[str, Field(max_length=80)]] = Field(default_factory=dict)
-    n_samples: dict[TaskId, int] = Field(default_factory=dict)
-    wall_time_s: float | None = Field(default=None, ge=0)
+    n_samples: dict[TaskId, Int] = Field(default_factory=dict)
+    wall_time_s: Float | None = Field(default=None, ge=0)
     samples_sha256: Annotated[str, Field(pattern=SHA256_PATTERN)] | None = Field(
         default=None, description="sha256 of the compressed per-sample log (kept outside results/)."
     )
-    date: dt.datetime | None = None
+    date: DateTime | None = None
 
 
 class ImportProvenance(Strict):

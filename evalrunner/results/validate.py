@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import layout
+from . import errors, layout
 from .cache import ParseCache, digest
 from .read import (
     ReadError,
@@ -121,11 +121,6 @@ class ValidationFailed(Exception):
 # One file
 
 
-def _found(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _pydantic_problems(err: ValidationError, shown: str, text: str, model: type) -> list[Problem]:
     problems = []
     for e in err.errors(include_url=False):
@@ -134,29 +129,21 @@ def _pydantic_problems(err: ValidationError, shown: str, text: str, model: type)
         loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("runner", "import",
                                                                         "submission")))
         dotted = ".".join(str(p) for p in loc)
-        kind, msg = e["type"], e["msg"]
+        kind = e["type"]
         if kind == "extra_forbidden":
             allowed = _allowed_fields(model, loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             message = "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
             if allowed:
                 message += f" (allowed: {', '.join(allowed)})"
-        elif kind == "missing":
-            message = "required field is missing"
-        elif kind == "value_error":
-            message = msg.removeprefix("Value error, ")
         elif kind == "union_tag_invalid":
             ctx = e.get("ctx", {})
             message = (f"expected {ctx.get('discriminator', 'kind')} to be one of "
-                       f"{ctx.get('expected_tags')}, found {_found(ctx.get('tag'))}")
+                       f"{ctx.get('expected_tags')}, found {errors.found(ctx.get('tag'))}")
         elif kind == "union_tag_not_found":
             message = f"required field {e.get('ctx', {}).get('discriminator', 'kind')} is missing"
         else:
-            expected = msg.removeprefix("Input should be ")
-            for noun in ("String", "List", "Dictionary", "Value"):
-                expected = expected.replace(f"{noun} should have", f"a {noun.lower()} with")
-                expected = expected.replace(f"{noun} should match", f"a {noun.lower()} matching")
-            message = f"expected {expected}, found {_found(e.get('input'))}"
+            message = errors.message(e)
         problems.append(Problem(shown, locate(text, loc), dotted, message))
     return problems
 
@@ -524,7 +511,7 @@ def check_result(tree: Tree, shown: str, rel: str, result: Result) -> list[Probl
             problems.append(Problem(shown, None, f"supersedes.{i}.path",
                                     "expected the path of a result file, results/<family>/"
                                     "<model>/<setting>/<revision>.yaml, with no '.' or '..' "
-                                    f"parts; found {_found(entry.path)}"))
+                                    f"parts; found {errors.found(entry.path)}"))
     imported = result.provenance.kind == "import"
     for task_id, score in result.scores.items():
         loc = f"scores.{task_id}"

@@ -27,12 +27,16 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from evalrunner.results import errors
 from evalrunner.results.schema import (
     HF_ID_PATTERN,
     ID_PATTERN,
+    Bool,
     Count,
     Family,
+    Float,
     Id,
+    Int,
     Link,
     Name,
     Params,
@@ -45,6 +49,8 @@ from evalrunner.results.schema import (
 
 from .slurm import SlurmOptions
 
+# Backend arguments are any YAML scalar by design: the union keeps the type YAML gave (smart mode
+# picks the exact match), so nothing is coerced here either.
 ScalarArg = str | int | float | bool
 
 
@@ -66,15 +72,15 @@ class RunOptions(Strict):
     device: Annotated[str, Field(max_length=40)] = Field(default="cpu", description="cpu, cuda:0")
     dtype: Annotated[str, Field(max_length=40)] | None = Field(
         default="float32", description="Weights dtype (float32, bfloat16, auto); None: backend's.")
-    batch_size: int | Annotated[str, Field(pattern=r"^auto(:\d+)?$")] = Field(
+    batch_size: Int | Annotated[str, Field(pattern=r"^auto(:\d+)?$")] = Field(
         default=8, description="Batch size, or auto / auto:N (LMEVAL.md section 8: 8 on CPU).")
-    limit: float | None = Field(
+    limit: Float | None = Field(
         default=None, gt=0, description="Items per task (>= 1) or a fraction (< 1): smoke tests "
         "only; recorded in provenance.")
-    seed: int | None = Field(
+    seed: Int | None = Field(
         default=None, ge=0, description="Sets all four lm-eval seeds (python, numpy, torch, "
         "few-shot); None keeps lm-eval's defaults (0, 1234, 1234, 1234).")
-    bootstrap_iters: int = Field(
+    bootstrap_iters: Int = Field(
         default=1000, ge=0, description="Bootstrap draws for stderrs without a closed form "
         "(perplexity); means use the closed form whenever this is > 0.")
     model_args: dict[Annotated[str, Field(max_length=60)], ScalarArg] = Field(
@@ -82,7 +88,7 @@ class RunOptions(Strict):
         "max_length, ...). Never device or pretrained: those come from the plan.")
     gen_kwargs: dict[Annotated[str, Field(max_length=60)], ScalarArg] | None = Field(
         default=None, description="Overrides of the tasks' generation arguments.")
-    apply_chat_template: bool = False
+    apply_chat_template: Bool = False
 
     @model_validator(mode="after")
     def _no_reserved_args(self) -> RunOptions:
@@ -98,15 +104,15 @@ class RunOptions(Strict):
 
 
 class StepSpan(Strict):
-    start: int = Field(ge=0)
-    stop: int = Field(ge=0, description="Inclusive.")
-    every: int = Field(gt=0)
+    start: Int = Field(ge=0)
+    stop: Int = Field(ge=0, description="Inclusive.")
+    every: Int = Field(gt=0)
 
 
 class StepRevisions(Strict):
     """Training checkpoints named from their step, e.g. Pythia's step{N} branches."""
 
-    steps: list[Annotated[int, Field(ge=0)]] | StepSpan = Field(
+    steps: list[Annotated[Int, Field(ge=0)]] | StepSpan = Field(
         description="A list of steps, or {start, stop, every} (stop inclusive).")
     format: Annotated[str, Field(max_length=100)] = Field(
         default="step{step}", description="Revision id (branch or sub-folder) of a step.")
@@ -134,8 +140,8 @@ class StepRevisions(Strict):
 class RevisionEntry(Strict):
     id: Id = Field(description="Revision id: the result file name and, by default, the branch "
                    "(hub) or sub-folder (local path).")
-    step: int | None = Field(default=None, ge=0)
-    tokens: int | None = Field(default=None, ge=0, description="Training tokens seen.")
+    step: Int | None = Field(default=None, ge=0)
+    tokens: Int | None = Field(default=None, ge=0, description="Training tokens seen.")
     ref: Annotated[str, Field(max_length=200)] | None = Field(
         default=None, description="Branch, tag or commit (hub) or sub-folder (local), where it "
         "differs from id.")
@@ -160,16 +166,16 @@ class PlanModel(Strict):
         "single revision `main`.")
     final: Id | None = Field(
         default=None, description="The released revision (default: the last one listed).")
-    tokens_per_step: int | None = Field(
+    tokens_per_step: Int | None = Field(
         default=None, gt=0, description="Tokens per training step: revision tokens = step x this.")
     params: Literal["config"] | Params = Field(
         default="config", description="`config`: count from the loaded model; or the counts.")
     training_tokens: Count | None = None
     release_date: ReleaseDate | None = None
     kind: Literal["base", "instruct"] = "base"
-    moe: bool = False
-    open_weights: bool = True
-    open_data: bool = False
+    moe: Bool = False
+    open_weights: Bool = True
+    open_data: Bool = False
     links: list[Link] = Field(default_factory=list, max_length=20)
     notes: Text = ""
     run: dict[str, Any] = Field(
@@ -208,7 +214,7 @@ class PlanFamily(Strict):
     tokenizer: Text = ""
     license: Annotated[str, Field(max_length=200)] = "unknown"
     links: list[Link] = Field(default_factory=list, max_length=20)
-    reference: bool = False
+    reference: Bool = False
     description: Text = ""
     models: list[PlanModel] = Field(min_length=1)
 
@@ -219,9 +225,9 @@ class PlanFamily(Strict):
 class Sampling(Strict):
     """Repeated sampling of a setting's generation tasks, for pass@k (run/sampling.py)."""
 
-    repeats: int = Field(ge=2, le=10000, description="Samples per item (lm-eval repeats).")
-    temperature: float = Field(default=1.0, gt=0, le=10, description="Sampling temperature.")
-    top_p: float | None = Field(default=None, gt=0, le=1, description="Nucleus sampling.")
+    repeats: Int = Field(ge=2, le=10000, description="Samples per item (lm-eval repeats).")
+    temperature: Float = Field(default=1.0, gt=0, le=10, description="Sampling temperature.")
+    top_p: Float | None = Field(default=None, gt=0, le=1, description="Nucleus sampling.")
     tasks: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
         default=None, description="Tasks to sample (default: every generate_until task of the "
         "packaged suite or the plan's task files in this setting).")
@@ -235,8 +241,8 @@ class PlanSetting(Strict):
     tasks: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         min_length=1, description="Task names: the packaged suite (tiny_*), the plan's "
         "task_files or task_dirs, or lm-eval's own tasks and groups (not tags).")
-    n_shot: int = Field(default=0, ge=0)
-    n_shot_per_task: dict[TaskId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    n_shot: Int = Field(default=0, ge=0)
+    n_shot_per_task: dict[TaskId, Annotated[Int, Field(ge=0)]] = Field(default_factory=dict)
     metric_per_task: dict[TaskId, Annotated[str, Field(max_length=60)]] = Field(
         default_factory=dict, description="Headline metric per task where it differs from the "
         "task's default.")
@@ -323,8 +329,7 @@ def parse_plan(data: Any, path: str = "<plan>") -> Plan:
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            found = "" if e["type"] == "missing" else f", found {e.get('input')!r:.80}"
-            problems.append(f"{_loc(e['loc'])}: {e['msg']}{found}")
+            problems.append(f"{_loc(e['loc'])}: {errors.message(e)}")
         raise PlanError(path, problems) from None
 
 

@@ -10,8 +10,10 @@ and registry entries, and a run killed at any moment (SIGKILL included) leaves o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
+import os
 import sys
 import time
 import traceback
@@ -126,8 +128,36 @@ def _seeds(spec: ShardSpec) -> dict[str, int]:
     return dict(LMEVAL_DEFAULT_SEEDS) if seed is None else dict.fromkeys(LMEVAL_DEFAULT_SEEDS, seed)
 
 
+# lm-eval's bootstrap stderr (perplexity, median, F1, ...) runs in a multiprocessing Pool unless
+# one of these is set. A Pool forked inside a scheduler's job inherits the job's signal handlers
+# (submitit ignores SIGTERM), and the pool's own shutdown then waits forever on its workers. The
+# single-process path draws the same resamples (random.Random(i) per chunk), so the stderrs are
+# identical, and a shard never forks.
+SERIAL_BOOTSTRAP = {"DISABLE_MULTIPROC": "1", "LMEVAL_DISABLE_MULTIPROC": "1"}
+
+
+@contextlib.contextmanager
+def serial_bootstrap():
+    """lm-eval without worker processes for the duration (the environment is put back)."""
+    saved = {k: os.environ.get(k) for k in SERIAL_BOOTSTRAP}
+    os.environ.update(SERIAL_BOOTSTRAP)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run_lm_eval(spec: ShardSpec, job: SettingJob, lm: Any) -> tuple[dict, dict, float]:
     """lm-eval's results (merged over shot counts) and samples for one setting; wall time."""
+    with serial_bootstrap():
+        return _run_lm_eval(spec, job, lm)
+
+
+def _run_lm_eval(spec: ShardSpec, job: SettingJob, lm: Any) -> tuple[dict, dict, float]:
     import lm_eval
 
     tm = task_manager(spec.include_paths, spec.include_defaults)

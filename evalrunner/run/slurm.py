@@ -20,10 +20,7 @@ Only pydantic is imported here at module level: plan.py imports SlurmOptions.
 
 from __future__ import annotations
 
-import functools
-import os
 import re
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,7 +28,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator
 
-from evalrunner.results.schema import Strict
+from evalrunner.results import errors
+from evalrunner.results.schema import Float, Int, Strict
 
 if TYPE_CHECKING:
     from .matrix import ShardSpec
@@ -75,19 +73,19 @@ class SlurmOptions(Strict):
                                     "default: the cluster's default partition.")
     account: _NAME | None = Field(default=None, description="Account to charge (sbatch -A).")
     qos: _NAME | None = Field(default=None, description="Quality of service (sbatch --qos).")
-    gpus: int | None = Field(default=None, ge=0, le=64, description="GPUs per shard "
+    gpus: Int | None = Field(default=None, ge=0, le=64, description="GPUs per shard "
                              "(--gpus-per-node, one shard per node); set run.device: cuda too.")
-    cpus_per_task: int | None = Field(default=None, ge=1, le=1024, description="CPUs per shard.")
+    cpus_per_task: Int | None = Field(default=None, ge=1, le=1024, description="CPUs per shard.")
     mem: Annotated[str, Field(pattern=r"^\d+[KMGT]?$")] | None = Field(
         default=None, description="Memory per shard, sbatch --mem form: 32G, 4000M.")
     time: Annotated[str, Field(max_length=20)] = Field(
         default="1:00:00", description="Time limit per shard: minutes, H:M:S or D-H:M:S. A shard "
         "killed at the limit is reported TIMEOUT; rerun to retry it.")
     constraint: _NAME | None = Field(default=None, description="Node features (sbatch -C).")
-    array_parallelism: int | None = Field(
+    array_parallelism: Int | None = Field(
         default=None, ge=1, description="At most this many shards at once per array "
         "(--array=0-N%P); default: submitit's (256).")
-    max_array_size: int = Field(
+    max_array_size: Int = Field(
         default=1000, ge=1, description="Shards per job array: more are split into several "
         "arrays (Slurm's MaxArraySize, 1001 by default, caps an array's indices).")
     job_name: _NAME = Field(default="densitometer", description="Job name in squeue.")
@@ -101,10 +99,10 @@ class SlurmOptions(Strict):
     folder: Annotated[str, Field(max_length=1000)] | None = Field(
         default=None, description="Where submitit's scripts, pickles and job logs go "
         "(default: <samples>/slurm). Must be on a filesystem the nodes share.")
-    poll_s: float = Field(default=15.0, gt=0, le=600, description="Longest wait between "
+    poll_s: Float = Field(default=15.0, gt=0, le=600, description="Longest wait between "
                           "queue checks (one sacct call for the whole array); checks start "
                           "1 s apart and slow down to this.")
-    results_timeout_s: float = Field(
+    results_timeout_s: Float = Field(
         default=15.0, ge=0, le=600, description="How long a task that ended without a result "
         "file is given for it to appear (slow shared filesystems) before it counts as failed.")
 
@@ -150,24 +148,8 @@ def merge_options(plan: SlurmOptions | None, overrides: dict[str, Any]) -> Slurm
         return SlurmOptions.model_validate(base | {k: v for k, v in overrides.items()
                                                    if v is not None})
     except ValidationError as err:
-        raise SlurmOptionsError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}, found "
-                                 f"{e.get('input')!r:.80}" for e in err.errors()]) from None
-
-
-def _default_sigterm() -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def in_job(fn: Callable[[ShardSpec], ShardOutcome], shard: ShardSpec) -> ShardOutcome:
-    """What each array task runs: `fn(shard)`, with SIGTERM restored in forked children.
-
-    submitit's job process ignores SIGTERM (it waits for Slurm's USR2 to requeue), and forked
-    children inherit that. lm-eval's bootstrap stderr uses a multiprocessing Pool, whose exit
-    terminates its workers with SIGTERM: ignored, the pool's join waits forever. Seen here:
-    a task hung after "bootstrapping for stddev" until its time limit.
-    """
-    os.register_at_fork(after_in_child=_default_sigterm)
-    return fn(shard)
+        raise SlurmOptionsError([f"{'.'.join(map(str, e['loc']))}: {errors.message(e)}"
+                                 for e in err.errors()]) from None
 
 
 def task_state(job: Any) -> str:
@@ -210,7 +192,7 @@ class SlurmExecutor:
         ex.update_parameters(**self.options.submitit_parameters())
         finished = False
         try:
-            jobs = self._submit(ex, functools.partial(in_job, fn), list(shards))
+            jobs = self._submit(ex, fn, list(shards))
             pending = dict(enumerate(jobs))
             delay = 1.0
             while pending:

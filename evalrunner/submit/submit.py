@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from evalrunner.results import layout
+from evalrunner.results import errors, layout
 from evalrunner.results.schema import (
     HF_ID_PATTERN,
     ID_PATTERN,
@@ -236,9 +236,7 @@ def plan_submission(source: Path, sub: Submission, root: Path, tree: Tree | None
     except ValidationError as err:  # an option the schema refuses (a javascript: URL)
         first = err.errors(include_url=False)[0]
         where = ".".join(str(p) for p in (err.title, *first["loc"]))
-        expected = first["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
-        expected = expected.replace("String should match", "a string matching").replace(
-            "String should have", "a string with")
+        expected = errors.message(first).removeprefix("expected ").split(", found ")[0]
         raise SubmitError(where, expected, first.get("input")) from None
 
 
