@@ -52,4 +52,4 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check evalrunner tests benchmarks
 
 test: setup-dev
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=5
