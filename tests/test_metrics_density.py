@@ -106,7 +106,7 @@ def test_range_edges_are_out_of_range():
 
 
 def test_accuracy_only_fit_when_the_reference_has_no_losses():
-    link = (0.9, -2.0, 0.0, 0.25)  # l = 0: the composed curve holds exactly
+    link = (0.7, -2.0, 0.0, 0.25)  # l = 0: the composed curve holds exactly
     scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, link, with_loss=False)
     half = float(laws.link(laws.loss_law(5e8, D0, *LOSS_LAW), *link))
     models.append({"model": "half", "family": "other", "n_fit": 1e9})
@@ -124,7 +124,7 @@ def test_accuracy_only_fit_when_the_reference_has_no_losses():
     # identifiable combinations come back: gamma*a, gamma*b, the exponents, c and d
     fitted = fit_row[["a", "alpha", "b", "beta", "c", "d"]].to_numpy(float)
     np.testing.assert_allclose(fitted, [2 * LOSS_LAW[0], LOSS_LAW[1], 2 * LOSS_LAW[2],
-                                        LOSS_LAW[3], 0.9, 0.25], rtol=1e-4)
+                                        LOSS_LAW[3], 0.7, 0.25], rtol=1e-4)
 
 
 def test_aggregate_is_geometric_mean_with_task_list():
@@ -139,8 +139,21 @@ def test_aggregate_is_geometric_mean_with_task_list():
     agg = tables.density_models.set_index("model").loc["m"]
     assert agg["n_tasks"] == 2 and agg["tasks"] == "task0;task1"
     assert agg["n_below_floor"] == 1
-    assert agg["density"] == pytest.approx(1.0, rel=1e-5)  # sqrt(2 * 0.5)
-    assert agg["status"] == "ok" and "2 of 3" in agg["reason"]
+    # task2 is below the reference's floor: its density is only known to be below its bound,
+    # so the mean over all three tasks is an upper bound, not a number
+    per_task = tables.density.set_index(["model", "task"]).loc["m"]
+    bound2 = per_task.loc["task2", "density_bound"]
+    assert per_task.loc["task2", "bound"] == "<" and bound2 == pytest.approx(SIZES[0] / 3 / 1e9)
+    assert np.isnan(agg["density"]) and agg["bound"] == "<"
+    assert agg["density_bound"] == pytest.approx((2 * 0.5 * bound2) ** (1 / 3), rel=1e-5)
+    assert agg["status"] == "upper_bound" and "2 in range" in agg["reason"]
+    # the two tasks in range alone give the exact number: sqrt(2 * 0.5)
+    frames = _frames({}, tasks=tasks, extra_rows=[r for r in rows if r["task"] != "task2"])
+    frames.models.loc[len(frames.models)] = frames.models.iloc[0]
+    frames.models.loc[len(frames.models) - 1, ["model", "family", "n_fit"]] = ["m", "other", 1e9]
+    agg = compute_all(frames, MetricsConfig(d0=D0)).density_models.set_index("model").loc["m"]
+    assert agg["status"] == "ok" and agg["density"] == pytest.approx(1.0, rel=1e-5)
+
 
 
 def test_only_capability_final_primary_rows_enter():
@@ -200,10 +213,10 @@ def test_too_few_reference_points_is_reported():
     assert tables.density_fits["status"].iloc[0] == "fit_failed"
     row = tables.density.set_index("model").loc["t"]
     assert row["status"] == "reference_fit_failed" and "at least" in row["reason"]
-    assert tables.density_models.set_index("model").loc["t", "status"] == "out_of_range"
+    assert tables.density_models.set_index("model").loc["t", "status"] == "not_measured"
 
 
-def test_reference_that_does_not_follow_the_law_is_not_used():
+def test_reference_task_at_chance_is_rejected_with_its_reason():
     # scores at chance with noise: a flat fit would map scores to arbitrary sizes
     scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, (1e-6, -1.0, 0.0, 0.25),
                                       with_loss=False, noise=0.01, seed=2)
@@ -213,9 +226,13 @@ def test_reference_that_does_not_follow_the_law_is_not_used():
                                            {"family": "other"}], [{"task": "task0"}])
     tables = compute_all(frames, MetricsConfig(d0=D0))
     fit_row = tables.density_fits.iloc[0]
-    assert fit_row["status"] == "poor_fit" and fit_row["r2"] < 0.8 and "R^2" in fit_row["reason"]
+    assert fit_row["status"] == "uninformative" and np.isnan(fit_row["a"])
+    assert fit_row["n_informative"] < 4
+    assert "clearly above chance (0.25)" in fit_row["reason"]
+    assert "does not measure this task" in fit_row["reason"]
     row = tables.density.set_index("model").loc["t"]
-    assert row["status"] == "reference_poor_fit" and np.isnan(row["density"])
+    assert row["status"] == "reference_not_measured" and np.isnan(row["density"])
+    assert "does not measure this task" in row["reason"] and row["bound"] == ""
 
 
 def test_reference_with_one_token_count_is_read_off_at_its_own_data_size():
@@ -250,3 +267,50 @@ def test_reference_with_tokens_proportional_to_size_is_not_identifiable():
                           [{"task": "task0"}])
     fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
     assert fit_row["status"] == "fit_failed" and "cannot be separated" in fit_row["reason"]
+
+
+def test_beyond_the_reference_range_is_a_bound_not_a_number():
+    """A reference that covers only small sizes (2e7-2e8, 5 checkpoints each): targets whose true
+    N^ is far beyond it get a lower bound at the largest size times the extrapolation factor;
+    a target inside the range gets its true N^ back."""
+    small = np.geomspace(2e7, 2e8, 4)
+    scores, models = reference_family("ref", small, STEPS, LOSS_LAW, LINK)
+    d_final = STEPS[-1] * 2_097_152
+    truth = {"inside": 1e8, "far": 3e10, "tiny": 1e6}
+    for name, n_true in truth.items():
+        models.append({"model": name, "family": "other", "n_fit": 1e9})
+        scores.append({"family": "other", "model": name, "task": "task0",
+                       "value": float(laws.link(laws.loss_law(n_true, D0, *LOSS_LAW), *LINK))})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    config = MetricsConfig(d0=D0, extrapolation_factor=3.0)
+    tables = compute_all(frames, config)
+    fit_row = tables.density_fits.iloc[0]
+    assert fit_row["status"] == "ok", fit_row["reason"]
+    assert fit_row["n_hi"] == pytest.approx(3 * small[-1]) and d_final < D0
+    rows = tables.density.set_index("model")
+    assert rows.loc["inside", "status"] == "ok" and rows.loc["inside", "bound"] == ""
+    assert rows.loc["inside", "n_hat"] == pytest.approx(1e8, rel=1e-3)
+    far = rows.loc["far"]
+    assert far["status"] == "above_range" and far["bound"] == ">"
+    assert np.isnan(far["density"]) and np.isnan(far["n_hat"])
+    assert far["n_hat_bound"] == pytest.approx(3 * small[-1])
+    assert far["density_bound"] == pytest.approx(3 * small[-1] / 1e9)
+    assert "lower bound" in far["reason"]
+    tiny = rows.loc["tiny"]
+    assert tiny["status"] == "below_range" and tiny["bound"] == "<"
+    assert tiny["n_hat_bound"] == pytest.approx(small[0] / 3)
+    # a wider factor takes the far target in (and gives its true size back)
+    wide = compute_all(frames, MetricsConfig(d0=D0, extrapolation_factor=1000.0))
+    assert wide.density.set_index("model").loc["far", "n_hat"] == pytest.approx(3e10, rel=1e-3)
+
+
+def test_a_plateau_above_one_is_not_fitted():
+    """Accuracies that have not reached their plateau: the ceiling stays possible (c + d <= 1)
+    instead of drifting above 1."""
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, (0.7, -1.0, 0.0, 0.25),
+                                      with_loss=False)
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True}],
+                          [{"task": "task0"}])
+    fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
+    assert fit_row["c"] + fit_row["d"] <= 1.0 + 1e-12

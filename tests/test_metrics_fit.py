@@ -39,12 +39,12 @@ def test_link_recovers_constants():
 
 def test_composed_fit_recovers_identifiable_constants():
     # l = 0 and gamma = -1 (the gauge the accuracy-only fit fixes)
-    a, alpha, b, beta, c, d = 40.0, 0.3, 60.0, 0.25, 0.9, 0.25
+    a, alpha, b, beta, c, d = 40.0, 0.3, 60.0, 0.25, 0.7, 0.25  # c + d <= 1: an accuracy
     score = laws.link(laws.loss_law(N, D, a, alpha, b, beta), c, -1.0, 0.0, d)
     res = fit.fit_composed(N, D, score)
     assert res.ok, res.reason
     np.testing.assert_allclose([res[k] for k in ("a", "alpha", "b", "beta", "c", "d")],
-                               [a, alpha, b, beta, c, d], rtol=1e-5)
+                               [a, alpha, b, beta, c, d], rtol=1e-4)
     assert res["gamma"] == -1.0 and res["l"] == 0.0
 
 
@@ -146,14 +146,14 @@ def test_batched_start_scores_equal_one_by_one(monkeypatch):
     score = laws.link(loss, *LINK) + rng.normal(0, 0.01, N.size)
     original, seen = fit._multistart, []
 
-    def checked(fun, starts, bounds, n_refine=4):
+    def checked(fun, starts, bounds, n_refine=4, names=None):
         lo, hi = np.array(bounds).T
         clipped = np.clip(np.atleast_2d(starts), lo, hi)
         assert fun.batched
         one_by_one = np.array([fun(s)[0] for s in clipped])
         assert np.array_equal(fun.values(clipped), one_by_one)
         seen.append(len(clipped))
-        return original(fun, starts, bounds, n_refine)
+        return original(fun, starts, bounds, n_refine, names)
 
     monkeypatch.setattr(fit, "_multistart", checked)
     fit.fit_loss_law(N, D, loss)
@@ -162,3 +162,31 @@ def test_batched_start_scores_equal_one_by_one(monkeypatch):
     fit.fit_saturating_loss(np.linspace(19, 23, 8), laws.saturating_loss(1.7, 1e3, 0.15,
                                                                          np.linspace(19, 23, 8)))
     assert len(seen) == 4 and min(seen) > 1
+
+
+class _TwoBasins:
+    """A 1-D objective with a wide, shallow basin at x = 2 (value 0.5) where the best grid
+    starts lie, and a narrow, deep one at x = -3 (value 0.1) that only a far start reaches."""
+
+    batched = True
+
+    @staticmethod
+    def _f(x):
+        return (1.0 - 0.5 * np.exp(-(x - 2.0) ** 2) - 0.9 * np.exp(-((x + 3.0) / 0.3) ** 2))
+
+    def values(self, starts):
+        return self._f(np.asarray(starts)[:, 0])
+
+    def __call__(self, theta):
+        x = float(theta[0])
+        grad = (np.exp(-(x - 2.0) ** 2) * (x - 2.0)
+                + 0.9 * np.exp(-((x + 3.0) / 0.3) ** 2) * 2 * (x + 3.0) / 0.09)
+        return float(self._f(x)), np.array([grad])
+
+
+def test_multistart_finds_the_global_optimum_of_a_multimodal_objective():
+    starts = np.array([[v] for v in np.arange(-4.0, 5.0, 0.5) if abs(v + 3.0) > 0.4])
+    fun = _TwoBasins()
+    assert np.argsort(fun.values(starts))[0] != 1  # the best starts are not in the deep basin
+    theta, value, _ = fit._multistart(fun, starts, [(-5.0, 5.0)])
+    assert theta[0] == pytest.approx(-3.0, abs=1e-3) and value == pytest.approx(0.1, abs=1e-3)

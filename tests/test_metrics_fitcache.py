@@ -26,7 +26,9 @@ CONFIG = MetricsConfig(d0=1e12)
 def _frames(tasks=TASKS, with_loss: bool = False, nudge: str | None = None):
     """A noisy reference family on `tasks` (a subset of TASKS, same scores) and one target;
     `nudge`: task whose first reference score moves by 1e-3 (one fit's input changes)."""
-    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK, tasks=TASKS,
+    # l = 0 without losses: the accuracy-only curve fixes it
+    link = LINK if with_loss else (LINK[0], -1.0, 0.0, LINK[3])
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, link, tasks=TASKS,
                                       with_loss=with_loss, noise=0.005, seed=3)
     scores = [r for r in scores if r["task"] in tasks]
     if nudge is not None:

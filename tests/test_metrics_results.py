@@ -30,5 +30,16 @@ def test_committed_results_pass_through_metrics():
     pythia = fits.loc[(fits["reference"] == "pythia-deduped")
                       & (fits["setting"] == "pythia-lmeval-0shot")].set_index("task")
     if len(pythia):
-        for task in ("arc_easy", "lambada_openai", "piqa", "sciq"):
+        for task in ("arc_easy", "lambada_openai", "piqa", "winogrande"):
             assert pythia.loc[task, "status"] == "ok", pythia.loc[task, "reason"]
+        # at chance for every Pythia size: not a reference task
+        assert pythia.loc["logiqa", "status"] == "uninformative"
+    used = fits[fits["status"] == "ok"]
+    assert (used["c"] + used["d"] <= 1 + 1e-9).all()  # a possible ceiling
+    assert (used["n_informative"] >= 4).all()
+    # no density is a number outside the reference's widened range
+    dens = tables.density.merge(fits[["reference", "setting", "task", "n_lo", "n_hi"]])
+    shown = dens[dens["density"].notna()]
+    assert ((shown["n_hat"] >= shown["n_lo"]) & (shown["n_hat"] <= shown["n_hi"])).all()
+    bounded = dens[dens["bound"] != ""]
+    assert bounded["density"].isna().all() and bounded["density_bound"].notna().all()

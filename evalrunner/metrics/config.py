@@ -33,9 +33,17 @@ class MetricsConfig:
     huber_delta_score: float = 1e-2  # Huber delta of fits in score units (link, composed curve)
     min_reference_points: int = 6  # fewer (N, D) points than this: the reference fit is refused
     min_reference_r2: float = 0.8  # a reference fit explaining less of the scores is not used
+    # A reference task is used only where the reference measures it: at least this many points
+    # clearly above chance and below saturation (point status ok), from this many sizes.
+    min_informative_points: int = 4
+    min_informative_sizes: int = 3
+    # N^ is a number only inside [smallest / f, largest * f] of the reference models' sizes;
+    # outside, it is a bound (> or <) with its status.
+    extrapolation_factor: float = 3.0
     # log10 D must vary this much (sd, decades) around its line in log10 N (else D ~ N^k)
     min_token_spread: float = 0.05
     epoch: dt.date = dt.date(2023, 2, 24)  # t = 0 of the densing law (Llama-1 release)
+    densing_fit_before_epoch: bool = False  # fit models released before t = 0 too (not shown)
     bootstrap_draws: int = 1000
     seed: int = 20230224
     # 0 / 2. Point status and predictability
@@ -84,7 +92,11 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             return dt.date.fromisoformat(str(value))
         except ValueError as exc:
             raise ConfigError(f"{key}: expected a date YYYY-MM-DD, found {value!r}") from exc
-    if isinstance(default, bool) or not isinstance(default, int | float | str):
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, found {value!r}")
+        return value
+    if not isinstance(default, int | float | str):
         raise ConfigError(f"{key}: cannot be set from configuration")
     try:
         out = type(default)(value)

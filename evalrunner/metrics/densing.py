@@ -20,7 +20,7 @@ from .config import MetricsConfig
 
 COLUMNS = ["setting", "reference", "A", "B", "r2", "doubling_days", "ci_low", "ci_high",
            "n_models", "n_records", "doubling_ci_low", "doubling_ci_high", "n_boot",
-           "default_reference", "status", "reason"]
+           "n_before_epoch", "default_reference", "status", "reason"]
 MIN_RECORDS = 3
 
 
@@ -122,14 +122,24 @@ def densing_table(models: pd.DataFrame, config: MetricsConfig,
         n_defined = int((group["status"] == "ok").sum())
         g = group.loc[(group["status"] == "ok") & group["release_date"].notna()]
         days = ((pd.to_datetime(g["release_date"]) - epoch).dt.days).to_numpy(dtype=float)
-        res = fit_densing(days, g["density"].to_numpy(dtype=float), config)
-        row = {"setting": setting, "reference": ref, **dataclasses.asdict(res)}
+        # the law is stated from t = 0 on: earlier models are shown, not fitted
+        early = days < 0 if not config.densing_fit_before_epoch else np.zeros(len(days), bool)
+        res = fit_densing(days[~early], g["density"].to_numpy(dtype=float)[~early], config)
+        row = {"setting": setting, "reference": ref, **dataclasses.asdict(res),
+               "n_before_epoch": int(early.sum())}
+        if early.any():
+            row["reason"] += (f"; {int(early.sum())} models released before "
+                              f"{config.epoch.isoformat()} (t = 0) shown, not fitted")
         row["doubling_ci_low"] = doubling_days(res.ci_high)
         row["doubling_ci_high"] = doubling_days(res.ci_low)
         row["default_reference"] = ref == (default_reference or config.default_reference)
         if n_defined == 0:
             row["status"] = "no_density"
             row["reason"] = "no model has a density against this reference in this setting"
+        elif res.n_models == 0 and early.any():
+            row["status"] = "no_release_dates"
+            row["reason"] = (f"all {int(early.sum())} dated models with a density were released "
+                             f"before {config.epoch.isoformat()} (t = 0): nothing to fit")
         elif res.n_models == 0:
             row["status"] = "no_release_dates"
             row["reason"] = f"none of the {n_defined} models with a density has a release date"

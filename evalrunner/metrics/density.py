@@ -24,14 +24,23 @@ TWO_STEP = "two-step"
 ACCURACY_ONLY = "accuracy-only fit"
 PARAMS = ("a", "alpha", "b", "beta", "c", "gamma", "l", "d")
 FIT_COLUMNS = ["reference", "setting", "task", "metric", "source", "method", "n_points",
-               *PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "status", "reason"]
+               "n_informative", *PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "n_min", "n_max",
+               "status", "reason"]
 POOR_FIT = "poor_fit"
+# a reference task the reference does not measure: too few points above chance / below
+# saturation, or a parameter the data leave at its bound
+UNINFORMATIVE = "uninformative"
+UNIDENTIFIED = "unidentified"
+REJECTED = (POOR_FIT, UNINFORMATIVE, UNIDENTIFIED)
 # a fit_reference record: value types by name (the fit cache checks stored records against it)
-RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0"), (float,)),
-                 "n_points": (int,), "method": (str, type(None)), "status": (str,),
+RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0", "n_min",
+                                   "n_max"), (float,)),
+                 "n_points": (int,), "n_informative": (int,), "method": (str, type(None)),
+                 "status": (str,),
                  "reason": (str,)}
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
-           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0"]
+           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0",
+           "bound", "n_hat_bound", "density_bound"]
 
 
 def density_mask(rows: pd.DataFrame) -> np.ndarray:
@@ -79,17 +88,49 @@ def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
 
 
 def reference_inputs(points: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """All fit_reference reads of its points (N, D, score, answer loss): the fit cache's key."""
-    return tuple(points[c].to_numpy(float)
-                 for c in ("n_fit", "tokens", "value", "answer_nll_token"))
+    """All fit_reference reads of its points (N, D, score, answer loss, whether the point is
+    clearly above chance and below saturation, chance, ceiling): the fit cache's key."""
+    ok = (points["point_status"] == "ok").to_numpy(float)
+    return (*(points[c].to_numpy(float) for c in ("n_fit", "tokens", "value", "answer_nll_token")),
+            ok, points["chance"].to_numpy(float), points["ceiling"].to_numpy(float))
+
+
+def _measured(n: np.ndarray, ok: np.ndarray, s: np.ndarray, chance: float,
+              config: MetricsConfig) -> str:
+    """Why the reference does not measure this task (too few informative points), or ""."""
+    k, sizes = int(ok.sum()), len(np.unique(n[ok > 0]))
+    if k >= config.min_informative_points and sizes >= config.min_informative_sizes:
+        return ""
+    return (f"only {k} of {len(n)} reference points ({sizes} sizes) are clearly above chance "
+            f"({chance:g}) and below saturation; {config.min_informative_points} points from "
+            f"{config.min_informative_sizes} sizes needed (best reference score {s.max():.3f}): "
+            "the reference does not measure this task")
+
+
+def _identified(reason: str, params: dict, chance: float, single_d: bool) -> str:
+    """Why the reference's points do not determine the fit (a parameter left at the bound of
+    its search range), or "". A floor d = 0 on a task whose chance is 0 is the physical floor,
+    and with one token count b*D^(-beta) is one constant by design (read off at that D)."""
+    if fit.AT_BOUND not in reason:
+        return ""
+    names = [x for part in reason.split(fit.AT_BOUND + ": ")[1:]
+             for x in part.split(";")[0].split(",")]
+    names = [x for x in names if not (x == "d" and chance == 0 and params["d"] <= 1e-6)
+             and not (single_d and x in ("ln b", "beta"))]
+    if not names:
+        return ""
+    return (f"{', '.join(names)} at the bound of its search range: the reference's points do "
+            "not determine it")
 
 
 def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     """Fit one (reference, setting, task) from its revisions; returns a FIT_COLUMNS record."""
-    n, d, s, loss = reference_inputs(points)
+    n, d, s, loss, ok, chance, ceiling = reference_inputs(points)
     size = len(n)
     rec: dict = dict.fromkeys(PARAMS, np.nan)
-    rec.update(n_points=size, r2=np.nan, rmse=np.nan, loss_rmse_log=np.nan, d0=config.d0)
+    rec.update(n_points=size, n_informative=int(ok.sum()), r2=np.nan, rmse=np.nan,
+               loss_rmse_log=np.nan, d0=config.d0, n_min=float(n.min()) if size else np.nan,
+               n_max=float(n.max()) if size else np.nan)
     problem = _design_problem(n, d, config)
     if problem:
         return {**rec, "method": None, "status": fit.FAILED, "reason": problem}
@@ -101,6 +142,13 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         rec["d0"] = float(d[0])
     prefix = (f"one token count in the reference: N^ read off at its D = {d[0]:.4g} tokens, "
               "not the configured D0; " if single_d else "")
+    if size < config.min_reference_points:
+        return {**rec, "method": None, "status": fit.FAILED, "reason": f"{prefix}{size} (N, D) "
+                f"points; the fit needs at least {config.min_reference_points}"}
+    chance_0, ceiling_0 = float(chance[0]), float(ceiling[0])
+    unmeasured = _measured(n, ok, s, chance_0, config)
+    if unmeasured:
+        return {**rec, "method": None, "status": UNINFORMATIVE, "reason": prefix + unmeasured}
     has_loss = np.isfinite(loss) & (loss > 0)
     if has_loss.sum() >= config.min_reference_points:
         rec["method"] = TWO_STEP
@@ -109,7 +157,7 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss)
         if not law.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}loss law: {law.reason}"}
-        link = fit.fit_link(loss, s, config.huber_delta_score)
+        link = fit.fit_link(loss, s, config.huber_delta_score, ceiling_0)
         if not link.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}link: {link.reason}"}
         rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
@@ -123,7 +171,7 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         if size < config.min_reference_points:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}{size} (N, D) "
                     f"points; the fit needs at least {config.min_reference_points}"}
-        comp = fit.fit_composed(n, d, s, config.huber_delta_score)
+        comp = fit.fit_composed(n, d, s, config.huber_delta_score, ceiling_0)
         if not comp.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}composed fit: {comp.reason}"}
         rec.update({k: comp[k] for k in PARAMS})
@@ -139,6 +187,9 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         return {**rec, "status": POOR_FIT, "reason": f"{prefix}R^2 {rec['r2']:.3f} of the score "
                 f"fit is below {config.min_reference_r2:g}: the reference does not follow the "
                 f"law on this task; {note}"}
+    why = _identified(note, rec, chance_0, single_d)
+    if why:
+        return {**rec, "status": UNIDENTIFIED, "reason": prefix + why}
     return {**rec, "status": fit.OK, "reason": prefix + (note or "fitted")}
 
 
@@ -171,11 +222,14 @@ def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsCon
             rec = _fit_cached(pts, config, cache)
             records.append({"reference": ref, "setting": setting, "task": task,
                             "metric": metric, "source": source, **rec})
-    table = pd.DataFrame(records, columns=FIT_COLUMNS)
+    table = pd.DataFrame(records, columns=FIT_COLUMNS).astype({"n_min": float, "n_max": float})
     # several metrics for one task in one setting: the most fitted points wins, then the name
     table = table.sort_values(["reference", "setting", "task", "n_points", "metric"],
                               ascending=[True, True, True, False, True], kind="stable")
     table = table.drop_duplicates(["reference", "setting", "task"])
+    # the range inside which N^ is a number: the reference's sizes widened by the factor
+    table["n_lo"] = table["n_min"] / config.extrapolation_factor
+    table["n_hi"] = table["n_max"] * config.extrapolation_factor
     return table.sort_values(["reference", "setting", "task"], kind="stable").reset_index(
         drop=True)
 
@@ -196,12 +250,21 @@ def invert(score: np.ndarray, p: dict[str, np.ndarray], d0: float):
     return loss_hat, n_hat, status
 
 
-# status of a density row, and the fixed part of its reason (by status code)
+# status of a density row (its code is the index), and the fixed part of its reason ("" where
+# the reason is built per pair: metric mismatch, reference fit not used)
 _STATUS = ["ok", "below_floor", "above_ceiling", "no_param_count", "metric_mismatch",
-           "reference_poor_fit", "reference_fit_failed"]
-_REASON = ["in range", "score at or below the link's floor d",
+           "reference_poor_fit", "reference_fit_failed", "above_range", "below_range",
+           "reference_not_measured"]
+_REASON = ["in range", "score at or below the link's floor d: N^ is below the reference's "
+           "range (an upper bound)",
            "score at or above what the fitted law reaches at D0 (ceiling c + d, or "
-           "L^ <= b*D0^(-beta))", "model has no parameter count"]
+           "L^ <= b*D0^(-beta)): N^ is above the reference's range (a lower bound)",
+           "model has no parameter count", "", "", "",
+           "N^ beyond the largest reference model times the extrapolation factor: "
+           "reported as a lower bound, not a number",
+           "N^ below the smallest reference model divided by the extrapolation factor: "
+           "reported as an upper bound, not a number", ""]
+ABOVE, BELOW = (1, 2, 7, 8), (2, 7)  # codes with a bound; of them, the lower bounds (">")
 
 
 # the columns of the target rows (finals) that target_pairs and judge read
@@ -220,6 +283,8 @@ class Judged(NamedTuple):
     status: np.ndarray  # index into _STATUS (0: ok)
     reason: np.ndarray  # index into labels
     labels: list[str]
+    bound: np.ndarray  # "", ">" (N^ is at least n_bound) or "<" (at most)
+    n_bound: np.ndarray  # the bound on N^ (NaN without one)
 
 
 def target_pairs(finals: pd.DataFrame, fits: pd.DataFrame,
@@ -241,16 +306,19 @@ def target_pairs(finals: pd.DataFrame, fits: pd.DataFrame,
 
 def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray) -> Judged:
     """Invert each target row's score with its fit (pairs of target_pairs); later conditions
-    win: out of range, no parameter count, metric differs from the fit's, fit not usable."""
+    win: outside the reference's widened range (fits' n_lo, n_hi), not invertible, no parameter
+    count, metric differs from the fit's, fit not usable."""
     score = finals["value"].to_numpy(float)[li]
     p = {k: fits[k].to_numpy(float)[ri] for k in PARAMS}
     loss_hat, n_hat, below, above = _invert(score, p, fits["d0"].to_numpy(float)[ri])
+    n_lo, n_hi = fits["n_lo"].to_numpy(float)[ri], fits["n_hi"].to_numpy(float)[ri]
     n_m = finals["n_fit"].to_numpy(float)[li]
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = n_hat / n_m
     fit_status = fits["status"].to_numpy(object)
     no_fit = (fit_status != fit.OK)[ri]
     poor = (fit_status == POOR_FIT)[ri]
+    rejected = np.isin(fit_status, REJECTED)[ri]
     # metric of the target vs the fit's, compared (and named in the reason) per distinct pair
     t_metric, t_names = pd.factorize(finals["metric"].astype(str), use_na_sentinel=False)
     f_metric, f_names = pd.factorize(fits["metric"].astype(str), use_na_sentinel=False)
@@ -258,17 +326,23 @@ def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarr
     pairs = [(t_names[c // len(f_names)], f_names[c % len(f_names)]) for c in combos]
     mismatch = np.array([m != f for m, f in pairs], dtype=bool)[pair.ravel()]
     no_n = ~(n_m > 0)
-    status = np.select([no_fit & poor, no_fit, mismatch, no_n, above, below],
-                       [5, 6, 4, 3, 2, 1], 0)
+    with np.errstate(invalid="ignore"):
+        past_hi, past_lo = n_hat > n_hi, n_hat < n_lo
+    status = np.select([no_fit & poor, no_fit & rejected, no_fit, mismatch, no_n, above, below,
+                        past_hi, past_lo], [5, 9, 6, 4, 3, 2, 1, 7, 8], 0)
     labels = list(_REASON)
     labels += [f"target metric {m} differs from the reference's {f}" for m, f in pairs]
     labels += ["reference fit not used: " + str(r) for r in fits["reason"]]
     reason = np.select([no_fit, mismatch], [len(_REASON) + len(pairs) + ri, len(_REASON) + pair],
-                       np.minimum(status, 3))
+                       status)
     ok = status == 0
+    lower = np.isin(status, BELOW)
+    bounded = np.isin(status, ABOVE)
+    bound = np.where(bounded, np.where(lower, ">", "<"), "").astype(object)
+    n_bound = np.where(bounded, np.where(lower, n_hi, n_lo), np.nan)
     return Judged(score, np.where(no_fit | mismatch, np.nan, loss_hat),
                   np.where(ok, n_hat, np.nan), np.where(ok, rho, np.nan), n_m, status, reason,
-                  labels)
+                  labels, bound, n_bound)
 
 
 def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
@@ -288,7 +362,8 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     out = pd.DataFrame({
         "model": take(finals, "model", li), "setting": take(finals, "setting", li),
         "reference": take(fits, "reference", ri), "task": take(finals, "task", li),
-        "score": j.score, "n_hat": j.n_hat, "density": j.density,
+        "score": j.score, "n_hat": j.n_hat, "density": j.density, "bound": j.bound,
+        "n_hat_bound": j.n_bound, "density_bound": j.n_bound / j.n_m,
         "status": tabular.strings(_STATUS, j.status),
         "reason": tabular.strings(j.labels, j.reason), "family": take(finals, "family", li),
         "kind": take(finals, "kind", li), "source": take(finals, "source", li),
@@ -298,38 +373,82 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
     return out[COLUMNS]
 
 
-def log_mean_density(group: np.ndarray, density: np.ndarray) -> np.ndarray:
-    """Per group id (0, 1, ..., each present): the mean of log density over the rows where it is
-    defined (NaN for none), i.e. the log of the geometric mean of METRICS.md 1.5."""
-    return pd.Series(np.log(density)).groupby(group, sort=True).mean().to_numpy()
+class Aggregate(NamedTuple):
+    """A model's density over its tasks, per group (see `aggregate`)."""
+
+    density: np.ndarray  # a number only when every measured task is in range
+    bound: np.ndarray  # "", ">" or "<"; "?" when tasks bound it from both sides
+    density_bound: np.ndarray  # the geometric mean of values and bounds, where bound is > or <
+    n_ok: np.ndarray
+    n_lower: np.ndarray  # tasks whose density is only known to be above a value
+    n_upper: np.ndarray
+
+    def status(self) -> np.ndarray:
+        """ok / lower_bound / upper_bound / undetermined / not_measured, per group."""
+        b = self.bound
+        none = (self.n_ok + self.n_lower + self.n_upper) == 0
+        return np.select([b == ">", b == "<", b == "?", none],
+                         ["lower_bound", "upper_bound", "undetermined", "not_measured"],
+                         "ok").astype(object)
+
+
+def aggregate(group: np.ndarray, n_groups: int, status: np.ndarray, rho: np.ndarray,
+              rho_bound: np.ndarray) -> Aggregate:
+    """The geometric mean over every task the reference measures for the model (status codes:
+    ok, or a bound from outside the range), with tasks out of range entering at their bound.
+
+    Dropping the out-of-range tasks would let a better score lower a model's density (a task
+    that leaves the range at the top stops counting); with their bounds in, the mean is itself
+    a bound: above it when some tasks are only known to be higher, below it when lower, and
+    undetermined when both."""
+    lower, upper = np.isin(status, BELOW), np.isin(status, (1, 8))
+    ok = status == 0
+    used = ok | lower | upper
+    value = np.where(ok, rho, rho_bound)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(used, np.log(value), 0.0)
+    count = np.bincount(group, weights=used, minlength=n_groups)
+    with np.errstate(invalid="ignore"):
+        mean = np.exp(np.bincount(group, weights=logs, minlength=n_groups) / count)
+    n_ok = np.bincount(group, weights=ok, minlength=n_groups).astype(int)
+    n_lower = np.bincount(group, weights=lower, minlength=n_groups).astype(int)
+    n_upper = np.bincount(group, weights=upper, minlength=n_groups).astype(int)
+    exact = (n_lower == 0) & (n_upper == 0) & (n_ok > 0)
+    bound = np.select([(n_lower > 0) & (n_upper > 0), n_lower > 0, n_upper > 0],
+                      ["?", ">", "<"], "").astype(object)
+    one_sided = (bound == ">") | (bound == "<")
+    return Aggregate(np.where(exact, mean, np.nan), bound, np.where(one_sided, mean, np.nan),
+                     n_ok, n_lower, n_upper)
 
 
 MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
                  "log_density_mean", "log_density_sd", "n_below_floor", "n_above_ceiling",
                  "n_not_computed", "method", "d0", "default_reference", "status", "reason",
-                 "family", "kind", "n_fit", "release_date"]
+                 "family", "kind", "n_fit", "release_date", "bound", "density_bound"]
+_CODE = {name: i for i, name in enumerate(_STATUS)}
 
 
 def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: str,
                 config: MetricsConfig) -> pd.DataFrame:
-    """Per (model, setting, reference): geometric mean of the per-task densities where defined,
-    with the count and list of tasks (METRICS.md 1.5)."""
+    """Per (model, setting, reference): the geometric mean over the tasks the reference
+    measures (`aggregate`: a number when all are in range, else a bound), with the count and
+    list of tasks in range (METRICS.md 1.5)."""
     if density.empty:
         return pd.DataFrame(columns=MODEL_COLUMNS)
     keys = ["model", "setting", "reference"]
     ok_mask = density["status"] == "ok"
     rho = density["density"].where(ok_mask).to_numpy(float)
+    code = density["status"].map(_CODE).to_numpy(int)
     d = density.assign(
         log_rho=np.log(rho), is_ok=ok_mask.astype(int),
-        below=(density["status"] == "below_floor").astype(int),
-        above=(density["status"] == "above_ceiling").astype(int))
+        below=np.isin(code, (1, 8)).astype(int), above=np.isin(code, BELOW).astype(int))
     table = d.groupby(keys, sort=True).agg(
         n_rows=("task", "size"), n_tasks=("is_ok", "sum"), n_below_floor=("below", "sum"),
         n_above_ceiling=("above", "sum"), family=("family", "first"), kind=("kind", "first"),
         n_fit=("n_fit", "first"), d0=("d0", "max"))
     groups = d.groupby(keys, sort=True)
     group_of = groups.ngroup().to_numpy()
-    table["log_density_mean"] = log_mean_density(group_of, rho)
+    agg = aggregate(group_of, len(table), code, rho, density["density_bound"].to_numpy(float))
     table["log_density_sd"] = groups["log_rho"].std(ddof=0)
     # per group: the tasks in range (sorted), and the distinct methods they used
     group, ok = group_of[ok_mask], ok_mask.to_numpy()
@@ -339,17 +458,26 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
     table = table.reset_index()
     table["tasks"] = pd.Series(tasks, dtype="str").fillna("")
     table["method"] = pd.Series(method, dtype="str")
-    table["density"] = np.exp(table["log_density_mean"])
+    table["density"] = agg.density
+    table["log_density_mean"] = np.log(agg.density)
+    table["bound"] = agg.bound
+    table["density_bound"] = agg.density_bound
     table["n_not_computed"] = (table["n_rows"] - table["n_tasks"] - table["n_below_floor"]
                                - table["n_above_ceiling"])
     table["default_reference"] = table["reference"] == default_reference
-    has = table["n_tasks"].to_numpy() > 0
-    table["status"] = np.where(has, "ok", "out_of_range")
-    in_range = ("geometric mean over " + table["n_tasks"].astype(str) + " of "
-                + table["n_rows"].astype(str) + " tasks")
-    none = ("no task in range (" + table["n_below_floor"].astype(str) + " below floor, "
-            + table["n_above_ceiling"].astype(str) + " above ceiling, "
-            + table["n_not_computed"].astype(str) + " not computed)")
-    table["reason"] = np.where(has, in_range, none)
+    measured = table["n_tasks"] + table["n_below_floor"] + table["n_above_ceiling"]
+    counts = (table["n_tasks"].astype(str) + " in range, " + table["n_above_ceiling"].astype(str)
+              + " above the reference's range, " + table["n_below_floor"].astype(str)
+              + " below it, " + table["n_not_computed"].astype(str) + " not measured by the "
+              "reference, of " + table["n_rows"].astype(str) + " tasks")
+    b = table["bound"].to_numpy(object)
+    table["status"] = agg.status()
+    lead = np.select(
+        [b == ">", b == "<", b == "?", measured.to_numpy() == 0],
+        ["a lower bound: geometric mean with the out-of-range tasks at their bounds (",
+         "an upper bound: geometric mean with the out-of-range tasks at their bounds (",
+         "undetermined: tasks bound it from both sides (", "no task the reference measures ("],
+        "geometric mean over every task the reference measures (")
+    table["reason"] = pd.Series(lead, dtype=object) + counts + ")"
     table["release_date"] = table["model"].map(models.set_index("model")["release_date"])
     return table[MODEL_COLUMNS]

@@ -229,12 +229,16 @@ def _huber_objective(model: Model, target: np.ndarray, delta: float,
 
 
 def _multistart(
-    fun: Objective, starts: np.ndarray, bounds: list[tuple[float, float]], n_refine: int = 4
+    fun: Objective, starts: np.ndarray, bounds: list[tuple[float, float]], n_refine: int = 4,
+    names: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, float, str]:
-    """Refine the `n_refine` best starts with L-BFGS-B; return the best (theta, value, note).
+    """Refine starts with L-BFGS-B; return the best (theta, value, note).
 
-    Stops early once two refinements reach the same best objective (relative 1e-9): the
-    optimum has then been found from two different starts.
+    The `n_refine` best starts by objective are refined, and as many more chosen far apart in
+    the search box (farthest-point, on coordinates scaled to the bounds): the best starts of a
+    grid often sit in one basin, and a fit that only refines them can stop in a local optimum
+    (seen on a reference task: 4.27e-3 where 3.01e-3 exists). Every chosen start is refined;
+    the note names any parameter left at a bound of the search box (`names`, else its index).
     """
     from scipy.optimize import minimize
 
@@ -242,9 +246,8 @@ def _multistart(
     hi = np.array([b[1] for b in bounds])
     starts = np.clip(np.atleast_2d(starts), lo, hi)
     values = fun.values(starts)
-    order = np.argsort(values, kind="stable")[:n_refine]
+    order = _spread_starts(starts, values, lo, hi, n_refine)
     best_theta, best_value, note = starts[order[0]], np.inf, "no start had a finite objective"
-    found: list[float] = []
     with _single_threaded_blas():
         for i in order:
             res = minimize(fun, starts[i], jac=True, method="L-BFGS-B", bounds=bounds,
@@ -254,15 +257,35 @@ def _multistart(
             if res.fun < best_value:
                 best_theta, best_value = res.x, float(res.fun)
                 note = "" if res.success else f"optimizer: {res.message}"
-            found.append(float(res.fun))
-            tol = 1e-9 * abs(best_value) + 1e-15
-            if sum(abs(v - best_value) <= tol for v in found) >= 2:
-                break
     at_bound = [j for j in range(len(bounds)) if np.isclose(best_theta[j], lo[j]) or
                 np.isclose(best_theta[j], hi[j])]
     if at_bound:
-        note = (note + "; " if note else "") + "parameter at bound: " + ",".join(map(str, at_bound))
+        label = [names[j] if names else str(j) for j in at_bound]
+        note = (note + "; " if note else "") + AT_BOUND + ": " + ",".join(label)
     return best_theta, best_value, note
+
+
+AT_BOUND = "parameter at bound"
+
+
+def _spread_starts(starts: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   n: int) -> np.ndarray:
+    """Indices of the n best finite starts, then n more, each the farthest from those chosen."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) == 0:
+        return np.zeros(1, dtype=int)
+    ranked = finite[np.argsort(values[finite], kind="stable")]
+    chosen = list(ranked[:n])
+    scaled = (starts - lo) / np.where(hi > lo, hi - lo, 1.0)
+    dist = np.min(np.linalg.norm(scaled[:, None, :] - scaled[None, chosen, :], axis=2), axis=1)
+    dist[np.setdiff1d(np.arange(len(starts)), finite)] = -1.0
+    for _ in range(min(n, len(finite) - len(chosen))):
+        far = int(np.argmax(dist))
+        if dist[far] <= 0:
+            break
+        chosen.append(far)
+        dist = np.minimum(dist, np.linalg.norm(scaled - scaled[far], axis=1))
+    return np.array(chosen)
 
 
 def _result(law: str, names: tuple[str, ...], values: tuple[float, ...], residuals: np.ndarray,
@@ -331,7 +354,8 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
             starts.append([la, alpha, lb, beta])
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS]
     objective = _huber_objective(model, ln_l, delta, batched=True)
-    theta, value, note = _multistart(objective, np.array(starts), bounds)
+    theta, value, note = _multistart(objective, np.array(starts), bounds,
+                                     names=("ln a", "alpha", "ln b", "beta"))
     la, alpha, lb, beta = theta
     fitted = laws.loss_law(n, d, np.exp(la), alpha, np.exp(lb), beta)
     return _result("loss_law", LOSS_LAW, (np.exp(la), alpha, np.exp(lb), beta), loss - fitted,
@@ -361,22 +385,31 @@ def _linear_cd(basis: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return c, sm - c * bm[:, 0]
 
 
-def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2) -> FitResult:
-    """Fit `S = c/(1 + exp(-gamma*(L - l))) + d` (arXiv 2412.04315, eq. 3), c > 0, gamma < 0.
+def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2,
+             ceiling: float = 1.0) -> FitResult:
+    """Fit `S = c/(1 + exp(-gamma*(L - l))) + d` (arXiv 2412.04315, eq. 3), c > 0, gamma < 0,
+    and a ceiling no score can exceed: `c + d <= ceiling` (1 for an accuracy).
 
-    Huber loss in score units; starts from a grid on (gamma, l) with (c, d) in closed form.
+    The constraint is kept by fitting `c = q*(ceiling - d)` with q in (0, 1]: an unconstrained
+    fit of points that have not reached their plateau puts the asymptote anywhere above 1, and
+    the inversion then reads real scores off an impossible curve. q = 1 is a plateau at the
+    metric's maximum. Huber loss in score units; starts from a grid on (gamma, l) with (c, d)
+    in closed form.
     """
     loss, score = np.asarray(loss, dtype=float), np.asarray(score, dtype=float)
     failed = _check_points("link", LINK, [loss, score], need=5, positive=False)
     if failed:
         return failed
     span = float(np.ptp(loss)) or 1.0
+    u = float(ceiling)
 
     def model(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c, gamma, l, d = theta  # noqa: E741
+        q, gamma, l, d = theta  # noqa: E741
+        c = q * (u - d)
         sig = 1.0 / (1.0 + np.exp(-gamma * (loss - l)))
         ds = sig * (1.0 - sig)
-        jac = np.stack([sig, c * ds * (loss - l), -c * ds * gamma, np.ones_like(sig)], axis=-1)
+        jac = np.stack([(u - d) * sig, c * ds * (loss - l), -c * ds * gamma, 1.0 - q * sig],
+                       axis=-1)
         return c * sig + d, jac
 
     grid = [(-g / span, l) for g in (0.5, 1, 2, 4, 8, 16, 32)
@@ -384,16 +417,32 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2) -> FitRes
     gam, ell = np.array(grid).T
     basis = 1.0 / (1.0 + np.exp(-gam[:, None] * (loss[None, :] - ell[:, None])))
     c, d = _linear_cd(basis, score)
-    starts = np.stack([np.abs(np.nan_to_num(c, nan=0.5)), gam, ell, np.nan_to_num(d)], axis=1)
-    bounds = [(1e-6, 2.0), (-1e3 / span, -1e-6), (float(loss.min()) - 10 * span,
-              float(loss.max()) + 10 * span), (-1.0, 1.0)]
+    d = np.clip(np.nan_to_num(d), -1.0, u - 1e-3)
+    q = np.clip(np.abs(np.nan_to_num(c, nan=0.5)) / (u - d), 1e-6, 1.0)
+    starts = np.stack([q, gam, ell, d], axis=1)
+    bounds = [(1e-6, 1.0), (-1e3 / span, -1e-6), (float(loss.min()) - 10 * span,
+              float(loss.max()) + 10 * span), (-1.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)
-    theta, value, note = _multistart(objective, starts, bounds)
-    fitted = laws.link(loss, *theta)
-    return _result("link", LINK, tuple(theta), score - fitted, value, note)
+    theta, value, note = _multistart(objective, starts, bounds, names=LINK)
+    q, gamma, l, d = theta  # noqa: E741
+    values = (q * (u - d), gamma, l, d)
+    fitted = laws.link(loss, *values)
+    return _result("link", LINK, values, score - fitted, value, _plateau_ok(note, q))
 
 
-def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float = 1e-2) -> FitResult:
+def _plateau_ok(note: str, q: float) -> str:
+    """q = 1 (a plateau at the metric's maximum) is a physical limit, not a search bound."""
+    if q < 1.0 - 1e-9 or AT_BOUND not in note:
+        return note
+    head, _, rest = note.partition(AT_BOUND + ": ")
+    names, sep, tail = rest.partition(";")
+    left = [x for x in names.split(",") if x != "c"]
+    kept = (AT_BOUND + ": " + ",".join(left)) if left else ""
+    return "; ".join(x.strip("; ") for x in (head, kept, tail) if x.strip("; "))
+
+
+def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float = 1e-2,
+                 ceiling: float = 1.0) -> FitResult:
     """Accuracy-only fit (METRICS.md 1.6).
 
     `S = c/(1 + exp(-gamma*(a*N^(-alpha) + b*D^(-beta) - l))) + d` fitted to (N, D, S) directly.
@@ -401,21 +450,23 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
     `l` is fixed at 0 as the page prescribes. With l = 0 the scale of (a, b) and gamma trade off
     exactly (only gamma*a and gamma*b enter), so gamma is fixed at -1 to make the fit identifiable;
     the effective size N^ does not depend on that choice. Bounds: exponents in [1e-3, 3],
-    0 < c <= 2, 0 <= d <= 1.
+    0 <= d < ceiling, and c + d <= ceiling (as `c = q*(ceiling - d)`, q in (0, 1]; see fit_link).
     """
     n, d, score = (np.asarray(v, dtype=float) for v in (n, d, score))
     failed = _check_points("composed", COMPOSED, [n, d], need=6)
     if failed or not np.all(np.isfinite(score)):
         return failed or _failed("composed", COMPOSED, "non-finite scores", len(score))
     ln_n, ln_d = np.log(n), np.log(d)
+    u = float(ceiling)
 
     def model(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        la, alpha, lb, beta, c, dd = theta
+        la, alpha, lb, beta, q, dd = theta
+        c = q * (u - dd)
         t1, t2 = np.exp(la - alpha * ln_n), np.exp(lb - beta * ln_d)
         sig = 1.0 / (1.0 + np.exp(t1 + t2))  # gamma = -1, l = 0
         ds = -c * sig * (1.0 - sig)
-        jac = np.stack([ds * t1, -ds * t1 * ln_n, ds * t2, -ds * t2 * ln_d, sig,
-                        np.ones_like(sig)], axis=-1)
+        jac = np.stack([ds * t1, -ds * t1 * ln_n, ds * t2, -ds * t2 * ln_d, (u - dd) * sig,
+                        1.0 - q * sig], axis=-1)
         return c * sig + dd, jac
 
     mid_n, mid_d = float(np.median(ln_n)), float(np.median(ln_d))
@@ -428,12 +479,17 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
         lsum = np.exp(la[:, None] - grid[:, :1] * ln_n) + np.exp(lb[:, None] - grid[:, 1:2] * ln_d)
         basis = 1.0 / (1.0 + np.exp(lsum))
     c, dd = _linear_cd(basis, score)
-    starts = np.stack([la, grid[:, 0], lb, grid[:, 1], np.nan_to_num(c, nan=0.5),
-                       np.nan_to_num(dd)], axis=1)
-    bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS, (1e-6, 2.0), (0.0, 1.0)]
+    dd = np.clip(np.nan_to_num(dd), 0.0, u - 1e-3)
+    q = np.clip(np.abs(np.nan_to_num(c, nan=0.5)) / (u - dd), 1e-6, 1.0)
+    starts = np.stack([la, grid[:, 0], lb, grid[:, 1], q, dd], axis=1)
+    bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS, (1e-6, 1.0),
+              (0.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)
-    theta, value, note = _multistart(objective, starts, bounds)
-    la, alpha, lb, beta, c, dd = theta
+    theta, value, note = _multistart(objective, starts, bounds,
+                                     names=("ln a", "alpha", "ln b", "beta", "c", "d"))
+    la, alpha, lb, beta, q, dd = theta
+    c = q * (u - dd)
+    note = _plateau_ok(note, q)
     values = (np.exp(la), alpha, np.exp(lb), beta, c, -1.0, 0.0, dd)
     loss = laws.loss_law(n, d, values[0], alpha, values[2], beta)
     fitted = laws.link(loss, c, -1.0, 0.0, dd)

@@ -70,11 +70,39 @@ METRICS: tuple[MetricSpec, ...] = (
     _m("density_fits", "r2", "Reference fit R^2", "higher", "fraction",
        "Share of the reference scores' variance the fitted curve explains; below 0.8 the task "
        "is not used for density.", "1 - SS_res/SS_tot on S", DENSING),
+    _m(D, "n_hat_bound", "Effective parameters, bound", "neither", "parameters",
+       "Where N^ falls outside the reference's range widened by the extrapolation factor (or the "
+       "score cannot be inverted), the edge of that range: N^ is above it (bound '>') or below "
+       "it ('<'). Never an extrapolated number.",
+       "n_hi = n_max*f if N^ > n_hi or S_M >= c + d; n_lo = n_min/f if N^ < n_lo or S_M <= d",
+       DENSING),
+    _m(D, "density_bound", "Capacity density, bound", "neither", "ratio",
+       "The bound on N^ over the model's own size: the density is above it ('>') or below it "
+       "('<').", "n_bound/N_M", DENSING),
+    _m("density_fits", "n_informative", "Informative reference points", "higher", "count",
+       "Reference points clearly above chance and below saturation (point status ok); a task "
+       "with fewer than 4, or from fewer than 3 sizes, is not used: the reference does not "
+       "measure it.", "#{points: ok}", DENSING),
+    _m("density_fits", "n_min", "Smallest reference model", "neither", "parameters",
+       "Non-embedding parameters of the smallest reference model fitted.", "min N", DENSING),
+    _m("density_fits", "n_max", "Largest reference model", "neither", "parameters",
+       "Non-embedding parameters of the largest reference model fitted.", "max N", DENSING),
+    _m("density_fits", "n_lo", "Range floor", "neither", "parameters",
+       "Below this N^ is an upper bound, not a number: the smallest reference model over the "
+       "extrapolation factor f (3).", "n_min/f", DENSING),
+    _m("density_fits", "n_hi", "Range ceiling", "neither", "parameters",
+       "Above this N^ is a lower bound, not a number: the largest reference model times the "
+       "extrapolation factor f (3).", "n_max*f", DENSING),
     _m(D, "loss_hat", "Implied loss", "lower", "nats/token",
        "Conditional answer loss the link maps the score to.", "L^", DENSING),
     _m(DM, "density", "Capacity density", "higher", "ratio",
-       "Geometric mean of the per-task densities where defined (tasks listed, count shown).",
+       "Geometric mean of the per-task densities over every task the reference measures, a "
+       "number only when all of them are in range (tasks listed, count shown).",
        "exp(mean_t ln rho_t)", DENSING),
+    _m(DM, "density_bound", "Capacity density, bound", "neither", "ratio",
+       "Where some of the model's tasks are out of the reference's range, the geometric mean "
+       "with those tasks at their bounds: the density is above it (bound '>') or below it "
+       "('<'); no number is shown then.", "exp(mean_t ln(rho_t or bound_t))", DENSING),
     _m(DM, "n_tasks", "Tasks in range", "higher", "count",
        "Tasks on which the density is defined.", "#{t: d < S_t < c + d, L^ > b*D0^-beta}",
        DENSING),
@@ -99,6 +127,9 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(DL, "doubling_ci_high", "Doubling time, upper bound", "neither", "days",
        "Doubling time at the lower end of A's interval (null if that end is <= 0).",
        "ln(2)/ci_low", DENSING),
+    _m(DL, "n_before_epoch", "Models before t = 0", "neither", "count",
+       "Dated models with a density released before 2023-02-24: shown on the chart, not "
+       "fitted (the law is stated from Llama-1 on).", "#{t < 0}", DENSING),
     # per family and task
     _m(F, "n", "Points", "higher", "count", "Distinct x values (F0).", "|{x}|"),
     _m(F, "span_decades", "Span", "higher", "decades", "Scale range covered (F0).",

@@ -61,15 +61,15 @@ def checkpoint_density(rows: pd.DataFrame, fits: pd.DataFrame, reference: str | 
     # model_table's groups: (target, setting), the reference being one; li runs through them
     group = tabular.pair_codes(target[li], setting[li])
     first = li[np.flatnonzero(np.r_[True, group[1:] != group[:-1]])]
-    in_range = np.bincount(group, weights=per_task.status == 0) > 0
-    mean = np.exp(density.log_mean_density(group, per_task.density))
+    agg = density.aggregate(group, int(group.max()) + 1, per_task.status, per_task.density,
+                            per_task.n_bound / per_task.n_m)
     _, first_row = np.unique(target, return_index=True)  # a target's tokens: its first row's
     at = targets.iloc[first]
     out = pd.DataFrame({"model": at["model"].array, "revision": at["revision"].array,
                         "setting": at["setting"].array,
                         "tokens": targets["tokens"].to_numpy(float)[first_row][target[first]],
-                        "density": np.where(in_range, mean, np.nan),
-                        "status": tabular.strings(["out_of_range", "ok"], in_range.astype(int))})
+                        "density": agg.density,
+                        "status": agg.status()})
     return out.sort_values(["setting", "model", "tokens"], kind="stable").reset_index(drop=True)
 
 

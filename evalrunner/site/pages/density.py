@@ -9,6 +9,7 @@ Context: `DensityPage` with one `DensitySetting` per setting. The line is
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,15 +43,17 @@ class DensityPage:
     without: list[tuple[str, str]] = field(default_factory=list)  # (setting name, why)
     fits: str | None = None
     note: str = ""
+    factor: str = ""  # the extrapolation factor, as shown
 
 
 def law_line(law: dict[str, Any], dates: pd.Series, epoch: dt.date) -> pd.DataFrame | None:
-    """Points of the fitted densing law over the span of the given release dates."""
+    """Points of the fitted densing law over the span of the given release dates from t = 0 on
+    (the law is fitted there only)."""
     a, b = law.get("A"), law.get("B")
     if fmt.is_missing(a) or fmt.is_missing(b) or dates.empty:
         return None
     t0 = pd.Timestamp(epoch)
-    days = np.linspace((dates.min() - t0).days, (dates.max() - t0).days, 30)
+    days = np.linspace(max((dates.min() - t0).days, 0), (dates.max() - t0).days, 30)
     return pd.DataFrame({"release_date": [t0 + pd.Timedelta(days=float(d)) for d in days],
                          "density": np.exp(float(a) * days + float(b))})
 
@@ -64,6 +67,7 @@ def law_facts(law: dict[str, Any]) -> list[tuple[str, str]]:
             ("Doubling time", doubling), ("A (per day)", fmt.sig(law["A"], 4)),
             ("B", fmt.sig(law["B"], 4)), ("R²", fmt.fixed(law["r2"], 3)),
             ("Record-setting models", f"{law['n_records']} of {law['n_models']}"),
+            ("Released before t = 0 (shown, not fitted)", str(law.get("n_before_epoch", 0))),
             ("Bootstrap draws", str(law["n_boot"]))]
 
 
@@ -74,7 +78,8 @@ def density_page(data: SiteData) -> Page:
     laws = metric_table(data, "densing_law")
     fits = metric_table(data, "density_fits")
     ctx = DensityPage(data.reference, fmt.count(data.d0) if data.d0 else fmt.MISSING,
-                      note=data.metrics_note)
+                      note=data.metrics_note,
+                      factor=f"{MetricsConfig().extrapolation_factor:g}")
     page = Page("density/index.md", "density.md.j2", ctx, "Capacity density")
     root = "../"
     if models is None:
@@ -134,8 +139,7 @@ def density_page(data: SiteData) -> Page:
             Column(c, labels.get(c, c), _kind(f[c]), fit_help.get(c, ""),
                    title="reason" if c == "status" else None)
             for c in f.columns if c != "reason"], data=f))
-        page.context = DensityPage(ctx.reference, ctx.d0, ctx.settings, ctx.without, "fits",
-                                   ctx.note)
+        page.context = dataclasses.replace(ctx, fits="fits")
     return page
 
 
