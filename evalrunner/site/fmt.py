@@ -133,6 +133,21 @@ def ratio(x: Any) -> str:
     return sig(x, 3)
 
 
+def bounded(bound: Any, x: Any) -> str:
+    """A bound on a ratio as shown: '> 2.31', '< 0.05'; 'undetermined' when tasks bound it from
+    both sides; '' where there is no bound (the number itself is shown)."""
+    if bound == "?":
+        return "undetermined"
+    if bound in (">", "<") and not is_missing(x):
+        return f"{bound} {ratio(x)}"
+    return ""
+
+
+def bound_column(frame: pd.DataFrame) -> list[str]:
+    """fmt.bounded over a table's `bound` and `density_bound` columns."""
+    return [bounded(b, x) for b, x in zip(frame["bound"], frame["density_bound"], strict=True)]
+
+
 def day(x: Any) -> str:
     """A date as ISO 'YYYY-MM-DD'."""
     if is_missing(x):

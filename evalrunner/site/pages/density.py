@@ -90,13 +90,14 @@ def density_page(data: SiteData) -> Page:
     default = models[models["default_reference"].astype(bool)]
     for sid in [s for s in settings_by_size(data) if s in set(default["setting"])]:
         m = default[default["setting"] == sid].copy()
-        if m["density"].isna().all():
+        if m["density"].isna().all() and (m["bound"] == "").all():
             counts = m["reason"].value_counts()
             ctx.without.append((str(setting_names.get(sid, sid)),
                                 f"no model in range ({len(m)} models; most common reason: "
                                 f"{counts.index[0]})"))
             continue
         m["name"] = m["model"].map(names)
+        m["bound_shown"] = fmt.bound_column(m)
         m["href"] = [model_href(root, x) for x in m["model"]]
         m["family_href"] = [family_href(root, x) for x in m["family"]]
         m = m.sort_values(["density", "model"], ascending=[False, True], kind="stable",
@@ -105,11 +106,12 @@ def density_page(data: SiteData) -> Page:
         page.tables.append(make_table(table_id, m, [
             Column("name", "Model", link="href"), Column("family", "Family", link="family_href"),
             Column("density", "Density", "ratio", helps.get("density", "")),
-            Column("n_tasks", "Tasks", "int", helps.get("n_tasks", "")),
+            Column("bound_shown", "Bound", help=helps.get("density_bound", "")),
+            Column("n_tasks", "Tasks in range", "int", helps.get("n_tasks", "")),
             Column("n_fit", "N used by fits", "count"),
             Column("release_date", "Released", "date"),
             Column("status", "Status", title="reason")],
-            data=m.drop(columns=["name", "href", "family_href"])))
+            data=m.drop(columns=["name", "href", "family_href", "bound_shown"])))
         law_rows = [] if laws is None else laws[
             (laws["setting"] == sid) & laws["default_reference"].astype(bool)].to_dict("records")
         law = law_rows[0] if law_rows else None
