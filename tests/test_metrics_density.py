@@ -144,16 +144,49 @@ def test_aggregate_is_geometric_mean_with_task_list():
     per_task = tables.density.set_index(["model", "task"]).loc["m"]
     bound2 = per_task.loc["task2", "density_bound"]
     assert per_task.loc["task2", "bound"] == "<" and bound2 == pytest.approx(SIZES[0] / 3 / 1e9)
-    assert np.isnan(agg["density"]) and agg["bound"] == "<"
-    assert agg["density_bound"] == pytest.approx((2 * 0.5 * bound2) ** (1 / 3), rel=1e-5)
-    assert agg["status"] == "upper_bound" and "2 in range" in agg["reason"]
+    assert np.isnan(agg["tasks_density"]) and agg["tasks_bound"] == "<"
+    assert agg["tasks_density_bound"] == pytest.approx((2 * 0.5 * bound2) ** (1 / 3), rel=1e-5)
+    assert agg["tasks_status"] == "upper_bound"
     # the two tasks in range alone give the exact number: sqrt(2 * 0.5)
     frames = _frames({}, tasks=tasks, extra_rows=[r for r in rows if r["task"] != "task2"])
     frames.models.loc[len(frames.models)] = frames.models.iloc[0]
     frames.models.loc[len(frames.models) - 1, ["model", "family", "n_fit"]] = ["m", "other", 1e9]
     agg = compute_all(frames, MetricsConfig(d0=D0)).density_models.set_index("model").loc["m"]
-    assert agg["status"] == "ok" and agg["density"] == pytest.approx(1.0, rel=1e-5)
+    assert agg["tasks_status"] == "ok" and agg["tasks_density"] == pytest.approx(1.0, rel=1e-5)
+    # but without task2 it has no headline density: the setting's task set has all three
+    assert agg["status"] == "not_measured" and np.isnan(agg["density"])
+    assert "no score on 1 of the setting's 3 tasks (task2)" in agg["reason"]
 
+
+def test_headline_density_is_one_fit_on_the_mean_over_the_task_set():
+    """Three tasks on one law: their mean follows it too, so a target with a score worth 2e9
+    parameters on each has headline density 2 (n_fit 1e9); one task higher moves the mean, not
+    a geometric mean over whichever tasks are in range."""
+    tasks = ("task0", "task1", "task2")
+    frames = _frames({"even": _score_at(2e9)}, tasks=tasks)
+    tables = compute_all(frames, MetricsConfig(d0=D0))
+    mean_fit = tables.density_fits.set_index("task").loc["task set mean"]
+    assert mean_fit["status"] == "ok" and mean_fit["metric"] == "mean"
+    row = tables.density_models.set_index("model").loc["even"]
+    assert row["status"] == "ok" and row["task_set"] == "task0;task1;task2"
+    assert row["density"] == pytest.approx(2.0, rel=1e-4)
+    assert row["n_hat"] == pytest.approx(2e9, rel=1e-4)
+    assert row["tasks_density"] == pytest.approx(2.0, rel=1e-4)
+    # the task set's mean is published as a fit, never as a task of a model
+    assert "task set mean" not in set(tables.density["task"])
+
+    lifted = [{"family": "other", "model": "lift", "task": t, "value": v} for t, v in
+              (("task0", _score_at(2e9)), ("task1", _score_at(2e9)), ("task2", _score_at(8e9)))]
+    frames = _frames({}, tasks=tasks, extra_rows=lifted)
+    frames.models.loc[len(frames.models)] = frames.models.iloc[0]
+    frames.models.loc[len(frames.models) - 1, ["model", "family", "n_fit"]] = ["lift", "other",
+                                                                               1e9]
+    row = compute_all(frames, MetricsConfig(d0=D0)).density_models.set_index("model").loc["lift"]
+    mean = np.mean([_score_at(2e9), _score_at(2e9), _score_at(8e9)])
+    p = {k: np.array([v]) for k, v in PARAMS.items()}
+    _, n_hat, _ = density.invert(np.array([mean]), p, D0)
+    assert row["density"] == pytest.approx(n_hat[0] / 1e9, rel=1e-4)
+    assert row["tasks_density"] == pytest.approx((2 * 2 * 8) ** (1 / 3), rel=1e-4)
 
 
 def test_only_capability_final_primary_rows_enter():

@@ -40,6 +40,9 @@ def _frames(tasks=TASKS, with_loss: bool = False, nudge: str | None = None):
     return build_frames(scores, models, families, [{"task": t} for t in tasks])
 
 
+FITS = len(TASKS) + 1  # one per task and one on the mean over the task set
+
+
 @pytest.fixture
 def fits(monkeypatch) -> list[int]:
     """Counts calls of density.fit_reference (the fits the cache should spare)."""
@@ -65,11 +68,11 @@ def _assert_same(got: MetricTables, want: MetricTables) -> None:
 def test_cold_and_warm_cache_equal_fresh_fits(tmp_path, fits, with_loss):
     frames, path = _frames(with_loss=with_loss), tmp_path / "fits.json"
     fresh = compute_all(frames, CONFIG)
-    assert len(fits) == len(TASKS)
+    assert len(fits) == FITS
     cold = compute_all(frames, CONFIG, fit_cache=path)
-    assert len(fits) == 2 * len(TASKS) and path.exists()
+    assert len(fits) == 2 * FITS and path.exists()
     warm = compute_all(frames, CONFIG, fit_cache=path)
-    assert len(fits) == 2 * len(TASKS)  # the warm run fits nothing
+    assert len(fits) == 2 * FITS  # the warm run fits nothing
     assert (fresh.density_fits["status"] == "ok").all()
     _assert_same(cold, fresh)
     _assert_same(warm, fresh)
@@ -81,12 +84,12 @@ def test_changed_input_refits_only_that_fit(tmp_path, fits):
     fits.clear()
     nudged = _frames(nudge="task1")
     got = compute_all(nudged, CONFIG, fit_cache=path)
-    assert len(fits) == 1
+    assert len(fits) == 2  # task1 and the task set's mean
     _assert_same(got, compute_all(nudged, CONFIG))
     changed = MetricsConfig(d0=1e12, min_reference_r2=0.7)  # a config value is part of the key
     fits.clear()
     compute_all(nudged, changed, fit_cache=path)
-    assert len(fits) == len(TASKS)
+    assert len(fits) == FITS
 
 
 def _spoil_types(data: dict) -> dict:
@@ -116,7 +119,7 @@ def test_bad_cache_file_is_ignored(tmp_path, fits, spoil):
     path.write_text(spoil(text, json.loads(text)), encoding="utf-8")
     fits.clear()
     got = compute_all(frames, CONFIG, fit_cache=path)
-    assert len(fits) == len(TASKS)  # nothing trusted: every fit redone
+    assert len(fits) == FITS  # nothing trusted: every fit redone
     _assert_same(got, fresh)
     assert path.read_text(encoding="utf-8") == text  # and the file repaired
 
@@ -125,13 +128,14 @@ def test_saved_file_drops_unused_entries_and_is_not_rewritten_when_unchanged(tmp
     path = tmp_path / "cache" / "fits.json"  # the folder is created on first save
     compute_all(_frames(), CONFIG, fit_cache=path)
     before = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
-    assert len(before) == len(TASKS)
+    assert len(before) == FITS
     inode = path.stat().st_ino
     compute_all(_frames(), CONFIG, fit_cache=path)
     assert path.stat().st_ino == inode  # a warm run with nothing new does not write
     compute_all(_frames(tasks=TASKS[:2]), CONFIG, fit_cache=path)
     after = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
-    assert len(after) == 2 and after < before
+    # two tasks' fits kept, the three-task mean's dropped, the two-task mean's added
+    assert len(after) == 3 and len(after & before) == 2
 
 
 def test_special_floats_round_trip_exactly(tmp_path):

@@ -19,6 +19,7 @@ from . import (
     density,
     diagnostics,
     fitcache,
+    headline,
     itemdata,
     passk,
     predictability,
@@ -116,13 +117,23 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
 
     refs, default = choose_references(frames.families, config)
     cache = fitcache.FitCache.load(fit_cache) if fit_cache is not None else None
-    fits = clock("reference fits", density.reference_fits,
-                 density.density_rows(prep.rows, refs), refs, config, cache)
+    ref_rows = density.density_rows(prep.rows, refs)
+    fits = clock("reference fits", density.reference_fits, ref_rows, refs, config, cache)
+    # the headline: one fit per reference on its mean over the setting's task set
+    sets = headline.task_sets(fits, default)
+    set_fits = clock("task set fits", density.reference_fits,
+                     headline.average_rows(ref_rows, sets, config, by_revision=True), refs,
+                     config, cache)
     if cache is not None:
         clock("fit cache save", cache.save)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
+    set_means = headline.average_rows(prep.finals.loc[density.density_mask(prep.finals)], sets,
+                                      config, by_revision=False)
+    per_set = clock("task set density", density.density_table, set_means, set_fits, config)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)
+    per_model = headline.attach(per_model, per_set, per_task, sets)
+    fits = pd.concat([fits, set_fits], ignore_index=True) if len(set_fits) else fits
     law = clock("densing law", densing.densing_table, per_model, config, default)
     items = items if items is not None else pd.DataFrame(columns=itemdata.COLUMNS)
     pk = clock("pass@k", passk.passk_table, items)

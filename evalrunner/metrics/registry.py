@@ -96,13 +96,25 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(D, "loss_hat", "Implied loss", "lower", "nats/token",
        "Conditional answer loss the link maps the score to.", "L^", DENSING),
     _m(DM, "density", "Capacity density", "higher", "ratio",
-       "Geometric mean of the per-task densities over every task the reference measures, a "
-       "number only when all of them are in range (tasks listed, count shown).",
-       "exp(mean_t ln rho_t)", DENSING),
+       "The headline: N^ from one reference fit on the mean score over the setting's task set "
+       "(every task the default reference measures there), over the model's own size; a "
+       "number only inside the reference's widened range, and none for a model without a "
+       "score on every task of the set.", "rho = N^(mean_t S_t)/N_M", DENSING),
+    _m(DM, "n_hat", "Effective parameters (task set)", "higher", "parameters",
+       "N^ of the model's mean over the task set, where it is a number.",
+       "N^(mean_t S_t)", DENSING),
     _m(DM, "density_bound", "Capacity density, bound", "neither", "ratio",
+       "Where the mean over the task set is out of the reference's range, the range's edge "
+       "over the model's size: the density is above it (bound '>') or below it ('<'); no "
+       "number is shown then.", "n_bound/N_M", DENSING),
+    _m(DM, "tasks_density", "Per-task density, geometric mean", "higher", "ratio",
+       "Geometric mean of the per-task densities over every task the reference measures, a "
+       "number only when all of them are in range (shown beside the headline, not ranked).",
+       "exp(mean_t ln rho_t)", DENSING),
+    _m(DM, "tasks_density_bound", "Per-task geometric mean, bound", "neither", "ratio",
        "Where some of the model's tasks are out of the reference's range, the geometric mean "
-       "with those tasks at their bounds: the density is above it (bound '>') or below it "
-       "('<'); no number is shown then.", "exp(mean_t ln(rho_t or bound_t))", DENSING),
+       "with those tasks at their bounds: above it ('>') or below it ('<').",
+       "exp(mean_t ln(rho_t or bound_t))", DENSING),
     _m(DM, "n_tasks", "Tasks in range", "higher", "count",
        "Tasks on which the density is defined.", "#{t: d < S_t < c + d, L^ > b*D0^-beta}",
        DENSING),

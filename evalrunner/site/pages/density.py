@@ -33,6 +33,7 @@ class DensitySetting:
     law: list[tuple[str, str]]  # facts of the densing-law fit
     chart: str | None
     models: str  # table id
+    task_set: list[str] = field(default_factory=list)  # the tasks the headline averages
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def density_page(data: SiteData) -> Page:
             Column("name", "Model", link="href"), Column("family", "Family", link="family_href"),
             Column("density", "Density", "ratio", helps.get("density", "")),
             Column("bound_shown", "Bound", help=helps.get("density_bound", "")),
+            Column("tasks_density", "Per-task mean", "ratio", helps.get("tasks_density", "")),
             Column("n_tasks", "Tasks in range", "int", helps.get("n_tasks", "")),
             Column("n_fit", "N used by fits", "count"),
             Column("release_date", "Released", "date"),
@@ -127,8 +129,10 @@ def density_page(data: SiteData) -> Page:
                                        "release date (log scale)", points, line)
             page.charts.append(chart)
             chart_id = chart.id
+        task_set = str(m["task_set"].iloc[0]) if "task_set" in m and len(m) else ""
         ctx.settings.append(DensitySetting(sid, str(setting_names.get(sid, sid)),
-                                           law_facts(law) if law else [], chart_id, table_id))
+                                           law_facts(law) if law else [], chart_id, table_id,
+                                           [t for t in task_set.split(";") if t]))
     for sid in settings_by_size(data):
         if sid not in set(default["setting"]):
             ctx.without.append((str(setting_names.get(sid, sid)),

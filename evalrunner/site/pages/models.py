@@ -33,7 +33,9 @@ from .common import family_href, setting_href, task_href
 DENSITY = "model_density"  # the fragment of a model's capacity density (model_density)
 _DENSITY_COLUMNS = [
     Column("setting", "Setting"), Column("reference", "Reference family"),
-    Column("density", "Density", "ratio"), Column("bound_shown", "Bound (out of range)"),
+    Column("density", "Density (task set)", "ratio"),
+    Column("bound_shown", "Bound (out of range)"),
+    Column("tasks_density", "Per-task mean", "ratio"),
     Column("n_tasks", "Tasks in range", "int"), Column("tasks", "Tasks in range"),
     Column("method", "Method"),
     Column("status", "Status", title="reason")]

@@ -1,0 +1,136 @@
+"""The headline density: one fit on the reference's average over a fixed task set.
+
+Per setting the task set is every task the default reference measures there (its fits with
+status ok). The reference's mean score over the set, per revision, is fitted like any task
+(density.reference_fits) and a target's mean over the same set is inverted through it (the
+Densing Law paper's way: one law on the average of the benchmarks). A model without a score on
+every task of the set gets no headline density, with the tasks it lacks: a model cannot raise
+its density by leaving out a task, nor lower a neighbour's by the tasks it happens to have.
+The per-task densities and their geometric mean stay beside it (`tasks_*` columns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import fit, points
+from .config import MetricsConfig
+
+# the pseudo task of the set's mean: with a space in it no task id (a lowercase slug) is it
+TASK = "task set mean"
+METRIC = "mean"
+# density_table's status of the headline row -> the model table's status
+_MODEL_STATUS = {"ok": "ok", "above_ceiling": "lower_bound", "above_range": "lower_bound",
+                 "below_floor": "upper_bound", "below_range": "upper_bound"}
+TASK_COLUMNS = ["tasks_density", "tasks_bound", "tasks_density_bound", "tasks_status"]
+
+
+def task_sets(fits: pd.DataFrame, default: str | None) -> dict[str, dict[str, str]]:
+    """Per setting: {task: metric} of the tasks the default reference measures there."""
+    if default is None or fits.empty:
+        return {}
+    f = fits[(fits["reference"] == default) & (fits["status"] == fit.OK)]
+    return {str(s): dict(zip(g["task"], g["metric"], strict=True))
+            for s, g in f.groupby("setting", sort=True)}
+
+
+def _in_set(rows: pd.DataFrame, sets: dict[str, dict[str, str]]) -> np.ndarray:
+    wanted = pd.MultiIndex.from_tuples(
+        [(s, t, m) for s, tasks in sets.items() for t, m in tasks.items()],
+        names=["setting", "task", "metric"])
+    return pd.MultiIndex.from_frame(rows[["setting", "task", "metric"]].astype(str)).isin(wanted)
+
+
+def average_rows(rows: pd.DataFrame, sets: dict[str, dict[str, str]], config: MetricsConfig,
+                 by_revision: bool) -> pd.DataFrame:
+    """One row per (model[, revision], setting, source) that has every task of its setting's
+    set: the mean score (stderr sqrt(sum s^2)/k), chance and ceiling, the mean answer loss when
+    every task has one, and its point status; task TASK, metric METRIC. `rows` are prepared
+    rows (every revision: `by_revision`) or finals (one per task: the model's)."""
+    if not sets or rows.empty:
+        return rows.iloc[:0].assign(task=pd.Series(dtype=object))
+    sub = rows.loc[_in_set(rows, sets)]
+    keys = ["setting", "source", "family", "kind", "model"] + (["revision"] if by_revision
+                                                                 else [])
+    loss = sub["answer_nll_token"].to_numpy(float)
+    sub = sub.assign(s2=sub["s"].to_numpy(float) ** 2,
+                     has_loss=(np.isfinite(loss) & (loss > 0)).astype(int))
+    g = sub.groupby(keys, sort=True, dropna=False)
+    out = g.agg(value=("value", "mean"), s2=("s2", "sum"), k=("task", "nunique"),
+                rows=("task", "size"), chance=("chance", "mean"), ceiling=("ceiling", "mean"),
+                answer_nll_token=("answer_nll_token", "mean"), has_loss=("has_loss", "sum"),
+                n_fit=("n_fit", "first"), tokens=("tokens", "first"),
+                revision_first=("revision", "first")).reset_index()
+    need = out["setting"].map({s: len(t) for s, t in sets.items()}).to_numpy(int)
+    out = out.loc[(out["k"].to_numpy(int) == need) & (out["rows"].to_numpy(int) == need)].copy()
+    if not by_revision:
+        out["revision"] = out.pop("revision_first")
+    else:
+        out = out.drop(columns="revision_first")
+    k = out["k"].to_numpy(float)
+    out["answer_nll_token"] = out["answer_nll_token"].where(out["has_loss"] == out["k"])
+    out["s"] = np.sqrt(out["s2"].to_numpy(float)) / k
+    out["zs"] = points.z_band(out["s"], out["chance"], out["ceiling"], config)
+    higher = np.ones(len(out), dtype=bool)
+    out["point_status"] = points.status(out["value"], out["zs"], out["chance"], out["ceiling"],
+                                        higher, config)
+    out = out.assign(task=TASK, metric=METRIC, category="capability", higher=True,
+                     parent=np.nan, final=True, stderr=out["s"])
+    return out.drop(columns=["s2", "k", "rows", "has_loss"]).reset_index(drop=True)
+
+
+def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFrame,
+           sets: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """model_table's rows with the headline density in `density`, `bound`, `density_bound`,
+    `status`, `reason` (and `task_set`, `n_hat`); the geometric mean over the tasks moves to
+    the TASK_COLUMNS."""
+    out = per_model.copy()
+    for new, old in zip(TASK_COLUMNS, ["density", "bound", "density_bound", "status"],
+                        strict=True):
+        out[new] = out[old]
+    keys = ["model", "setting", "reference"]
+    h = headline.set_index(keys)
+    at = pd.MultiIndex.from_frame(out[keys])
+    found = at.isin(h.index)
+    hit = h.reindex(at[found])
+    out["task_set"] = out["setting"].map({s: ";".join(sorted(t)) for s, t in sets.items()}
+                                         ).fillna("")
+    out["n_hat"] = np.nan
+    for col in ("density", "density_bound", "n_hat"):
+        out.loc[found, col] = hit[col].to_numpy(float)
+        out.loc[~found, col] = np.nan
+    out["bound"] = ""
+    out.loc[found, "bound"] = hit["bound"].to_numpy(object)
+    status = hit["status"].map(_MODEL_STATUS).fillna("not_measured").to_numpy(object)
+    out.loc[found, "status"] = status
+    size = out["setting"].map({s: len(t) for s, t in sets.items()}).fillna(0).astype(int)
+    out.loc[found, "reason"] = [
+        f"{_lead(st)} the mean over the setting's {n} tasks ({tasks}): {why}"
+        for st, n, tasks, why in zip(status, size[found], out.loc[found, "task_set"],
+                                     hit["reason"], strict=True)]
+    have = per_task.groupby(["model", "setting"])["task"].agg(set)
+    missing = [_missing(sets.get(s, {}), have.get((m, s), set()))
+               for m, s in zip(out.loc[~found, "model"], out.loc[~found, "setting"],
+                               strict=True)]
+    out.loc[~found, "status"] = "not_measured"
+    out.loc[~found, "reason"] = missing
+    return out
+
+
+def _lead(status: str) -> str:
+    return {"ok": "in range:", "lower_bound": "a lower bound:",
+            "upper_bound": "an upper bound:"}.get(status, "not measured:")
+
+
+def _missing(task_set: dict[str, str], have: set[str]) -> str:
+    if not task_set:
+        return ("no headline density: the default reference measures no task in this setting "
+                "(per-task densities beside it)")
+    lacking = sorted(set(task_set) - have)
+    if lacking:
+        return (f"no headline density: no score on {len(lacking)} of the setting's "
+                f"{len(task_set)} tasks ({', '.join(lacking)}); a density over a different task "
+                "set would not compare with its neighbours'")
+    return ("no headline density: this reference has no usable fit on the mean over the "
+            "setting's task set")
