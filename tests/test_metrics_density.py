@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from evalrunner.metrics import density, laws
 from evalrunner.metrics.compute import compute_all
 from evalrunner.metrics.config import MetricsConfig
+from evalrunner.metrics.prepare import prepare
 from evalrunner.metrics.synthetic import build_frames, reference_family
 
 LOSS_LAW = (400.0, 0.34, 410.0, 0.28)
@@ -347,3 +348,56 @@ def test_a_plateau_above_one_is_not_fitted():
                           [{"task": "task0"}])
     fit_row = compute_all(frames, MetricsConfig(d0=D0)).density_fits.iloc[0]
     assert fit_row["c"] + fit_row["d"] <= 1.0 + 1e-12
+
+
+MID_LINK = (0.7, -3.0, 0.8, 0.25)  # scores mid-way between chance and ceiling at these sizes
+
+
+def _covered(seed: int) -> bool:
+    """One seeded draw: a noisy reference family and a target of known size inside its range,
+    its score drawn around the law's with the stderr it reports."""
+    rng = np.random.default_rng(1000 + seed)
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, MID_LINK, noise=0.01,
+                                      seed=seed)
+    n_true = float(10 ** rng.uniform(8.0, 9.5))
+    score = float(laws.link(laws.loss_law(n_true, D0, *LOSS_LAW), *MID_LINK))
+    models.append({"model": "t", "family": "other", "n_fit": 1e9, "n_non_embedding": 1e9})
+    scores.append({"family": "other", "model": "t", "task": "task0", "stderr": 0.01,
+                   "value": score + 0.01 * rng.standard_normal()})
+    frames = build_frames(scores, models, [{"family": "ref", "reference": True},
+                                           {"family": "other"}], [{"task": "task0"}])
+    config = MetricsConfig(d0=D0)
+    prep = prepare(frames, config)
+    fits = density.reference_fits(density.density_rows(prep.rows, ["ref"]), ["ref"], config)
+    row = density.density_table(prep.finals, fits, config).set_index("model").loc["t"]
+    return row["status"] == "ok" and row["density_low"] <= n_true / 1e9 <= row["density_high"]
+
+
+def test_interval_covers_the_true_density_in_95_percent_of_seeded_draws():
+    """Reference refits on resampled models crossed with the target's own score error: the
+    95% interval holds the true N^/N in at least 95% of draws (and the density is a number in
+    every one of them: the targets are inside the range)."""
+    hits = sum(_covered(seed) for seed in range(100))
+    assert hits >= 95, f"{hits} of 100"
+
+
+def test_headline_has_an_interval_inside_the_range_and_tie_ranks():
+    # each model has 1e9 parameters; scores near this link's ceiling move little with N, so
+    # the stderr is small enough to tell 1e9 from 8e9 and not 1e9 from 1.02e9
+    sizes = {"a": 1e9, "b": 1.02e9, "c": 8e9}
+    rows = [{"family": "other", "model": m, "task": t, "value": _score_at(n), "stderr": 0.001}
+            for m, n in sizes.items() for t in ("task0", "task1")]
+    frames = _frames({}, tasks=("task0", "task1"), extra_rows=rows)
+    for m in sizes:
+        frames.models.loc[len(frames.models)] = frames.models.iloc[0]
+        frames.models.loc[len(frames.models) - 1, ["model", "family", "n_fit"]] = [m, "other",
+                                                                                   1e9]
+    table = compute_all(frames, MetricsConfig(d0=D0)).density_models.set_index("model")
+    for m in "abc":
+        row = table.loc[m]
+        assert row["density_low"] <= row["density"] <= row["density_high"]
+        assert row["density_low"] >= SIZES[0] / 3 / 1e9
+        assert row["density_high"] <= SIZES[-1] * 3 / 1e9
+    # a and b are within each other's interval: one tie group, below c
+    assert table.loc["a", "density_rank"] == table.loc["b", "density_rank"]
+    assert table.loc["c", "density_rank"] == 1 and table.loc["a", "density_rank"] == 2

@@ -15,11 +15,12 @@ from site_tree import HOSTILE, build_site_tree
 from typer.testing import CliRunner
 
 from evalrunner.cli import app
+from evalrunner.metrics.stats import tie_ranks
 from evalrunner.results.load import load_frames
 from evalrunner.site import escape, fmt
 from evalrunner.site.assets import VendorMissing, check_vendor
 from evalrunner.site.boarddata import leaderboard_json
-from evalrunner.site.leaderboard import build_leaderboard, tie_ranks
+from evalrunner.site.leaderboard import build_leaderboard
 from evalrunner.site.pages.changelog import git_history
 
 

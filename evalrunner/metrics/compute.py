@@ -134,6 +134,7 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
                       default or "", config)
     per_model = headline.attach(per_model, per_set, per_task, sets)
     fits = pd.concat([fits, set_fits], ignore_index=True) if len(set_fits) else fits
+    fits = fits.drop(columns=density.BOOT)  # the draws live in the intervals, not in a table
     law = clock("densing law", densing.densing_table, per_model, config, default)
     items = items if items is not None else pd.DataFrame(columns=itemdata.COLUMNS)
     pk = clock("pass@k", passk.passk_table, items)

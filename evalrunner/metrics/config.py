@@ -40,6 +40,9 @@ class MetricsConfig:
     # N^ is a number only inside [smallest / f, largest * f] of the reference models' sizes;
     # outside, it is a bound (> or <) with its status.
     extrapolation_factor: float = 3.0
+    # refits of each reference fit on resamples of the reference's models: the intervals of
+    # N^ and density (with the target's own score error); 0 turns intervals off
+    reference_bootstrap: int = 100
     # log10 D must vary this much (sd, decades) around its line in log10 N (else D ~ N^k)
     min_token_spread: float = 0.05
     epoch: dt.date = dt.date(2023, 2, 24)  # t = 0 of the densing law (Llama-1 release)

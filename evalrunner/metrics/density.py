@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from . import fit, fitcache, laws, tabular
 from .config import MetricsConfig
@@ -37,10 +38,15 @@ RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0", 
                                    "n_max"), (float,)),
                  "n_points": (int,), "n_informative": (int,), "method": (str, type(None)),
                  "status": (str,),
-                 "reason": (str,)}
+                 "reason": (str,), "boot": (str,)}
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
            "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0",
-           "bound", "n_hat_bound", "density_bound"]
+           "bound", "n_hat_bound", "density_bound", "density_low", "density_high"]
+BOOT = "boot"  # a fits table's column of bootstrap parameters (internal, never published)
+# the target score's error at these standard-normal quantiles, crossed with every bootstrap
+# draw of the reference fit: 20 quantiles at equal probability steps cost no refit and keep
+# the interval's ends from resting on a handful of draws
+SCORE_QUANTILES = ndtri((np.arange(20) + 0.5) / 20)
 
 
 def density_mask(rows: pd.DataFrame) -> np.ndarray:
@@ -130,7 +136,7 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     rec: dict = dict.fromkeys(PARAMS, np.nan)
     rec.update(n_points=size, n_informative=int(ok.sum()), r2=np.nan, rmse=np.nan,
                loss_rmse_log=np.nan, d0=config.d0, n_min=float(n.min()) if size else np.nan,
-               n_max=float(n.max()) if size else np.nan)
+               n_max=float(n.max()) if size else np.nan, boot="")
     problem = _design_problem(n, d, config)
     if problem:
         return {**rec, "method": None, "status": fit.FAILED, "reason": problem}
@@ -161,6 +167,8 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         if not link.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}link: {link.reason}"}
         rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
+        starts: tuple = (law, link)
+        data: tuple = (n, d, s, loss)
         rec["loss_rmse_log"] = float(np.sqrt(np.mean(
             (np.log(loss) - np.log(loss - np.asarray(law.residuals))) ** 2)))
         residuals = np.asarray(link.residuals)
@@ -175,6 +183,7 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         if not comp.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}composed fit: {comp.reason}"}
         rec.update({k: comp[k] for k in PARAMS})
+        starts, data = (comp,), (n, d, s)
         residuals = np.asarray(comp.residuals)
         note = "no conditional answer loss: accuracy-only fit (l = 0, gamma = -1 fixed)"
         note += f"; {comp.reason}" if comp.reason else ""
@@ -190,7 +199,54 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     why = _identified(note, rec, chance_0, single_d)
     if why:
         return {**rec, "status": UNIDENTIFIED, "reason": prefix + why}
+    rec["boot"] = _bootstrap(data, starts, ceiling_0, config)
     return {**rec, "status": fit.OK, "reason": prefix + (note or "fitted")}
+
+
+def _refit(data: tuple, starts: tuple, ceiling: float, config: MetricsConfig) -> list[float]:
+    """PARAMS of one refit started at the full fit's optimum (NaN where it fails)."""
+    if len(starts) == 2:
+        n, d, s, loss = data
+        law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss, start=starts[0])
+        link = fit.fit_link(loss, s, config.huber_delta_score, ceiling, start=starts[1])
+        if not (law.ok and link.ok):
+            return [np.nan] * len(PARAMS)
+        return [law[k] for k in fit.LOSS_LAW] + [link[k] for k in fit.LINK]
+    comp = fit.fit_composed(*data, config.huber_delta_score, ceiling, start=starts[0])
+    return [comp[k] for k in PARAMS] if comp.ok else [np.nan] * len(PARAMS)
+
+
+def _bootstrap(data: tuple, starts: tuple, ceiling: float, config: MetricsConfig) -> str:
+    """`reference_bootstrap` refits on resamples of the reference's models (its sizes drawn
+    with replacement, every checkpoint of a drawn model with it; a draw with fewer than
+    `min_informative_sizes` distinct sizes is left out, as the full fit would be): their
+    PARAMS, row after row, as exact hex floats (NaN for a draw left out). The draws depend on
+    the seed and the sizes only, so every task of a reference resamples the same models."""
+    n = data[0]
+    sizes = np.unique(n)
+    rng = np.random.default_rng(config.seed)
+    rows = []
+    for _ in range(config.reference_bootstrap):
+        pick = rng.integers(0, len(sizes), len(sizes))
+        if len(np.unique(pick)) < config.min_informative_sizes:
+            rows.append([np.nan] * len(PARAMS))
+            continue
+        idx = np.concatenate([np.flatnonzero(n == sizes[i]) for i in pick])
+        rows.append(_refit(tuple(a[idx] for a in data), starts, ceiling, config))
+    return " ".join(float(x).hex() for row in rows for x in row)
+
+
+def boot_params(fits: pd.DataFrame) -> np.ndarray:
+    """The fits' bootstrap parameters as an array (fits, draws, PARAMS); NaN where a fit has
+    none (not ok, or intervals off)."""
+    texts = fits[BOOT].to_numpy(object) if BOOT in fits else np.full(len(fits), "")
+    draws = max((len(t.split()) // len(PARAMS) for t in texts if t), default=0)
+    out = np.full((len(fits), draws, len(PARAMS)), np.nan)
+    for i, t in enumerate(texts):
+        if t:
+            vals = np.array([float.fromhex(x) for x in t.split()])
+            out[i] = vals.reshape(-1, len(PARAMS))
+    return out
 
 
 def _fit_cached(points: pd.DataFrame, config: MetricsConfig,
@@ -222,7 +278,8 @@ def reference_fits(rows: pd.DataFrame, references: list[str], config: MetricsCon
             rec = _fit_cached(pts, config, cache)
             records.append({"reference": ref, "setting": setting, "task": task,
                             "metric": metric, "source": source, **rec})
-    table = pd.DataFrame(records, columns=FIT_COLUMNS).astype({"n_min": float, "n_max": float})
+    table = pd.DataFrame(records, columns=[*FIT_COLUMNS, BOOT]).astype(
+        {"n_min": float, "n_max": float})
     # several metrics for one task in one setting: the most fitted points wins, then the name
     table = table.sort_values(["reference", "setting", "task", "n_points", "metric"],
                               ascending=[True, True, True, False, True], kind="stable")
@@ -269,7 +326,7 @@ ABOVE, BELOW = (1, 2, 7, 8), (2, 7)  # codes with a bound; of them, the lower bo
 
 # the columns of the target rows (finals) that target_pairs and judge read
 JUDGED_COLUMNS = ["model", "setting", "task", "category", "higher", "parent", "value", "n_fit",
-                  "metric"]
+                  "metric", "s"]
 
 
 class Judged(NamedTuple):
@@ -285,6 +342,8 @@ class Judged(NamedTuple):
     labels: list[str]
     bound: np.ndarray  # "", ">" (N^ is at least n_bound) or "<" (at most)
     n_bound: np.ndarray  # the bound on N^ (NaN without one)
+    low: np.ndarray  # 95% interval of the density where it is a number (NaN elsewhere)
+    high: np.ndarray
 
 
 def target_pairs(finals: pd.DataFrame, fits: pd.DataFrame,
@@ -340,9 +399,47 @@ def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarr
     bounded = np.isin(status, ABOVE)
     bound = np.where(bounded, np.where(lower, ">", "<"), "").astype(object)
     n_bound = np.where(bounded, np.where(lower, n_hi, n_lo), np.nan)
+    low, high = _interval(finals, fits, li, ri, ok)
     return Judged(score, np.where(no_fit | mismatch, np.nan, loss_hat),
                   np.where(ok, n_hat, np.nan), np.where(ok, rho, np.nan), n_m, status, reason,
-                  labels, bound, n_bound)
+                  labels, bound, n_bound, low, high)
+
+
+def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
+              ok: np.ndarray, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The 2.5% and 97.5% points of the density over the fit's bootstrap draws crossed with
+    the target score's own normal error (its stderr, at SCORE_QUANTILES): N^ of a draw
+    outside the widened range counts at the range's edge, so an interval never leaves it.
+    The same error quantiles for every row: a row's interval depends on its own inputs only."""
+    low, high = np.full(len(li), np.nan), np.full(len(li), np.nan)
+    boot = boot_params(fits)
+    at = np.flatnonzero(ok)
+    if boot.shape[1] == 0 or len(at) == 0:
+        return low, high
+    score = finals["value"].to_numpy(float)
+    err = np.nan_to_num(finals["s"].to_numpy(float), nan=0.0) if "s" in finals else \
+        np.zeros(len(finals))
+    n_m = finals["n_fit"].to_numpy(float)
+    lo_all, hi_all = fits["n_lo"].to_numpy(float), fits["n_hi"].to_numpy(float)
+    d0_all = fits["d0"].to_numpy(float)
+    z = SCORE_QUANTILES[None, None, :]
+    for part in np.array_split(at, -(-len(at) // chunk)):
+        t, f = li[part], ri[part]
+        p = boot[f][..., None]  # (k, draws, 1) per parameter
+        drawn = np.isfinite(p[..., 0, :]) & np.ones_like(z, dtype=bool)
+        params = {k: p[:, :, j] for j, k in enumerate(PARAMS)}
+        sc = score[t][:, None, None] + z * err[t][:, None, None]
+        lo, hi = lo_all[f][:, None, None], hi_all[f][:, None, None]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            _, n_hat, below, above = _invert(sc, params, d0_all[f][:, None, None])
+            n_hat = np.where(below, lo, np.where(above, hi, np.clip(n_hat, lo, hi)))
+        n_hat = np.where(drawn, n_hat, np.nan).reshape(len(part), -1)
+        enough = np.isfinite(n_hat).sum(axis=1) >= 10 * len(SCORE_QUANTILES)
+        if enough.any():
+            q = np.nanpercentile(n_hat[enough], [2.5, 97.5], axis=1)
+            low[part[enough]] = q[0] / n_m[t[enough]]
+            high[part[enough]] = q[1] / n_m[t[enough]]
+    return low, high
 
 
 def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
@@ -364,6 +461,7 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         "reference": take(fits, "reference", ri), "task": take(finals, "task", li),
         "score": j.score, "n_hat": j.n_hat, "density": j.density, "bound": j.bound,
         "n_hat_bound": j.n_bound, "density_bound": j.n_bound / j.n_m,
+        "density_low": j.low, "density_high": j.high,
         "status": tabular.strings(_STATUS, j.status),
         "reason": tabular.strings(j.labels, j.reason), "family": take(finals, "family", li),
         "kind": take(finals, "kind", li), "source": take(finals, "source", li),

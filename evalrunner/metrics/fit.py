@@ -325,11 +325,13 @@ _EXP_BOUNDS = (1e-3, 3.0)  # exponents alpha, beta
 _LOG_COEF_BOUNDS = (-40.0, 160.0)  # ln a, ln b
 
 
-def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 1e-3) -> FitResult:
+def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 1e-3,
+                 start: FitResult | None = None) -> FitResult:
     """Fit `L(N, D) = a*N^(-alpha) + b*D^(-beta)` (arXiv 2412.04315, eq. 2).
 
     Huber loss (delta) on `ln(L^) - ln(L)`, parameters `(ln a, alpha, ln b, beta)` so a, b stay
-    positive; starts: a grid on (alpha, beta) with (a, b) from relative least squares.
+    positive; starts: a grid on (alpha, beta) with (a, b) from relative least squares, or only
+    `start` (an earlier fit: a bootstrap refit starts from the full data's optimum).
     """
     n, d, loss = (np.asarray(v, dtype=float) for v in (n, d, loss))
     failed = _check_points("loss_law", LOSS_LAW, [n, d, loss], need=5)
@@ -352,6 +354,8 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
             coef = _nonneg_2(u, v, np.ones_like(u))
             la, lb = (np.log(max(c, 1e-300)) for c in coef)
             starts.append([la, alpha, lb, beta])
+    if start is not None:
+        starts = [[np.log(start["a"]), start["alpha"], np.log(start["b"]), start["beta"]]]
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS]
     objective = _huber_objective(model, ln_l, delta, batched=True)
     theta, value, note = _multistart(objective, np.array(starts), bounds,
@@ -386,7 +390,7 @@ def _linear_cd(basis: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2,
-             ceiling: float = 1.0) -> FitResult:
+             ceiling: float = 1.0, start: FitResult | None = None) -> FitResult:
     """Fit `S = c/(1 + exp(-gamma*(L - l))) + d` (arXiv 2412.04315, eq. 3), c > 0, gamma < 0,
     and a ceiling no score can exceed: `c + d <= ceiling` (1 for an accuracy).
 
@@ -394,7 +398,7 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2,
     fit of points that have not reached their plateau puts the asymptote anywhere above 1, and
     the inversion then reads real scores off an impossible curve. q = 1 is a plateau at the
     metric's maximum. Huber loss in score units; starts from a grid on (gamma, l) with (c, d)
-    in closed form.
+    in closed form, or only `start` (see fit_loss_law).
     """
     loss, score = np.asarray(loss, dtype=float), np.asarray(score, dtype=float)
     failed = _check_points("link", LINK, [loss, score], need=5, positive=False)
@@ -420,6 +424,9 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2,
     d = np.clip(np.nan_to_num(d), -1.0, u - 1e-3)
     q = np.clip(np.abs(np.nan_to_num(c, nan=0.5)) / (u - d), 1e-6, 1.0)
     starts = np.stack([q, gam, ell, d], axis=1)
+    if start is not None:
+        starts = np.array([[start["c"] / (u - start["d"]), start["gamma"], start["l"],
+                            start["d"]]])
     bounds = [(1e-6, 1.0), (-1e3 / span, -1e-6), (float(loss.min()) - 10 * span,
               float(loss.max()) + 10 * span), (-1.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)
@@ -442,7 +449,7 @@ def _plateau_ok(note: str, q: float) -> str:
 
 
 def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float = 1e-2,
-                 ceiling: float = 1.0) -> FitResult:
+                 ceiling: float = 1.0, start: FitResult | None = None) -> FitResult:
     """Accuracy-only fit (METRICS.md 1.6).
 
     `S = c/(1 + exp(-gamma*(a*N^(-alpha) + b*D^(-beta) - l))) + d` fitted to (N, D, S) directly.
@@ -451,6 +458,7 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
     exactly (only gamma*a and gamma*b enter), so gamma is fixed at -1 to make the fit identifiable;
     the effective size N^ does not depend on that choice. Bounds: exponents in [1e-3, 3],
     0 <= d < ceiling, and c + d <= ceiling (as `c = q*(ceiling - d)`, q in (0, 1]; see fit_link).
+    `start`: start only there (see fit_loss_law).
     """
     n, d, score = (np.asarray(v, dtype=float) for v in (n, d, score))
     failed = _check_points("composed", COMPOSED, [n, d], need=6)
@@ -482,6 +490,9 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
     dd = np.clip(np.nan_to_num(dd), 0.0, u - 1e-3)
     q = np.clip(np.abs(np.nan_to_num(c, nan=0.5)) / (u - dd), 1e-6, 1.0)
     starts = np.stack([la, grid[:, 0], lb, grid[:, 1], q, dd], axis=1)
+    if start is not None:
+        starts = np.array([[np.log(start["a"]), start["alpha"], np.log(start["b"]),
+                            start["beta"], start["c"] / (u - start["d"]), start["d"]]])
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS, (1e-6, 1.0),
               (0.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import fit, points
+from .stats import tie_ranks
 from .config import MetricsConfig
 
 # the pseudo task of the set's mean: with a space in it no task id (a lowercase slug) is it
@@ -83,8 +84,9 @@ def average_rows(rows: pd.DataFrame, sets: dict[str, dict[str, str]], config: Me
 def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFrame,
            sets: dict[str, dict[str, str]]) -> pd.DataFrame:
     """model_table's rows with the headline density in `density`, `bound`, `density_bound`,
-    `status`, `reason` (and `task_set`, `n_hat`); the geometric mean over the tasks moves to
-    the TASK_COLUMNS."""
+    `status`, `reason` (and `task_set`, `n_hat`, its 95% interval `density_low` to
+    `density_high` and `density_rank` with tie groups); the geometric mean over the tasks
+    moves to the TASK_COLUMNS."""
     out = per_model.copy()
     for new, old in zip(TASK_COLUMNS, ["density", "bound", "density_bound", "status"],
                         strict=True):
@@ -97,7 +99,7 @@ def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFra
     out["task_set"] = out["setting"].map({s: ";".join(sorted(t)) for s, t in sets.items()}
                                          ).fillna("")
     out["n_hat"] = np.nan
-    for col in ("density", "density_bound", "n_hat"):
+    for col in ("density", "density_bound", "n_hat", "density_low", "density_high"):
         out.loc[found, col] = hit[col].to_numpy(float)
         out.loc[~found, col] = np.nan
     out["bound"] = ""
@@ -115,6 +117,13 @@ def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFra
                                strict=True)]
     out.loc[~found, "status"] = "not_measured"
     out.loc[~found, "reason"] = missing
+    # ranks by headline density with tie groups: models whose intervals overlap share a rank
+    out["density_rank"] = np.nan
+    for _, at in out.groupby(["setting", "reference"], sort=False).indices.items():
+        lo, hi = (out[c].to_numpy(float)[at] for c in ("density_low", "density_high"))
+        number = out["density"].to_numpy(float)[at]
+        out.loc[out.index[at], "density_rank"] = tie_ranks(np.where(np.isfinite(number), lo,
+                                                                    np.nan), hi)
     return out
 
 

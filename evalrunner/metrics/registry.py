@@ -107,6 +107,22 @@ METRICS: tuple[MetricSpec, ...] = (
        "Where the mean over the task set is out of the reference's range, the range's edge "
        "over the model's size: the density is above it (bound '>') or below it ('<'); no "
        "number is shown then.", "n_bound/N_M", DENSING),
+    _m(DM, "density_low", "Density, 2.5% bound", "neither", "ratio",
+       "Lower end of the headline density's 95% interval: 100 refits of the reference on its "
+       "models resampled with replacement, crossed with the model's own score error; a draw "
+       "outside the widened range counts at its edge.", "percentile_2.5(N^*/N_M)", DENSING),
+    _m(DM, "density_high", "Density, 97.5% bound", "neither", "ratio",
+       "Upper end of the headline density's 95% interval.", "percentile_97.5(N^*/N_M)",
+       DENSING),
+    _m(DM, "density_rank", "Density rank", "lower", "rank",
+       "1 + the number of models of the setting whose density interval lies wholly above this "
+       "one's: models whose intervals overlap share a rank.", "1 + #{m: low_m > high}",
+       DENSING),
+    _m(D, "density_low", "Task density, 2.5% bound", "neither", "ratio",
+       "Lower end of the task density's 95% interval (as the headline's).",
+       "percentile_2.5(N^*/N_M)", DENSING),
+    _m(D, "density_high", "Task density, 97.5% bound", "neither", "ratio",
+       "Upper end of the task density's 95% interval.", "percentile_97.5(N^*/N_M)", DENSING),
     _m(DM, "tasks_density", "Per-task density, geometric mean", "higher", "ratio",
        "Geometric mean of the per-task densities over every task the reference measures, a "
        "number only when all of them are in range (shown beside the headline, not ranked).",

@@ -11,6 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def tie_ranks(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Ranks with tie groups: 1 + the number of intervals wholly above each one (overlapping
+    intervals share a rank); NaN where the interval is NaN."""
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    ok = ~np.isnan(lo) & ~np.isnan(hi)
+    ranks = np.full(len(lo), np.nan)
+    above = ok.sum() - np.searchsorted(np.sort(lo[ok]), hi[ok], side="right")  # lo > hi
+    ranks[ok] = 1 + above
+    return ranks
+
+
 def rank_rows(a: np.ndarray) -> np.ndarray:
     """Average ranks (1-based) along axis 1: `(#less + #less-or-equal + 1)/2` per value.
 

@@ -143,6 +143,19 @@ def bounded(bound: Any, x: Any) -> str:
     return ""
 
 
+def ratio_interval(lo: Any, hi: Any) -> str:
+    """A 95% interval of a ratio: '[0.82, 1.41]'; '' without one."""
+    if is_missing(lo) or is_missing(hi):
+        return ""
+    return f"[{ratio(lo)}, {ratio(hi)}]"
+
+
+def interval_column(frame: pd.DataFrame) -> list[str]:
+    """fmt.ratio_interval over a table's `density_low` and `density_high` columns."""
+    return [ratio_interval(a, b) for a, b in
+            zip(frame["density_low"], frame["density_high"], strict=True)]
+
+
 def bound_column(frame: pd.DataFrame) -> list[str]:
     """fmt.bounded over a table's `bound` and `density_bound` columns."""
     return [bounded(b, x) for b, x in zip(frame["bound"], frame["density_bound"], strict=True)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evalrunner.metrics.stats import tie_ranks
 from evalrunner.results.load import Frames
 
 from .data import leaderboard_revisions
@@ -44,18 +45,6 @@ def _stderr(values: pd.Series, stderr: pd.Series, n_items: pd.Series) -> pd.Seri
     """Reported stderr, else binomial from n_items (NaN when neither is known)."""
     binomial = np.sqrt(values * (1 - values) / n_items)
     return stderr.where(stderr.notna(), binomial)
-
-
-def tie_ranks(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """1 + the number of intervals wholly above each one; NaN where the interval is NaN."""
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    ok = ~np.isnan(lo) & ~np.isnan(hi)
-    ranks = np.full(len(lo), np.nan)
-    valid_lo = lo[ok]
-    for i in np.flatnonzero(ok):
-        ranks[i] = 1 + int(np.sum(valid_lo > hi[i]))
-    return ranks
 
 
 def core_tasks(frames: Frames, table: pd.DataFrame, tasks: list[str]) -> list[str]:

@@ -99,21 +99,25 @@ def density_page(data: SiteData) -> Page:
             continue
         m["name"] = m["model"].map(names)
         m["bound_shown"] = fmt.bound_column(m)
+        m["interval_shown"] = fmt.interval_column(m)
         m["href"] = [model_href(root, x) for x in m["model"]]
         m["family_href"] = [family_href(root, x) for x in m["family"]]
         m = m.sort_values(["density", "model"], ascending=[False, True], kind="stable",
                           na_position="last")
         table_id = f"models-{sid}"
         page.tables.append(make_table(table_id, m, [
+            Column("density_rank", "Rank", "int", helps.get("density_rank", "")),
             Column("name", "Model", link="href"), Column("family", "Family", link="family_href"),
             Column("density", "Density", "ratio", helps.get("density", "")),
+            Column("interval_shown", "95% interval", help=helps.get("density_low", "")),
             Column("bound_shown", "Bound", help=helps.get("density_bound", "")),
             Column("tasks_density", "Per-task mean", "ratio", helps.get("tasks_density", "")),
             Column("n_tasks", "Tasks in range", "int", helps.get("n_tasks", "")),
             Column("n_fit", "N used by fits", "count"),
             Column("release_date", "Released", "date"),
             Column("status", "Status", title="reason")],
-            data=m.drop(columns=["name", "href", "family_href", "bound_shown"])))
+            data=m.drop(columns=["name", "href", "family_href", "bound_shown",
+                                 "interval_shown"])))
         law_rows = [] if laws is None else laws[
             (laws["setting"] == sid) & laws["default_reference"].astype(bool)].to_dict("records")
         law = law_rows[0] if law_rows else None

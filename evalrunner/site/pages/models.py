@@ -33,7 +33,7 @@ from .common import family_href, setting_href, task_href
 DENSITY = "model_density"  # the fragment of a model's capacity density (model_density)
 _DENSITY_COLUMNS = [
     Column("setting", "Setting"), Column("reference", "Reference family"),
-    Column("density", "Density (task set)", "ratio"),
+    Column("density", "Density (task set)", "ratio"), Column("interval_shown", "95% interval"),
     Column("bound_shown", "Bound (out of range)"),
     Column("tasks_density", "Per-task mean", "ratio"),
     Column("n_tasks", "Tasks in range", "int"), Column("tasks", "Tasks in range"),
@@ -268,7 +268,8 @@ def model_density(data: SiteData, env: jinja2.Environment,
     rows: dict[str, list[str]] = {}
     if table is not None and len(table):
         table = table[table["model"].isin(ids)]
-        table = table.assign(bound_shown=fmt.bound_column(table))
+        table = table.assign(bound_shown=fmt.bound_column(table),
+                             interval_shown=fmt.interval_column(table))
         keys = {k for c in _DENSITY_COLUMNS for k in (c.key, c.title) if k}
         lists = table[[k for k in table.columns if k in keys]].to_dict("list")
         for mid, row in zip(table["model"], rows_html(lists, len(table), _DENSITY_COLUMNS),
