@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import fit, points
-from .stats import tie_ranks
 from .config import MetricsConfig
+from .stats import tie_ranks
 
 # the pseudo task of the set's mean: with a space in it no task id (a lowercase slug) is it
 TASK = "task set mean"
