@@ -396,6 +396,16 @@ DECISIONS: tuple[Decision, ...] = (
              "tokens proportional to size (a fixed tokens-per-parameter recipe such as "
              "Cerebras-GPT's 20), log10 D varies less than 0.05 decades around a line in "
              "log10 N, the N and D terms cannot be separated, and no density is computed."),
+    Decision("Headline task set", "Per setting, the headline density averages the tasks the "
+             "default reference measures there (its fits with status ok); the reference's mean "
+             "over them is fitted once and each model's mean read off it. Models without every "
+             "task get no headline (the missing tasks are named); the per-task geometric mean "
+             "is published beside it and is not ranked."),
+    Decision("Density intervals", "100 refits of each reference fit on the reference's models "
+             "resampled with replacement (each started at the full fit's optimum; a draw with "
+             "fewer than 3 distinct sizes is left out), crossed with the target score's error at "
+             "20 normal quantiles; the 2.5% and 97.5% points, with draws outside the widened "
+             "range at its edge. Ranks are tie groups: 1 + the models wholly above."),
     Decision("Subtasks", "A subtask enters density through its parent aggregate when the "
              "parent is scored in the same setting (MMLU counts once)."),
     Decision("Bias tasks", "Tasks of category bias enter no metric at all."),
