@@ -401,3 +401,29 @@ def test_headline_has_an_interval_inside_the_range_and_tie_ranks():
     # a and b are within each other's interval: one tie group, below c
     assert table.loc["a", "density_rank"] == table.loc["b", "density_rank"]
     assert table.loc["c", "density_rank"] == 1 and table.loc["a", "density_rank"] == 2
+
+
+def test_default_reference_per_setting_is_the_one_measuring_most_models():
+    """ref2 measures only its small models' range (its sizes stop at 3e8), so targets of 1e9
+    to 3e9 parameters are above its widened range: ref, which measures them, leads, whatever
+    the configured default."""
+    scores, models = reference_family("ref", SIZES, STEPS, LOSS_LAW, LINK)
+    s2, m2 = reference_family("ref2", SIZES[:3], STEPS, LOSS_LAW, LINK)
+    models += m2
+    scores += s2
+    for name, n in (("t1", 1e9), ("t2", 3e9)):
+        models.append({"model": name, "family": "other", "n_fit": 1e9})
+        scores.append({"family": "other", "model": name, "task": "task0",
+                       "value": _score_at(n), "stderr": 0.005})
+    families = [{"family": "ref", "reference": True}, {"family": "ref2", "reference": True},
+                {"family": "other"}]
+    frames = build_frames(scores, models, families, [{"task": "task0"}])
+    tables = compute_all(frames, MetricsConfig(d0=D0, default_reference="ref2"))
+    dm = tables.density_models
+    share = dm.groupby("reference")["reference_share"].first()
+    assert share["ref"] > share["ref2"]
+    assert set(dm.loc[dm["default_reference"], "reference"]) == {"ref"}
+    targets = dm[dm["model"].isin(["t1", "t2"]) & (dm["reference"] == "ref2")]
+    assert targets["density"].isna().all() and (targets["bound"] == ">").all()
+    law = tables.densing_law
+    assert list(law.loc[law["default_reference"], "reference"]) == ["ref"]

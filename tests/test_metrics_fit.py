@@ -146,14 +146,14 @@ def test_batched_start_scores_equal_one_by_one(monkeypatch):
     score = laws.link(loss, *LINK) + rng.normal(0, 0.01, N.size)
     original, seen = fit._multistart, []
 
-    def checked(fun, starts, bounds, n_refine=4, names=None):
+    def checked(fun, starts, bounds, n_refine=4, names=None, warm=False):
         lo, hi = np.array(bounds).T
         clipped = np.clip(np.atleast_2d(starts), lo, hi)
         assert fun.batched
         one_by_one = np.array([fun(s)[0] for s in clipped])
         assert np.array_equal(fun.values(clipped), one_by_one)
         seen.append(len(clipped))
-        return original(fun, starts, bounds, n_refine, names)
+        return original(fun, starts, bounds, n_refine, names, warm)
 
     monkeypatch.setattr(fit, "_multistart", checked)
     fit.fit_loss_law(N, D, loss)
@@ -190,3 +190,23 @@ def test_multistart_finds_the_global_optimum_of_a_multimodal_objective():
     assert np.argsort(fun.values(starts))[0] != 1  # the best starts are not in the deep basin
     theta, value, _ = fit._multistart(fun, starts, [(-5.0, 5.0)])
     assert theta[0] == pytest.approx(-3.0, abs=1e-3) and value == pytest.approx(0.1, abs=1e-3)
+
+
+def test_a_refit_started_at_the_optimum_stays_there_and_moves_with_its_data():
+    """The bootstrap's refits start only at the full fit's optimum: on the same data they
+    return it; on a resample they move to that resample's own optimum (the full multistart's)."""
+    rng = np.random.default_rng(3)
+    loss = laws.loss_law(N, D, *LOSS_LAW)
+    score = laws.link(loss, *LINK) + rng.normal(0, 0.01, N.size)
+    fits = [(fit.fit_loss_law, (N, D, loss * np.exp(rng.normal(0, 0.003, N.size))), 1e-3),
+            (fit.fit_link, (loss, score), 1e-2)]
+    for fitter, args, delta in fits:
+        full = fitter(*args, delta)
+        again = fitter(*args, delta, start=full)
+        np.testing.assert_allclose(list(again.params.values()), list(full.params.values()),
+                                   rtol=1e-4)
+        pick = rng.choice(N.size, N.size)  # a resample of the points
+        sub = tuple(a[pick] for a in args)
+        cold = fitter(*sub, delta)
+        warm = fitter(*sub, delta, start=full)
+        assert warm.objective <= cold.objective * (1 + 1e-6) + 1e-12

@@ -119,20 +119,17 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     cache = fitcache.FitCache.load(fit_cache) if fit_cache is not None else None
     ref_rows = density.density_rows(prep.rows, refs)
     fits = clock("reference fits", density.reference_fits, ref_rows, refs, config, cache)
-    # the headline: one fit per reference on its mean over the setting's task set
-    sets = headline.task_sets(fits, default)
-    set_fits = clock("task set fits", density.reference_fits,
-                     headline.average_rows(ref_rows, sets, config, by_revision=True), refs,
-                     config, cache)
+    # the headline: per reference, one fit on its mean over the setting's task set
+    sets = headline.task_sets(fits)
+    set_fits, per_set = clock("task set fits", headline.headline_tables, ref_rows, prep.finals,
+                              sets, refs, config, cache)
     if cache is not None:
         clock("fit cache save", cache.save)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
-    set_means = headline.average_rows(prep.finals.loc[density.density_mask(prep.finals)], sets,
-                                      config, by_revision=False)
-    per_set = clock("task set density", density.density_table, set_means, set_fits, config)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)
-    per_model = headline.attach(per_model, per_set, per_task, sets)
+    per_model = headline.choose_defaults(headline.attach(per_model, per_set, per_task, sets),
+                                         default)
     fits = pd.concat([fits, set_fits], ignore_index=True) if len(set_fits) else fits
     fits = fits.drop(columns=density.BOOT)  # the draws live in the intervals, not in a table
     law = clock("densing law", densing.densing_table, per_model, config, default)

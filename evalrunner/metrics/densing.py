@@ -132,7 +132,10 @@ def densing_table(models: pd.DataFrame, config: MetricsConfig,
                               f"{config.epoch.isoformat()} (t = 0) shown, not fitted")
         row["doubling_ci_low"] = doubling_days(res.ci_high)
         row["doubling_ci_high"] = doubling_days(res.ci_low)
-        row["default_reference"] = ref == (default_reference or config.default_reference)
+        # the setting's default reference as the model table chose it (else the configured)
+        row["default_reference"] = (bool(group["default_reference"].any())
+                                    if "default_reference" in group else
+                                    ref == (default_reference or config.default_reference))
         if n_defined == 0:
             row["status"] = "no_density"
             row["reason"] = "no model has a density against this reference in this setting"

@@ -522,7 +522,8 @@ def aggregate(group: np.ndarray, n_groups: int, status: np.ndarray, rho: np.ndar
 MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
                  "log_density_mean", "log_density_sd", "n_below_floor", "n_above_ceiling",
                  "n_not_computed", "method", "d0", "default_reference", "status", "reason",
-                 "family", "kind", "n_fit", "release_date", "bound", "density_bound"]
+                 "family", "kind", "n_fit", "release_date", "bound", "density_bound",
+                 "n_fit_basis"]
 _CODE = {name: i for i, name in enumerate(_STATUS)}
 
 
@@ -577,5 +578,10 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
          "undetermined: tasks bound it from both sides (", "no task the reference measures ("],
         "geometric mean over every task the reference measures (")
     table["reason"] = pd.Series(lead, dtype=object) + counts + ")"
-    table["release_date"] = table["model"].map(models.set_index("model")["release_date"])
+    info = models.set_index("model")
+    table["release_date"] = table["model"].map(info["release_date"])
+    # which count N_M is: non-embedding where a config or a reviewed count gives it, else the
+    # (often rounded) total, which the pages say
+    table["n_fit_basis"] = (table["model"].map(info["n_fit_basis"]) if "n_fit_basis" in info
+                            else pd.Series(np.nan, index=table.index)).fillna("").astype(str)
     return table[MODEL_COLUMNS]

@@ -1,15 +1,21 @@
 """The headline density: one fit on the reference's average over a fixed task set.
 
-Per setting the task set is every task the default reference measures there (its fits with
-status ok). The reference's mean score over the set, per revision, is fitted like any task
+Per (reference, setting) the task set is every task the reference measures there (its fits
+with status ok). The reference's mean score over the set, per revision, is fitted like any task
 (density.reference_fits) and a target's mean over the same set is inverted through it (the
 Densing Law paper's way: one law on the average of the benchmarks). A model without a score on
 every task of the set gets no headline density, with the tasks it lacks: a model cannot raise
 its density by leaving out a task, nor lower a neighbour's by the tasks it happens to have.
 The per-task densities and their geometric mean stay beside it (`tasks_*` columns).
+
+Every reference is published side by side; in each setting the default (the one the pages
+lead with) is the reference whose headline is a number for the largest share of the setting's
+models (`choose_defaults`), ties to the configured default, then by id.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,13 +33,61 @@ _MODEL_STATUS = {"ok": "ok", "above_ceiling": "lower_bound", "above_range": "low
 TASK_COLUMNS = ["tasks_density", "tasks_bound", "tasks_density_bound", "tasks_status"]
 
 
-def task_sets(fits: pd.DataFrame, default: str | None) -> dict[str, dict[str, str]]:
-    """Per setting: {task: metric} of the tasks the default reference measures there."""
-    if default is None or fits.empty:
-        return {}
-    f = fits[(fits["reference"] == default) & (fits["status"] == fit.OK)]
-    return {str(s): dict(zip(g["task"], g["metric"], strict=True))
-            for s, g in f.groupby("setting", sort=True)}
+Sets = dict[tuple[str, str], dict[str, str]]  # (reference, setting) -> {task: metric}
+
+
+def task_sets(fits: pd.DataFrame) -> Sets:
+    """Per (reference, setting): {task: metric} of the tasks the reference measures there."""
+    f = fits[fits["status"] == fit.OK]
+    return {(str(r), str(s)): dict(zip(g["task"], g["metric"], strict=True))
+            for (r, s), g in f.groupby(["reference", "setting"], sort=True)}
+
+
+def _of(sets: Sets, reference: str) -> dict[str, dict[str, str]]:
+    return {s: t for (r, s), t in sets.items() if r == reference}
+
+
+def headline_tables(ref_rows: pd.DataFrame, finals: pd.DataFrame, sets: Sets,
+                    references: list[str], config: MetricsConfig,
+                    cache: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fits on the set means, density_table of the targets' set means), every reference
+    against its own task sets."""
+    from . import density
+
+    targets = finals.loc[density.density_mask(finals)]
+    fits, rows = [], []
+    for ref in references:
+        mine = _of(sets, ref)
+        if not mine:
+            continue
+        f = density.reference_fits(
+            average_rows(ref_rows.loc[ref_rows["family"] == ref], mine, config, True), [ref],
+            config, cache)
+        fits.append(f)
+        rows.append(density.density_table(average_rows(targets, mine, config, False), f,
+                                          config))
+    if not fits:
+        return (density.reference_fits(ref_rows.iloc[:0], references, config),
+                pd.DataFrame(columns=density.COLUMNS))
+    return pd.concat(fits, ignore_index=True), pd.concat(rows, ignore_index=True)
+
+
+def choose_defaults(per_model: pd.DataFrame, configured: str | None) -> pd.DataFrame:
+    """`reference_share` (per setting and reference: the share of the setting's models whose
+    headline is a number) and `default_reference` (the reference with the largest share in
+    its setting; ties to the configured default, then the first by id)."""
+    out = per_model.copy()
+    if out.empty:
+        return out.assign(reference_share=pd.Series(dtype=float))
+    models = out.groupby("setting")["model"].nunique()
+    measured = out[out["density"].notna()].groupby(["setting", "reference"])["model"].nunique()
+    share = measured.reindex(pd.MultiIndex.from_frame(out[["setting", "reference"]])).fillna(0)
+    out["reference_share"] = share.to_numpy(float) / out["setting"].map(models).to_numpy(float)
+    best = out.assign(_c=(out["reference"] != configured).astype(int)).sort_values(
+        ["setting", "reference_share", "_c", "reference"], ascending=[True, False, True, True],
+        kind="stable").drop_duplicates("setting").set_index("setting")["reference"]
+    out["default_reference"] = (out["reference"] == out["setting"].map(best)).to_numpy(bool)
+    return out
 
 
 def _in_set(rows: pd.DataFrame, sets: dict[str, dict[str, str]]) -> np.ndarray:
@@ -82,7 +136,7 @@ def average_rows(rows: pd.DataFrame, sets: dict[str, dict[str, str]], config: Me
 
 
 def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFrame,
-           sets: dict[str, dict[str, str]]) -> pd.DataFrame:
+           sets: Sets) -> pd.DataFrame:
     """model_table's rows with the headline density in `density`, `bound`, `density_bound`,
     `status`, `reason` (and `task_set`, `n_hat`, its 95% interval `density_low` to
     `density_high` and `density_rank` with tie groups); the geometric mean over the tasks
@@ -96,8 +150,8 @@ def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFra
     at = pd.MultiIndex.from_frame(out[keys])
     found = at.isin(h.index)
     hit = h.reindex(at[found])
-    out["task_set"] = out["setting"].map({s: ";".join(sorted(t)) for s, t in sets.items()}
-                                         ).fillna("")
+    pairs = list(zip(out["reference"], out["setting"], strict=True))
+    out["task_set"] = [";".join(sorted(sets.get(p, {}))) for p in pairs]
     out["n_hat"] = np.nan
     for col in ("density", "density_bound", "n_hat", "density_low", "density_high"):
         out.loc[found, col] = hit[col].to_numpy(float)
@@ -106,15 +160,15 @@ def attach(per_model: pd.DataFrame, headline: pd.DataFrame, per_task: pd.DataFra
     out.loc[found, "bound"] = hit["bound"].to_numpy(object)
     status = hit["status"].map(_MODEL_STATUS).fillna("not_measured").to_numpy(object)
     out.loc[found, "status"] = status
-    size = out["setting"].map({s: len(t) for s, t in sets.items()}).fillna(0).astype(int)
+    size = pd.Series([len(sets.get(p, {})) for p in pairs], index=out.index)
     out.loc[found, "reason"] = [
         f"{_lead(st)} the mean over the setting's {n} tasks ({tasks}): {why}"
         for st, n, tasks, why in zip(status, size[found], out.loc[found, "task_set"],
                                      hit["reason"], strict=True)]
     have = per_task.groupby(["model", "setting"])["task"].agg(set)
-    missing = [_missing(sets.get(s, {}), have.get((m, s), set()))
-               for m, s in zip(out.loc[~found, "model"], out.loc[~found, "setting"],
-                               strict=True)]
+    missing = [_missing(sets.get((r, s), {}), have.get((m, s), set()))
+               for m, s, r in zip(out.loc[~found, "model"], out.loc[~found, "setting"],
+                                  out.loc[~found, "reference"], strict=True)]
     out.loc[~found, "status"] = "not_measured"
     out.loc[~found, "reason"] = missing
     # ranks by headline density with tie groups: models whose intervals overlap share a rank
@@ -134,7 +188,7 @@ def _lead(status: str) -> str:
 
 def _missing(task_set: dict[str, str], have: set[str]) -> str:
     if not task_set:
-        return ("no headline density: the default reference measures no task in this setting "
+        return ("no headline density: this reference measures no task in this setting "
                 "(per-task densities beside it)")
     lacking = sorted(set(task_set) - have)
     if lacking:

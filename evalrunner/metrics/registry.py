@@ -114,6 +114,10 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(DM, "density_high", "Density, 97.5% bound", "neither", "ratio",
        "Upper end of the headline density's 95% interval.", "percentile_97.5(N^*/N_M)",
        DENSING),
+    _m(DM, "reference_share", "Share of models measured", "higher", "fraction",
+       "Share of the setting's models whose headline density against this reference is a "
+       "number (inside its widened range); each setting's default reference is the one with "
+       "the largest share.", "#{m: rho_m a number}/#{m}", DENSING),
     _m(DM, "density_rank", "Density rank", "lower", "rank",
        "1 + the number of models of the setting whose density interval lies wholly above this "
        "one's: models whose intervals overlap share a rank.", "1 + #{m: low_m > high}",
@@ -396,8 +400,11 @@ DECISIONS: tuple[Decision, ...] = (
              "tokens proportional to size (a fixed tokens-per-parameter recipe such as "
              "Cerebras-GPT's 20), log10 D varies less than 0.05 decades around a line in "
              "log10 N, the N and D terms cannot be separated, and no density is computed."),
+    Decision("Default reference", "Every reference family is computed in every setting; the "
+             "pages lead, per setting, with the one whose headline is a number for the largest "
+             "share of the setting's models (ties: the configured default, then by id)."),
     Decision("Headline task set", "Per setting, the headline density averages the tasks the "
-             "default reference measures there (its fits with status ok); the reference's mean "
+             "reference measures there (its fits with status ok); the reference's mean "
              "over them is fitted once and each model's mean read off it. Models without every "
              "task get no headline (the missing tasks are named); the per-task geometric mean "
              "is published beside it and is not ranked."),

@@ -163,11 +163,16 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
                     if board.core else "No task is shared by enough models to average."),
     ]
     if "density" in board.rows.columns:
-        none = bool(board.rows["density"].isna().all())  # hidden where nothing is defined
+        # hidden where no model has a number or a bound
+        shown = board.rows.get("density_shown", pd.Series(dtype=object))
+        none = bool(board.rows["density"].isna().all()) and not any(
+            isinstance(x, str) and x.startswith((">", "<")) for x in shown)
         columns.append(BoardColumn("density", f"Density (ref. {ref})" if ref else "Density",
                                    "num", 0, text="density_t", err="density_status", hidden=none,
                                    help=f"Capacity density relative to the {ref} reference "
-                                   "family (Densing Law, arXiv 2412.04315)."))
+                                   "family (Densing Law, arXiv 2412.04315), with its 95% "
+                                   "interval; '> X' or '< X' where it lies outside the "
+                                   "reference's range, a bound and not a figure."))
     for t in board.tasks:
         columns.append(BoardColumn(f"t:{t}", str(names.get(t, t)), "num", fmt.SCORE_DIGITS,
                                    err=f"e:{t}", help=f"{t}: score in %, stderr in the tooltip"))
@@ -189,7 +194,8 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
     rows = board.rows
     used = ["model", "name", "family", "family_name", "rank", "avg", "avg_hi", "avg_reason",
             "n_non_embedding", "n_total", "n_fit", "n_fit_basis", "tokens", "release_date",
-            "tier", "kind", "open_weights", "revision", "density", "density_status"]
+            "tier", "kind", "open_weights", "revision", "density", "density_status",
+            "density_shown"]
     records = []
     for r in rows[[c for c in used if c in rows.columns]].to_dict("records"):
         rec = {"id": r["model"], "name": r["name"], "family": r["family"],
@@ -206,7 +212,8 @@ def leaderboard_json(board: Leaderboard, frames_tasks: pd.DataFrame, setting_nam
         if "density" in r:
             rec["density"] = None if fmt.is_missing(r["density"]) else float(fmt.ratio(
                 r["density"]))
-            rec["density_t"] = fmt.ratio(r["density"])
+            shown = r.get("density_shown")
+            rec["density_t"] = fmt.ratio(r["density"]) if fmt.is_missing(shown) else shown
             rec["density_status"] = r.get("density_status")
         records.append(rec)
     data = {k: plain_values([r.get(k) for r in records])

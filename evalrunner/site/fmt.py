@@ -156,6 +156,17 @@ def interval_column(frame: pd.DataFrame) -> list[str]:
             zip(frame["density_low"], frame["density_high"], strict=True)]
 
 
+def density_column(frame: pd.DataFrame) -> list[str]:
+    """A density as one text: '0.93 [0.81, 1.12]', its bound ('> 9.00') where it has no
+    number, or the missing mark."""
+    def col(name: str, fill: Any = np.nan) -> pd.Series:
+        return frame[name].fillna(fill) if name in frame else pd.Series(fill, index=frame.index)
+
+    return [bounded(b, xb) if b else " ".join(p for p in (ratio(x), ratio_interval(lo, hi)) if p)
+            for b, xb, x, lo, hi in zip(col("bound", ""), col("density_bound"), frame["density"],
+                                        col("density_low"), col("density_high"), strict=True)]
+
+
 def bound_column(frame: pd.DataFrame) -> list[str]:
     """fmt.bounded over a table's `bound` and `density_bound` columns."""
     return [bounded(b, x) for b, x in zip(frame["bound"], frame["density_bound"], strict=True)]

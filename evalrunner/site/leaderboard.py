@@ -24,6 +24,7 @@ import pandas as pd
 from evalrunner.metrics.stats import tie_ranks
 from evalrunner.results.load import Frames
 
+from . import fmt
 from .data import leaderboard_revisions
 from .fmt import Z95
 
@@ -136,6 +137,8 @@ def _join_density(rows: pd.DataFrame, density: pd.DataFrame,
     reference = str(d["reference"].iloc[0])
     keep = d.drop_duplicates("model").set_index("model")
     rows = rows.assign(density=keep["density"].reindex(rows.index))
+    rows["density_shown"] = pd.Series(fmt.density_column(keep), index=keep.index).reindex(
+        rows.index)
     why = keep["status"].astype(str) + ": " + keep["reason"].astype(str)
     rows["density_status"] = why.reindex(rows.index)
     return rows, reference

@@ -34,6 +34,8 @@ class DensitySetting:
     chart: str | None
     models: str  # table id
     task_set: list[str] = field(default_factory=list)  # the tasks the headline averages
+    reference: str = ""  # the setting's default reference family
+    choice: str = ""  # why it is the default: the shares of models each reference measures
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def density_page(data: SiteData) -> Page:
         if m["density"].isna().all() and (m["bound"] == "").all():
             counts = m["reason"].value_counts()
             ctx.without.append((str(setting_names.get(sid, sid)),
-                                f"no model in range ({len(m)} models; most common reason: "
+                                f"no reference family measures a model here ({len(m)} models; "
+                                f"most common reason against {m['reference'].iloc[0]}: "
                                 f"{counts.index[0]})"))
             continue
         m["name"] = m["model"].map(names)
@@ -114,6 +117,10 @@ def density_page(data: SiteData) -> Page:
             Column("tasks_density", "Per-task mean", "ratio", helps.get("tasks_density", "")),
             Column("n_tasks", "Tasks in range", "int", helps.get("n_tasks", "")),
             Column("n_fit", "N used by fits", "count"),
+            Column("n_fit_basis", "N basis",
+                   help="non_embedding: the model's non-embedding count, as the reference's; "
+                   "total: only a total (often rounded) count is known, so the density is "
+                   "against more parameters than the reference counts (a conservative figure)"),
             Column("release_date", "Released", "date"),
             Column("status", "Status", title="reason")],
             data=m.drop(columns=["name", "href", "family_href", "bound_shown",
@@ -136,13 +143,15 @@ def density_page(data: SiteData) -> Page:
         task_set = str(m["task_set"].iloc[0]) if "task_set" in m and len(m) else ""
         ctx.settings.append(DensitySetting(sid, str(setting_names.get(sid, sid)),
                                            law_facts(law) if law else [], chart_id, table_id,
-                                           [t for t in task_set.split(";") if t]))
+                                           [t for t in task_set.split(";") if t],
+                                           str(m["reference"].iloc[0]),
+                                           _choice(models[models["setting"] == sid])))
     for sid in settings_by_size(data):
         if sid not in set(default["setting"]):
             ctx.without.append((str(setting_names.get(sid, sid)),
                                 f"the reference family {data.reference} has no fit in it"))
     if fits is not None:
-        f = fits[fits["reference"] == data.reference] if data.reference else fits
+        f = fits
         fit_help = registry_help(data, "density_fits")
         labels = registry_labels(data, "density_fits")
         page.tables.append(make_table("fits", f, [
@@ -151,6 +160,16 @@ def density_page(data: SiteData) -> Page:
             for c in f.columns if c != "reason"], data=f))
         page.context = dataclasses.replace(ctx, fits="fits")
     return page
+
+
+def _choice(rows: pd.DataFrame) -> str:
+    """'pythia-deduped 47%, cerebras-gpt 0%': each reference's share of the setting's models
+    with a headline density, largest first."""
+    if "reference_share" not in rows:
+        return ""
+    share = rows.groupby("reference")["reference_share"].first().sort_values(
+        ascending=False, kind="stable")
+    return ", ".join(f"{ref} {fmt.fixed(100 * v, 0)}%" for ref, v in share.items())
 
 
 def _kind(series: pd.Series) -> str:
