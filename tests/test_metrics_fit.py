@@ -146,14 +146,14 @@ def test_batched_start_scores_equal_one_by_one(monkeypatch):
     score = laws.link(loss, *LINK) + rng.normal(0, 0.01, N.size)
     original, seen = fit._multistart, []
 
-    def checked(fun, starts, bounds, n_refine=4, names=None, warm=False):
+    def checked(fun, starts, bounds, n_refine=4, names=None):
         lo, hi = np.array(bounds).T
         clipped = np.clip(np.atleast_2d(starts), lo, hi)
         assert fun.batched
         one_by_one = np.array([fun(s)[0] for s in clipped])
         assert np.array_equal(fun.values(clipped), one_by_one)
         seen.append(len(clipped))
-        return original(fun, starts, bounds, n_refine, names, warm)
+        return original(fun, starts, bounds, n_refine, names)
 
     monkeypatch.setattr(fit, "_multistart", checked)
     fit.fit_loss_law(N, D, loss)

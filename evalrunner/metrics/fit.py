@@ -230,7 +230,7 @@ def _huber_objective(model: Model, target: np.ndarray, delta: float,
 
 def _multistart(
     fun: Objective, starts: np.ndarray, bounds: list[tuple[float, float]], n_refine: int = 4,
-    names: tuple[str, ...] | None = None, warm: bool = False,
+    names: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, float, str]:
     """Refine starts with L-BFGS-B; return the best (theta, value, note).
 
@@ -239,8 +239,8 @@ def _multistart(
     grid often sit in one basin, and a fit that only refines them can stop in a local optimum
     (seen on a reference task: 4.27e-3 where 3.01e-3 exists). Every chosen start is refined;
     the note names any parameter left at a bound of the search box (`names`, else its index).
-    `warm`: one start already near the optimum (a bootstrap refit), refined to 1e-10 of the
-    objective rather than 1e-13: a resample's fit needs three digits, not fifteen.
+    A bootstrap refit (one start, at the full fit's optimum) is refined just as tightly: at
+    1e-10 its intervals still moved with the tolerance, at 1e-13 they equal 1e-15's.
     """
     from scipy.optimize import minimize
 
@@ -253,8 +253,7 @@ def _multistart(
     with _single_threaded_blas():
         for i in order:
             res = minimize(fun, starts[i], jac=True, method="L-BFGS-B", bounds=bounds,
-                           options={"maxiter": 3000, "ftol": 1e-10 if warm else 1e-13,
-                                    "gtol": 1e-7 if warm else 1e-9})
+                           options={"maxiter": 3000, "ftol": 1e-13, "gtol": 1e-9})
             if not (np.isfinite(res.fun) and res.fun < 1e299):
                 continue
             if res.fun < best_value:
@@ -362,8 +361,7 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
     bounds = [_LOG_COEF_BOUNDS, _EXP_BOUNDS, _LOG_COEF_BOUNDS, _EXP_BOUNDS]
     objective = _huber_objective(model, ln_l, delta, batched=True)
     theta, value, note = _multistart(objective, np.array(starts), bounds,
-                                     names=("ln a", "alpha", "ln b", "beta"),
-                                     warm=start is not None)
+                                     names=("ln a", "alpha", "ln b", "beta"))
     la, alpha, lb, beta = theta
     fitted = laws.loss_law(n, d, np.exp(la), alpha, np.exp(lb), beta)
     return _result("loss_law", LOSS_LAW, (np.exp(la), alpha, np.exp(lb), beta), loss - fitted,
@@ -434,8 +432,7 @@ def fit_link(loss: np.ndarray, score: np.ndarray, delta: float = 1e-2,
     bounds = [(1e-6, 1.0), (-1e3 / span, -1e-6), (float(loss.min()) - 10 * span,
               float(loss.max()) + 10 * span), (-1.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)
-    theta, value, note = _multistart(objective, starts, bounds, names=LINK,
-                                     warm=start is not None)
+    theta, value, note = _multistart(objective, starts, bounds, names=LINK)
     q, gamma, l, d = theta  # noqa: E741
     values = (q * (u - d), gamma, l, d)
     fitted = laws.link(loss, *values)
@@ -502,8 +499,7 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
               (0.0, u - 1e-6)]
     objective = _huber_objective(model, score, delta, batched=True)
     theta, value, note = _multistart(objective, starts, bounds,
-                                     names=("ln a", "alpha", "ln b", "beta", "c", "d"),
-                                     warm=start is not None)
+                                     names=("ln a", "alpha", "ln b", "beta", "c", "d"))
     la, alpha, lb, beta, q, dd = theta
     c = q * (u - dd)
     note = _plateau_ok(note, q)
