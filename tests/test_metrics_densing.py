@@ -60,6 +60,22 @@ def test_too_few_records():
     assert "2 record" in res.reason
 
 
+def test_the_law_needs_its_configured_number_of_records():
+    # a rising density on distinct dates: every model is a record
+    t = np.arange(6.0) * 60.0
+    rho = np.exp(0.007 * t)
+    need = CONFIG.densing_min_records
+    short = densing.fit_densing(t[:need - 1], rho[:need - 1], CONFIG)
+    assert short.status == "too_few_records" and np.isnan(short.doubling_days)
+    assert f"{need - 1} record-setting models" in short.reason and f"needs {need}" in short.reason
+    enough = densing.fit_densing(t[:need], rho[:need], CONFIG)
+    assert enough.status == "ok" and enough.A == pytest.approx(0.007, rel=1e-9)
+    # records on one date count once
+    tied = densing.fit_densing(np.r_[t[:need - 1], t[need - 2]], np.r_[rho[:need - 1], 9.0],
+                               CONFIG)
+    assert tied.status == "too_few_records"
+
+
 def test_table_per_setting_and_reference():
     epoch = pd.Timestamp("2023-02-24")
     days = np.arange(0, 500, 50)

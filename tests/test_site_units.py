@@ -10,6 +10,7 @@ from pathlib import Path
 
 import markdown
 import numpy as np
+import pandas as pd
 import pytest
 from site_tree import HOSTILE, build_site_tree
 from typer.testing import CliRunner
@@ -263,3 +264,20 @@ def test_blocks_leave_placeholders_and_come_back_exactly_once():
         blocks.split("stray<!--/dm:block-->")
     with pytest.raises(blocks.BlockError, match="once each"):  # Markdown lost a placeholder
         blocks.fill(md.replace('data-block="1"', 'data-block="0"'), found)
+
+
+def test_density_chart_draws_the_law_only_when_there_is_one():
+    from evalrunner.site.charts import density_time_chart
+
+    points = pd.DataFrame({"name": ["A", "B"], "family": ["f", "g"],
+                           "release_date": pd.to_datetime(["2023-03-01", "2024-03-01"]),
+                           "density": [0.5, 2.0]})
+    line = pd.DataFrame({"release_date": pd.to_datetime(["2023-03-01", "2024-03-01"]),
+                         "density": [0.6, 1.9]})
+    with_law = json.loads(density_time_chart("c", "t", points, line).spec)
+    marks = [layer["mark"]["type"] for layer in with_law["layer"]]
+    assert marks == ["point", "line"]
+    assert [r["density"] for r in with_law["datasets"]["law"]] == [0.6, 1.9]
+    without = json.loads(density_time_chart("c", "t", points, line.iloc[:0]).spec)
+    assert "law" not in without["datasets"]
+    assert "layer" not in without or len(without["layer"]) == 1

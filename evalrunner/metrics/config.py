@@ -47,6 +47,8 @@ class MetricsConfig:
     min_token_spread: float = 0.05
     epoch: dt.date = dt.date(2023, 2, 24)  # t = 0 of the densing law (Llama-1 release)
     densing_fit_before_epoch: bool = False  # fit models released before t = 0 too (not shown)
+    # record-setting models (on distinct dates) the densing law needs before it is a figure
+    densing_min_records: int = 5
     bootstrap_draws: int = 1000
     seed: int = 20230224
     # 0 / 2. Point status and predictability

@@ -21,7 +21,6 @@ from .config import MetricsConfig
 COLUMNS = ["setting", "reference", "A", "B", "r2", "doubling_days", "ci_low", "ci_high",
            "n_models", "n_records", "doubling_ci_low", "doubling_ci_high", "n_boot",
            "n_before_epoch", "default_reference", "status", "reason"]
-MIN_RECORDS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,10 +85,12 @@ def fit_densing(t: np.ndarray, rho: np.ndarray, config: MetricsConfig) -> Densin
     m = len(t)
     rec = records(t, rho)
     nan = float("nan")
-    if len(np.unique(t[rec])) < MIN_RECORDS:
+    need = config.densing_min_records
+    if len(np.unique(t[rec])) < need:
         return DensingFit(nan, nan, nan, nan, nan, nan, m, int(rec.sum()), 0, "too_few_records",
-                          f"{int(rec.sum())} record-setting models on distinct dates; the fit "
-                          f"needs {MIN_RECORDS}")
+                          f"{int(rec.sum())} record-setting models on distinct dates among {m} "
+                          f"dated models with a density; the law needs {need}: a line through "
+                          "fewer is not a trend")
     line = fit.ols_lines(t[rec], np.log(rho[rec]))
     a, b = float(line.params["a"][0]), float(line.params["b"][0])
     y = np.log(rho[rec])
