@@ -1,7 +1,7 @@
 """The runner's overhead over calling lm_eval.simple_evaluate directly, on the same matrix.
 
 Both sides run in a fresh process each (import included), on the tiny family's 12 checkpoints
-and the packaged suite (0-shot): the direct side is the plain loop of LMEVAL.md section 4 (one
+and the packaged suite (0-shot): the direct side is the plain loop (one
 simple_evaluate per checkpoint, samples logged, nothing written); the runner side is
 `densitometer run` writing results, sample logs and registries. Runs are interleaved, in
 alternating order (a drifting machine load favours neither side), and the median is reported.

@@ -1,4 +1,4 @@
-"""Scale benchmark (issue 7): every build stage timed separately at N result files.
+"""Scale benchmark: every build stage timed separately at N result files.
 
     python benchmarks/scale.py --files 10000 --json /tmp/scale10k.json
 

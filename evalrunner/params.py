@@ -1,6 +1,6 @@
 """Exact parameter counts: from a Hugging Face-style config dict, or from the weights themselves.
 
-Density and scaling fits use non-embedding N (METRICS.md section 0; Kaplan et al. 2020,
+Density and scaling fits use non-embedding N (Kaplan et al. 2020,
 arXiv 2001.08361, section 2.1). For the standard decoder of the Densing Law reference models
 (GQA attention, gated FFN, RMSNorm, no biases) it is
 
@@ -57,7 +57,7 @@ class ParamCounts:
 
 def decoder_non_embedding(n_layer: int, d: int, d_ffn: int, d_head: int, n_head: int,
                           n_kv: int) -> int:
-    """Non-embedding N of a GQA / gated-FFN / RMSNorm decoder without biases (METRICS.md):
+    """Non-embedding N of a GQA / gated-FFN / RMSNorm decoder without biases:
     `n_layer*(2*d*d_head*n_head + 2*d*d_head*n_kv + 3*d*d_ffn + 2*d) + d`."""
     return n_layer * (2 * d * d_head * n_head + 2 * d * d_head * n_kv + 3 * d * d_ffn + 2 * d) + d
 

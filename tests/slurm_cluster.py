@@ -4,7 +4,6 @@ Debian's munged, slurmctld and slurmd run as plain background processes with all
 one temp dir under /tmp (nothing in /etc, free ports, so two clusters or a system one can
 coexist). There is no slurmdbd, so a small `sacct` stand-in answers from slurmctld's memory
 through `squeue`; submitit needs it to notice a task that died without writing its result.
-The recipe, its timings and its pitfalls: /work/shared/docs/SLURM.md (sections 2 to 8).
 
 Use the session fixture `slurm_cluster` (re-exported by tests/conftest.py); it skips, with the
 reason, when not root or when the packages are missing.
@@ -200,7 +199,7 @@ def _wait(what: str, check: Callable[[], bool], cluster: SlurmCluster, timeout: 
 
 def start() -> SlurmCluster:
     """Configure and start munged, slurmctld and slurmd; return once the node is idle."""
-    # Own dir, 0755: munged refuses a socket below a dir others cannot traverse (pitfall 1), and
+    # Own dir, 0755: munged refuses a socket below a dir others cannot traverse, and
     # AF_UNIX paths are limited to 108 bytes, so keep it short and out of pytest's tmp dir.
     d = Path(tempfile.mkdtemp(prefix="slurm-", dir="/tmp"))
     d.chmod(0o755)
@@ -248,7 +247,7 @@ def stop(cluster: SlurmCluster) -> None:
     """Cancel all jobs, wait for their steps, stop the daemons newest first, remove the dir.
 
     Order matters: slurmstepd and the job processes are not children of slurmd, so stopping
-    slurmd while a job runs leaves orphans (SLURM.md section 4).
+    slurmd while a job runs leaves orphans.
     """
     spool = cluster.dir / "spool"
     if len(cluster.procs) == 3 and all(p.poll() is None for p in cluster.procs):

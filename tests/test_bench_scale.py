@@ -1,4 +1,4 @@
-"""Smoke test of the scale benchmark (issue 7) on a tiny synthetic tree, and the parse-cache
+"""Smoke test of the scale benchmark on a tiny synthetic tree, and the parse-cache
 pass-through of load_frames. The benchmark itself is never run at size in the suite."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Checkpoint series C1-C5 (METRICS.md 2.3) and task aggregates T1-T6 (2.4), known answers."""
+"""Checkpoint series C1-C5 and task aggregates T1-T6, known answers."""
 
 from __future__ import annotations
 

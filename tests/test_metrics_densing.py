@@ -1,4 +1,4 @@
-"""The densing law (METRICS.md 1.7): slope, doubling time, records and bootstrap interval."""
+"""The densing law: slope, doubling time, records and bootstrap interval."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Capacity density (METRICS.md 1): round trip, reference = 1 at D0, monotonicity, ranges."""
+"""Capacity density: round trip, reference = 1 at D0, monotonicity, ranges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inputs are checked loudly (STYLE rule 8): bad scores raise with the model and the value."""
+"""Inputs are checked loudly: bad scores raise with the model and the value."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scaling predictability per (family, task): F0-F8 and every edge-case rule of METRICS.md 2.5."""
+"""Scaling predictability per (family, task): F0-F8 and every edge-case rule."""
 
 from __future__ import annotations
 

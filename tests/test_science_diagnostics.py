@@ -1,4 +1,4 @@
-"""Continuous-metric diagnostics (issue 10): per-item summaries of sample logs, the sha256
+"""Continuous-metric diagnostics: per-item summaries of sample logs, the sha256
 discipline of the item loader, per-item Spearman, and the diagnostics table's known answers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""End to end on the tiny family (issue 10): the session's tiny-family results plus 8 samples per
+"""End to end on the tiny family: the session's tiny-family results plus 8 samples per
 item of the generation task at the final checkpoints, then `densitometer metrics` and the site.
 Two-stage prediction, the continuous-metric diagnostics and the coverage curves all come from
 runner output. About 30 s beyond the shared tiny-family fixtures on 2 free cores."""

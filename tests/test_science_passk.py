@@ -1,4 +1,4 @@
-"""pass@k, the coverage law and the PassUntil task law (issue 10): known answers, brute force,
+"""pass@k, the coverage law and the PassUntil task law: known answers, brute force,
 Hypothesis properties, and the tables built from per-item summaries."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Every number the issue-10 tables publish is declared in the metric registry (name, formula,
-citation), and the methodology page lists each of those tables."""
+"""Every number the two-stage, diagnostics and sampling tables publish is declared in the metric
+registry (name, formula, citation), and the methodology page lists each of those tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Repeated sampling in the runner (issue 10): the plan option, the rewritten task config, the
+"""Repeated sampling in the runner: the plan option, the rewritten task config, the
 errors, and lm-eval's metric over n kept answers being the per-item pass rate."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two-stage prediction through a continuous proxy (issue 10): known constants recovered, the
+"""Two-stage prediction through a continuous proxy: known constants recovered, the
 chained and true-proxy predictions exact on exact data, the published-loss proxy, edge cases."""
 
 from __future__ import annotations

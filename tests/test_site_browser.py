@@ -3,7 +3,7 @@ no console errors, numeric sorting, filters kept in the URL across a reload, cha
 compare view, instant navigation, and a hostile model name shown as text with no dialog.
 
 The site is built once per session (tests/site_build.py) with SITE_URL set to the server's
-origin, so Material's instant navigation is active (docs SITE.md P2).
+origin, so Material's instant navigation is active.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Incremental mkdocs builds (evalrunner/site/mkdocs_build.py, issue 7): after any change to the
+"""Incremental mkdocs builds (evalrunner/site/mkdocs_build.py): after any change to the
 docs folder, a dirty build on top of the previous site gives exactly the bytes of a clean build
 of the same docs, renders only what changed, and still fails on any warning.
 

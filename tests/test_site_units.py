@@ -47,7 +47,7 @@ def test_numbers_have_one_format():
 
 
 def test_sort_values_are_plain_decimals():
-    # tablesort's number parsing reads 1e-05 as 1 (docs SITE.md P7)
+    # tablesort's number parsing reads 1e-05 as 1
     assert fmt.sort_value(1e-5) == "0.00001"
     assert fmt.sort_value(2.5e11) == "250000000000"
     assert fmt.sort_value(float("nan")) == ""
@@ -157,7 +157,7 @@ def test_serve_refuses_a_missing_site(tmp_path: Path):
 
 
 def test_mkdocs_warnings_fail_the_build(tmp_path):
-    """Strict mode through the Python API, without quiet (docs SITE.md P10)."""
+    """Strict mode through the Python API, without quiet."""
     from evalrunner.site.build import BuildOptions, run_mkdocs
     from evalrunner.site.errors import MkdocsFailed
 
@@ -281,3 +281,32 @@ def test_density_chart_draws_the_law_only_when_there_is_one():
     without = json.loads(density_time_chart("c", "t", points, line.iloc[:0]).spec)
     assert "law" not in without["datasets"]
     assert "layer" not in without or len(without["layer"]) == 1
+
+
+def test_no_file_cites_internal_documents_or_issues():
+    """The methodology page is the public definition: no tracked file outside results/ cites a
+    recipe document the repository does not hold, or an issue number. The needles are built from
+    pieces so that this test does not match itself."""
+    import re
+
+    docs = "|".join(("METRICS", "STYLE", "LMEVAL", "SITE", "SLURM"))
+    needle = re.compile(r"\b(?:" + docs + r")\.md\b" + "|" + "shared" + "/docs"
+                        + r"|\b[Ii]ssue[ -]?#?\d+" + r"|\(#\d+\)")
+    root = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", ".", ":!results"],
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    found = []
+    for name in filter(None, listed):
+        path = root / name
+        if path.name == "package-lock.json" or not path.is_file():
+            continue
+        raw = path.read_bytes()
+        if b"\0" in raw[:8192]:
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found += [f"{name}:{i}: {line.strip()}" for i, line in enumerate(text.splitlines(), 1)
+                  if needle.search(line)]
+    assert not found, "internal document or issue cited:\n" + "\n".join(found)

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 
 @pytest.fixture(autouse=True, scope="module")
 def _pickle_this_module_by_value():
-    # The job's Python cannot import a pytest test module (SLURM.md pitfall 3).
+    # The job's Python cannot import a pytest test module, so pickle it by value.
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -61,7 +61,7 @@ def test_a_task_that_dies_is_reported_failed(slurm_cluster, tmp_path):
     import submitit
 
     (job,) = _executor(tmp_path, slurm_cluster).map_array(crash, [3])
-    job._results_timeout_s = 0  # else result() waits 15 s for a slow filesystem (pitfall 4)
+    job._results_timeout_s = 0  # else result() waits 15 s for a slow filesystem
     with pytest.raises(submitit.core.utils.UncompletedJobError):
         job.result()
     assert job.get_info(mode="force")["State"] == "FAILED"

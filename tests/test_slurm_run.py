@@ -205,7 +205,7 @@ def test_tasks_that_die_or_raise_become_failed_outcomes(slurm_cluster, tmp_path)
 
     from evalrunner.run.executor import make_executor
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # SLURM.md pitfall 3
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs cannot import a test module
     try:
         ex = make_executor("slurm", partition=slurm_cluster.partition, time="5", poll_s=1,
                            results_timeout_s=0, max_array_size=2)

@@ -1,4 +1,4 @@
-"""Per checkpoint series (one training run): C1-C5 of METRICS.md 2.3.
+"""Per checkpoint series (one training run): C1-C5.
 
 A series is every revision with a known token count of one model in one setting and source, for
 one task and metric, ordered by tokens; models with a single revision have no series. The final

@@ -43,7 +43,7 @@ class MetricTables:
     density_fits: pd.DataFrame
     references: tuple[str, ...]
     default_reference: str | None
-    # issue 10: two-stage prediction, continuous-metric diagnostics, inference-time scaling
+    # two-stage prediction, continuous-metric diagnostics, inference-time scaling
     twostage: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     diagnostics: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     passk: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)

@@ -1,4 +1,4 @@
-"""Metric settings: every constant METRICS.md names, in one frozen, overridable object.
+"""Metric settings: every constant the methodology page names, in one frozen, overridable object.
 
 The defaults are the normative values. A YAML file with the same keys may override them
 (`densitometer metrics --config metrics.yaml`); unknown keys are errors.
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-# The reference family the site headlines when several are available (METRICS.md 1).
+# The reference family the site headlines when several are available.
 DEFAULT_REFERENCE = "pythia-deduped"
 
 
@@ -22,9 +22,9 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class MetricsConfig:
-    """Constants of METRICS.md; field comments give the section."""
+    """Constants of the methodology page; comments name the section they belong to."""
 
-    # 1. Capacity density
+    # Capacity density
     d0: float = 1e12  # data size D0 at which effective parameters are read off (tokens)
     default_reference: str = DEFAULT_REFERENCE
     # Reference families to compute density against; empty = every `reference: true` family.
@@ -51,7 +51,7 @@ class MetricsConfig:
     densing_min_records: int = 5
     bootstrap_draws: int = 1000
     seed: int = 20230224
-    # 0 / 2. Point status and predictability
+    # Point status and scaling predictability
     z: float = 2.0
     saturation: float = 0.98  # normalised score at or above which a point is saturated
     unknown_zs: float = 0.01  # stands in for z*s~ when neither stderr nor n_items is known
@@ -62,7 +62,7 @@ class MetricsConfig:
     emergence_b: float = 3.0  # F6: emergent when B~ >= this
     emergence_min_last: float = 0.1  # F6: last point's normalised score at least this
     bin_decades: float = 0.5  # T4-T6: width of compute bins (decades)
-    # 2.3 Checkpoint series
+    # Checkpoint series
     checkpoint_k: int = 5
     checkpoint_min: int = 3
     window_fraction: float = 0.01  # C1: checkpoints with tokens >= 1% of final

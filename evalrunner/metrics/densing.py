@@ -1,4 +1,4 @@
-"""The densing law (METRICS.md 1.7; Xiao et al. 2024, arXiv 2412.04315, section 3):
+"""The densing law (Xiao et al. 2024, arXiv 2412.04315, section 3):
 `ln(rho_max(t)) = A*t + B`, t in days since 2023-02-24 (Llama-1).
 
 Models are ordered by release date (then id); a model sets a record when its density exceeds

@@ -1,4 +1,4 @@
-"""Capacity density relative to a reference family (METRICS.md 1; Xiao et al. 2024, "Densing
+"""Capacity density relative to a reference family (Xiao et al. 2024, "Densing
 Law of LLMs", arXiv 2412.04315, section 2).
 
 Per (reference family, setting, task) the reference's revisions give (N, D, L, S) points:
@@ -531,7 +531,7 @@ def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: 
                 config: MetricsConfig) -> pd.DataFrame:
     """Per (model, setting, reference): the geometric mean over the tasks the reference
     measures (`aggregate`: a number when all are in range, else a bound), with the count and
-    list of tasks in range (METRICS.md 1.5)."""
+    list of tasks in range."""
     if density.empty:
         return pd.DataFrame(columns=MODEL_COLUMNS)
     keys = ["model", "setting", "reference"]

@@ -1,4 +1,4 @@
-"""Continuous-metric diagnostics: how much predictability accuracy destroys (issue 10).
+"""Continuous-metric diagnostics: how much predictability accuracy destroys.
 
 Schaeffer et al. 2024 ("Why has predicting downstream capabilities of frontier AI models with
 scale remained elusive?", arXiv 2406.04391, sections 3-4) follow each item through a chain of

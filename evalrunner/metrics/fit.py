@@ -1,4 +1,4 @@
-"""Every curve fit, in one place (METRICS.md 1 and 2.1).
+"""Every curve fit, in one place.
 
 Closed-form least squares where the law allows it (P_pow, the log-log line), vectorised over
 groups: arrays of shape (G, n) hold G independent fits of n points, with weights 0/1 marking the
@@ -123,7 +123,7 @@ def fit_p_pow(
     w: np.ndarray | None = None,
     floor: float = 1e-4,
 ) -> BatchFit:
-    """P_pow (METRICS.md 2.1), closed form per group.
+    """P_pow, closed form per group.
 
     `e = clip(1 - y~, floor, inf)` with `y~ = (y - r)/(u - r)`; OLS of `ln(e)` on `x` gives
     `(a, b)`; `y^(x) = r + (u - r)*(1 - exp(a + b*x))`. The clip is the one named, intended
@@ -145,7 +145,7 @@ def fit_p_pow(
 
 
 def fit_log_line(x: np.ndarray, loss: np.ndarray, w: np.ndarray | None = None) -> BatchFit:
-    """Losses (METRICS.md 2.1): OLS of `ln(L)` on `x`; non-positive losses fail the fit."""
+    """Losses: OLS of `ln(L)` on `x`; non-positive losses fail the fit."""
     loss = np.atleast_2d(np.asarray(loss, dtype=float))
     wt = np.ones_like(loss) if w is None else np.atleast_2d(np.asarray(w, dtype=float))
     nonpos = np.any((wt > 0) & ~(loss > 0), axis=1)
@@ -452,7 +452,7 @@ def _plateau_ok(note: str, q: float) -> str:
 
 def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float = 1e-2,
                  ceiling: float = 1.0, start: FitResult | None = None) -> FitResult:
-    """Accuracy-only fit (METRICS.md 1.6).
+    """Accuracy-only fit.
 
     `S = c/(1 + exp(-gamma*(a*N^(-alpha) + b*D^(-beta) - l))) + d` fitted to (N, D, S) directly.
 
@@ -510,7 +510,7 @@ def fit_composed(n: np.ndarray, d: np.ndarray, score: np.ndarray, delta: float =
 
 
 def fit_saturating_loss(x: np.ndarray, loss: np.ndarray, delta: float = 1e-3) -> FitResult:
-    """Losses with >= 5 points (METRICS.md 2.1): `L = E + A*X^(-alpha)`, `X = 10**x`.
+    """Losses with >= 5 points: `L = E + A*X^(-alpha)`, `X = 10**x`.
 
     Huber on `ln(L^) - ln(L)`; parameters `(ln E, ln A, alpha)`, all positive.
     """

@@ -1,4 +1,4 @@
-"""A persistent, content-addressed cache of curve-fit records (issue 7).
+"""A persistent, content-addressed cache of curve-fit records.
 
 A rebuild after one new result file rarely changes the inputs of the reference-family fits,
 yet refitting them is the slowest part of the metrics stage. Each record is stored under the

@@ -1,4 +1,4 @@
-"""The curves of METRICS.md as plain, vectorised formulas (forward and inverse).
+"""The curves of the methodology page as plain, vectorised formulas (forward and inverse).
 
 Fitting lives in `fit.py`; this module only evaluates laws, so density, predictability and the
 tests share one definition of each.
@@ -12,7 +12,7 @@ ArrayLike = np.ndarray | float
 
 
 def p_pow(a: ArrayLike, b: ArrayLike, x: ArrayLike, chance: ArrayLike, ceiling: ArrayLike):
-    """P_pow prediction (METRICS.md 2.1): `y^(x) = r + (u - r)*(1 - exp(a + b*x))`.
+    """P_pow prediction: `y^(x) = r + (u - r)*(1 - exp(a + b*x))`.
 
     `a`, `b` come from the OLS of `ln(clip(1 - y~, 1e-4, inf))` on `x`.
     """
@@ -21,13 +21,13 @@ def p_pow(a: ArrayLike, b: ArrayLike, x: ArrayLike, chance: ArrayLike, ceiling: 
 
 
 def log_line(a: ArrayLike, b: ArrayLike, x: ArrayLike):
-    """Loss prediction from the log-log line `ln(L) = a + b*x` (METRICS.md 2.1)."""
+    """Loss prediction from the log-log line `ln(L) = a + b*x`."""
     with np.errstate(over="ignore", invalid="ignore"):
         return np.exp(a + b * x)
 
 
 def saturating_loss(e: ArrayLike, a: ArrayLike, alpha: ArrayLike, x: ArrayLike):
-    """Loss prediction `L = E + A*X^(-alpha)` with `X = 10**x` (METRICS.md 2.1)."""
+    """Loss prediction `L = E + A*X^(-alpha)` with `X = 10**x`."""
     with np.errstate(over="ignore", invalid="ignore"):
         return e + a * np.power(10.0, -alpha * np.asarray(x, dtype=float))
 

@@ -1,4 +1,4 @@
-"""Inference-time scaling: pass@k, coverage laws and the PassUntil task law (issue 10).
+"""Inference-time scaling: pass@k, coverage laws and the PassUntil task law.
 
 With n samples per item of which c are correct, the unbiased estimator of pass@k is
 (Chen et al. 2021, "Evaluating Large Language Models Trained on Code", arXiv 2107.03374, eq. 1)

@@ -1,4 +1,4 @@
-"""Point facts of METRICS.md 0: standard errors, normalised scores and point status.
+"""Point facts: standard errors, normalised scores and point status.
 
 `y~ = (y - r)/(u - r)`, `s~ = s/(u - r)`, `s` the reported stderr, else the binomial
 `sqrt(y(1 - y)/n_items)`; z = 2. Status: `below_chance` if `y~ < -z*s~`; `at_chance` if
@@ -28,7 +28,7 @@ def stderr(value: np.ndarray, reported: np.ndarray, n_items: np.ndarray) -> np.n
 
 
 def z_band(s: np.ndarray, chance: np.ndarray, ceiling: np.ndarray, config: MetricsConfig):
-    """`z*s` in raw score units; `0.01*(u - r)` where s is unknown (METRICS.md 0)."""
+    """`z*s` in raw score units; `0.01*(u - r)` where s is unknown."""
     s = np.asarray(s, dtype=float)
     width = np.asarray(ceiling, dtype=float) - np.asarray(chance, dtype=float)
     return np.where(np.isfinite(s), config.z * s, config.unknown_zs * width)
@@ -47,7 +47,7 @@ def status(
     higher: np.ndarray,
     config: MetricsConfig,
 ) -> np.ndarray:
-    """Point status per METRICS.md 0 (zs = z*s in raw units, from `z_band`)."""
+    """Point status (zs = z*s in raw units, from `z_band`)."""
     yt = normalised(value, chance, ceiling)
     zst = np.asarray(zs, dtype=float) / (np.asarray(ceiling, dtype=float) - chance)
     out = np.full(yt.shape, OK, dtype=object)

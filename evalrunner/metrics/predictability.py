@@ -1,4 +1,4 @@
-"""Scaling predictability per (family, task): F0-F7 of METRICS.md 2.2 with the rules of 2.5.
+"""Scaling predictability per (family, task): F0-F7 with their edge-case rules.
 
 A family is split by recipe (family id and kind: base vs instruct) and never mixes settings or
 sources. Its points are the models' final revisions ordered by `x = log10(6*N*D)` when every
@@ -175,7 +175,7 @@ def bucket_metrics(b: dict[str, np.ndarray], config: MetricsConfig) -> dict[str,
     failed = (fstat != fit.OK) & ~chance_all
     reason = _note(reason, failed, np.array(freason, dtype=object) + " (all-point fit)")
 
-    # Single-point edge cases of the target (2.5)
+    # Single-point edge cases of the target
     target = ps[:, -1]
     sat_t, below_t = target == SATURATED, target == BELOW_CHANCE
     if n >= 4:

@@ -1,4 +1,4 @@
-"""From loaded frames to the one tidy table every metric reads (METRICS.md 0).
+"""From loaded frames to the one tidy table every metric reads.
 
 Keeps primary-metric rows of non-bias tasks, joins task facts (chance r, ceiling u, direction),
 model facts (N = n_fit, kind, release date) and family facts (reference), fills the training

@@ -1,6 +1,6 @@
 """Every published number, declared once: name, table, column, direction, unit, description,
 formula and citation. The site's methodology page and column tooltips read this registry, and
-`DECISIONS` records each choice METRICS.md leaves open, so page and code cannot drift.
+`DECISIONS` records each choice the definitions leave open, so page and code cannot drift.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from typing import Literal
 
 DENSING = "Xiao et al. 2024, Densing Law of LLMs, arXiv 2412.04315"
-PREDICT = "Densitometer METRICS.md section 2"
+PREDICT = "Densitometer methodology"
 SPEARMAN = "Spearman 1904, The proof and measurement of association between two things"
 KENDALL = "Kendall 1945, The treatment of ties in ranking problems, Biometrika 33(3)"
 EMERGENCE = "Srivastava et al. 2022, BIG-bench (breakthroughness), arXiv 2206.04615"
@@ -200,7 +200,11 @@ METRICS: tuple[MetricSpec, ...] = (
        "B~ >= 3, first two points at chance, last ok with y~ >= 0.1, rho > 0 (F6).", "-",
        EMERGENCE),
     _m(F, "shape", "Shape", "neither", "label",
-       "inverse, u_shaped, inverted_u, flat or positive (F7).", "see METRICS.md 2.2"),
+       "inverse, u_shaped, inverted_u, flat or positive (F7), the first that holds: inverse if "
+       "rho <= -0.5 and the score falls by more than z pooled standard errors from first to "
+       "last point; u_shaped (inverted_u) if an interior minimum (maximum) lies more than z "
+       "pooled standard errors beyond both ends; flat if first and last differ by at most z "
+       "pooled standard errors.", "first of inverse, u_shaped, inverted_u, flat, positive"),
     _m(F, "snr", "Within-family SNR", "higher", "ratio",
        "Spread across the family over checkpoint noise of its largest model (F8).",
        "(max|y_j - y_k|/mean y)/rel_noise"),
@@ -256,7 +260,7 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(T, "t6_peer_snr", "Peer SNR", "higher", "ratio",
        "Per compute bin, spread across families over the median checkpoint noise; median over "
        "bins (T6).", "median_bin((max - min)/mean / median rel_noise)"),
-    # two-stage prediction through a continuous proxy (issue 10)
+    # two-stage prediction through a continuous proxy
     _m(TS, "n_step1", "Step-1 points", "higher", "count",
        "Final revisions (distinct x) of the models below the largest that step 1 is fitted on.",
        "|{x_i < x_n}|", GADRE),
@@ -302,10 +306,10 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(TS, "ae_true_proxy", "Step-2 error", "lower", "score",
        "Error of step 2 alone (the proxy known).", "|y(L_n) - y_n|", LADDER),
     _m(TS, "pred_direct", "Direct P_pow prediction", "neither", "score",
-       "P_pow fitted on the same final revisions, at x_n (METRICS.md 2.1).", "y^(x_n)"),
+       "P_pow fitted on the same final revisions, at x_n.", "y^(x_n)"),
     _m(TS, "ae_direct", "Direct P_pow error", "lower", "score",
        "Error of the direct prediction, to set beside the two-stage error.", "|y^(x_n) - y_n|"),
-    # continuous-metric diagnostics (issue 10)
+    # continuous-metric diagnostics
     _m(DG, "n_items", "Items", "higher", "count",
        "Items logged at every point of the group.", "|items|", SCHAEFFER),
     *(_m(DG, f"rho_{m}", f"Per-item rho, {label}", "higher", "correlation",
@@ -338,7 +342,7 @@ METRICS: tuple[MetricSpec, ...] = (
                                   ("pchoice", "p(correct | choices)", "p_choices", "probability"),
                                   ("mass", "mass on the choices", "sum_j p_j", "probability"),
                                   ("acc", "accuracy", "acc", "fraction"))),
-    # inference-time scaling (issue 10)
+    # inference-time scaling
     _m(PK, "n_samples", "Samples per item", "higher", "count",
        "Samples drawn per item (lm-eval repeats).", "n", MONKEYS),
     _m(PK, "n_items", "Items", "higher", "count", "Items with n samples.", "|items|", MONKEYS),

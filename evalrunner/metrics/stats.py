@@ -3,7 +3,7 @@
 Spearman rho is the Pearson correlation of average ranks (ties share their mean rank); Kendall
 tau-b is `(n_c - n_d)/sqrt((n_0 - n_1)(n_0 - n_2))` with n_1, n_2 the tied pairs in x and y
 (Kendall 1945, "The treatment of ties in ranking problems"). Both are NaN where x or y is
-constant, as METRICS.md 2.5 requires (constant y: rho null).
+constant, as the edge-case rules of scaling predictability require (constant y: rho null).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Per task, across families: T1-T6 of METRICS.md 2.4.
+"""Per task, across families: T1-T6.
 
 One row per (setting, task, metric). Families whose points are all at chance are left out of
-every aggregate (2.5). T4-T6 place families on compute bins of 0.5 decade of `x = log10(6ND)`;
+every aggregate. T4-T6 place families on compute bins of 0.5 decade of `x = log10(6ND)`;
 families without token counts (x = log10 N) cannot share that axis and are left out of T4-T6
 (counted in `n_families_no_compute`). A family's score in a bin is the mean of its points there.
 """

@@ -1,4 +1,4 @@
-"""Two-stage prediction of a downstream score through a continuous proxy (issue 10).
+"""Two-stage prediction of a downstream score through a continuous proxy.
 
 Gadre et al. 2024 ("Language models scale reliably with over-training and on downstream tasks",
 arXiv 2403.08540) and AI2's model ladders (Bhagia et al. 2024, "Establishing Task Scaling Laws via
@@ -19,7 +19,7 @@ revision of the largest model (largest x); step 1 is fitted on the other models'
 (Gadre et al. fit final checkpoints), step 2 on every revision of the other models (the ladders
 fit step 2 on intermediate checkpoints too, which ties the link to many more points). Reported:
 the chained prediction y(L^(x_n)), the prediction from the true proxy y(L_n) (step 2's error
-alone), and the direct P_pow prediction from the same final revisions (METRICS.md 2.1).
+alone), and the direct P_pow prediction from the same final revisions.
 """
 
 from __future__ import annotations

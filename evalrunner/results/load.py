@@ -33,7 +33,7 @@ SCORE_COLUMNS = [
     "source", "primary", "aggregate",
 ]
 COUNT_KINDS = ["total", "non_embedding", "embedding", "active", "active_non_embedding"]
-# The parameter count that scaling fits and density use, best first (METRICS.md section 0).
+# The parameter count that scaling fits and density use, best first.
 FIT_PREFERENCE = ["active_non_embedding", "non_embedding", "active", "total"]
 MODEL_COLUMNS = (
     ["model", "family", "name", "hf_id", "kind", "moe", "open_weights", "open_data",

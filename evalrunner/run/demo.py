@@ -22,7 +22,7 @@ from evalrunner.results.write import atomic_write_text
 from . import tiny
 
 PLAN_NAME = "tiny-plan.yaml"
-SAMPLING_PLAN_NAME = "tiny-sampling.yaml"  # repeated sampling (issue 10), beside the models too
+SAMPLING_PLAN_NAME = "tiny-sampling.yaml"  # repeated sampling, beside the models too
 MARKER = "TRAINED.json"  # written last: its presence means every checkpoint is complete
 
 

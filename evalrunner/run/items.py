@@ -1,5 +1,5 @@
 """Compact per-item summaries of a per-sample log: what the continuous-metric diagnostics and
-pass@k need, without re-reading prompts and documents (issue 10).
+pass@k need, without re-reading prompts and documents.
 
 One row per (task, item, filter), from lm-eval's own numbers (nothing re-scored):
 

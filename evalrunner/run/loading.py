@@ -14,7 +14,8 @@ from evalrunner.results.schema import Count, Params
 from .convert import TokenCounter
 from .matrix import ShardSpec
 
-# Files that make a folder loadable by transformers' AutoTokenizer (LMEVAL.md pitfall P5).
+# Files that make a folder loadable by transformers' AutoTokenizer: without one
+# of them it loads an empty tokenizer silently.
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model",
                    "spiece.model")
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
@@ -33,7 +34,7 @@ def set_offline(offline: bool) -> None:
 
 
 def check_local(spec: ShardSpec) -> None:
-    """Fail clearly, before lm-eval would turn a bad path into a hub lookup (pitfall P7)."""
+    """Fail clearly, before lm-eval would turn a bad path into a hub lookup."""
     folder = Path(spec.source)
     if not folder.is_dir():
         raise ModelLoadError(f"{spec.key}: no model folder {folder} (from the plan's path)")

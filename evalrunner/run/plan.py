@@ -73,7 +73,7 @@ class RunOptions(Strict):
     dtype: Annotated[str, Field(max_length=40)] | None = Field(
         default="float32", description="Weights dtype (float32, bfloat16, auto); None: backend's.")
     batch_size: Int | Annotated[str, Field(pattern=r"^auto(:\d+)?$")] = Field(
-        default=8, description="Batch size, or auto / auto:N (LMEVAL.md section 8: 8 on CPU).")
+        default=8, description="Batch size, or auto / auto:N (8 suits CPU runs).")
     limit: Float | None = Field(
         default=None, gt=0, description="Items per task (>= 1) or a fraction (< 1): smoke tests "
         "only; recorded in provenance.")

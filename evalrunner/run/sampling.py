@@ -1,5 +1,5 @@
 """Repeated sampling for generation tasks: n samples per item, for pass@k and coverage laws
-(Brown et al. 2024, "Large Language Monkeys", arXiv 2407.21787; issue 10).
+(Brown et al. 2024, "Large Language Monkeys", arXiv 2407.21787).
 
 A setting's `sampling` block turns each of its generation tasks into lm-eval's repeated-sampling
 form, on the task's inline config (packaged suite or plan task file):

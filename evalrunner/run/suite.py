@@ -3,8 +3,8 @@
 A task file is lm-eval task syntax read with `yaml.safe_load` (so no `!function`; use the plan's
 `task_dirs` for such files) with at most one level of `include:`. Local data paths in
 `dataset_kwargs.data_files` are relative to the file and made absolute here, and the config is
-handed to lm-eval as an inline dict: the same run works from any working directory (LMEVAL.md
-pitfall P1). No lm_eval import in this module.
+handed to lm-eval as an inline dict: the same run works from any working directory
+(a relative data path would be read from the current one). No lm_eval import in this module.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Three Llama-architecture sizes, each saved at four checkpoints (step 0 = the initialisation), every
 checkpoint a complete `save_pretrained` folder with its own copy of a tokenizer trained here
-(LMEVAL.md pitfall P5: a folder without tokenizer files loads an empty tokenizer silently).
+(a folder without tokenizer files loads an empty tokenizer silently).
 Everything is seeded and single-process, so a rerun on the same machine gives the same weights.
 About a minute on 2 CPU cores.
 
@@ -40,7 +40,7 @@ class Size:
     ffn: int
 
 
-# Non-embedding parameters: 23k, 82k, 328k (METRICS.md section 0 formula, no biases).
+# Non-embedding parameters: 23k, 82k, 328k (params.decoder_non_embedding, no biases).
 SIZES = (
     Size("tiny-xs", hidden=48, layers=1, heads=4, ffn=96),
     Size("tiny-s", hidden=64, layers=2, heads=4, ffn=128),
@@ -69,7 +69,7 @@ def train_tokenizer(lines: list[str]):
 
 def save_tokenizer(tokenizer, folder: Path) -> None:
     tokenizer.save_pretrained(folder)
-    # transformers 5 writes its own class name, which transformers 4 cannot load (LMEVAL.md P9)
+    # transformers 5 writes its own class name, which transformers 4 cannot load
     cfg_path = folder / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"

@@ -2,7 +2,8 @@
 
 The generator writes Markdown, data and static files into `docs` (mkdocs.yml's docs_dir,
 build/docs by default, never committed), then mkdocs renders it into `out`. mkdocs runs through
-its Python API with strict mode and without quiet, so every warning fails the build (SITE.md P10).
+its Python API with strict mode and without quiet, so every warning fails the build
+(quiet would hide the warnings strict mode counts).
 """
 
 from __future__ import annotations

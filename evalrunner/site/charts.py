@@ -2,7 +2,7 @@
 
 A chart is a `ChartBlock`: its id, the Vega-Lite spec as JSON (data inlined as named datasets,
 so it draws offline and from file://) and the data frame offered for download beside it. The
-page puts the spec into a `data-spec` attribute (HTML-escaped, SITE.md section 5); the glue
+page puts the spec into a `data-spec` attribute (HTML-escaped); the glue
 (site_src/javascripts/site.js) draws it with vega-embed. Parameters, tokens and compute always
 use log scales.
 

@@ -1,4 +1,4 @@
-"""Escaping untrusted text for each context it can land in (SITE.md section 8).
+"""Escaping untrusted text for each context it can land in.
 
 Every string that comes from a result file (names, descriptions, sources, URLs) is untrusted.
 - HTML text and attributes: Jinja autoescape (templates) or `html_text` (code building HTML).

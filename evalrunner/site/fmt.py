@@ -1,6 +1,6 @@
 """Formatting, in one place: every number the site shows is turned into text here.
 
-A value and its display are kept apart (STYLE.md rule 6): tables keep the float for sorting,
+A value and its display are kept apart: tables keep the float for sorting,
 charts and downloads, and call these functions for the text. Missing values (None, NaN) are shown
 as an em dash; the reason, where there is one, goes into a tooltip by the caller.
 """

@@ -1,7 +1,7 @@
 """Fragments: HTML that many pages show and that changes without them.
 
 Capacity density moves whenever a reference family's fits move, which is every model and every
-family at once (issue 7: one new checkpoint of a reference family generated and rendered a
+family at once (one new checkpoint of a reference family would generate and render a
 thousand model pages again). So a model page's block holds only a reference,
 `<!--dm:fragment model_density/<model>-->`; the fragment, its HTML, is a file of its own,
 `<docs>/_blocks/_fragments/<name>/<key>.json` (a JSON string), generated as a unit of its own

@@ -6,7 +6,7 @@ models). A model missing a core task has no average (shown with the reason), so 
 always over the same tasks.
 
 Interval: `se_avg = sqrt(sum_t s_t^2) / k` (tasks treated as independent), where `s_t` is the
-reported stderr, else the binomial `sqrt(y(1-y)/n_items)` (METRICS.md section 0);
+reported stderr, else the binomial `sqrt(y(1-y)/n_items)`;
 95% interval `avg +- 1.96 se_avg`.
 
 Rank as tie groups (as LMSYS Chatbot Arena ranks): `rank_i = 1 + #{j : lo_j > hi_i}`, the number

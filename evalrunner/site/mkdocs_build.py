@@ -1,7 +1,7 @@
 """`mkdocs build --strict` through the Python API, incremental when nothing global changed.
 
 A rebuild after one new result file changes a few pages of a thousand, but a clean mkdocs build
-renders all of them (issue 7). So the site dir keeps a state file (STATE): a fingerprint of
+renders all of them. So the site dir keeps a state file (STATE): a fingerprint of
 everything every page depends on (the config, the theme and plugin code, the installed versions,
 the nav) and the size and mtime of every docs file at the last successful build. When the
 fingerprint matches, mkdocs builds with `dirty=True` (it renders only the pages whose source is

@@ -1,13 +1,13 @@
 """Plausibility warnings: numbers that are valid but unlikely (severity warning, never error).
 
-- **Below chance**: `y < r - z*s` with `z = 2` (METRICS.md section 0: the `below_chance` point
-  status), where `s` is the reported stderr, else the binomial `sqrt(y(1-y)/n)`. Usually a
+- **Below chance**: `y < r - z*s` with `z = 2` (the `below_chance` point status),
+  where `s` is the reported stderr, else the binomial `sqrt(y(1-y)/n)`. Usually a
   prompt-format or label problem.
 - **Stderr vs n_items**: for per-item 0/1 metrics the stderr of a mean is about the binomial
   `sqrt(p(1-p)/n)` (lm-eval reports the sample standard error, `sqrt(p(1-p)/(n-1))`). A reported
   stderr more than `STDERR_FACTOR` times larger or smaller points at a wrong n_items, a stderr
   in percent, or a bootstrap over something else.
-- **Far above the family's curve**: P_pow (METRICS.md 2.1) fitted on the family's other final
+- **Far above the family's curve**: P_pow fitted on the family's other final
   models in the same setting and task, `x = log10 N`; the model's score exceeds the prediction
   by more than `FAR_MIN` and by more than `FAR_Z` standard deviations
   `sqrt(s^2 + rmse^2)`. A candidate for contamination or an error (the "null model" that tops a
@@ -159,7 +159,7 @@ def family_curve_problems(tree: Tree, prefix: str,
 
 
 def _n_fit(model: Model | None) -> float | None:
-    """The count fits use (METRICS.md section 0), as the loader picks it."""
+    """The count fits use, as the loader picks it."""
     if model is None:
         return None
     for kind in FIT_PREFERENCE:

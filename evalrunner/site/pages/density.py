@@ -1,6 +1,6 @@
 """The density page: capacity density against release date with the densing-law line, the
-doubling time with its interval, every model's density, and the reference family's fits
-(METRICS.md section 1). One section per setting; density is always against the default
+doubling time with its interval, every model's density, and the reference family's fits.
+One section per setting; density is always against the default
 reference family, which the page names.
 
 Context: `DensityPage` with one `DensitySetting` per setting. The line is

@@ -51,7 +51,7 @@ class FamilyPage:
     models: str  # table id
     settings: list[FamilySetting] = field(default_factory=list)
     note: str = ""
-    science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
+    science: list[ScienceSection] = field(default_factory=list)  # two-stage, diagnostics, pass@k
 
 
 def _curve(row: dict[str, Any], chance: float,

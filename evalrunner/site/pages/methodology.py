@@ -1,6 +1,6 @@
 """The methodology page, generated from the metric registry (evalrunner/metrics/registry.py:
 every published column with its name, direction, unit, formula and citation, and the decisions
-METRICS.md leaves open) plus the site's own rules (leaderboard average, interval, tie ranks,
+the definitions leave open) plus the site's own rules (leaderboard average, interval, tie ranks,
 formatting).
 
 Context: `MethodologyPage`, with the registry's metrics grouped by table (`MetricGroup`).

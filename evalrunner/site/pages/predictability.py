@@ -1,6 +1,6 @@
 """The predictability page: per setting, a task x family table of the headline backtest (the
 leave-largest-out error) with each cell's status and reason, and the full per (family, task)
-table with every F-metric of METRICS.md 2.2.
+table with every F-metric.
 
 Column labels and tooltips come from the metric registry where it names the column.
 """

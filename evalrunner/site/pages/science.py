@@ -1,4 +1,4 @@
-"""Sections of the family and task pages for issue 10: two-stage prediction through a
+"""Sections of the family and task pages: two-stage prediction through a
 continuous proxy, continuous-metric diagnostics, and inference-time scaling (pass@k coverage
 curves, the coverage law and the PassUntil task law).
 

@@ -50,7 +50,7 @@ class TaskPage:
     predictability: str | None
     rankings: list[TaskRanking] = field(default_factory=list)
     note: str = ""
-    science: list[ScienceSection] = field(default_factory=list)  # issue 10 sections
+    science: list[ScienceSection] = field(default_factory=list)  # two-stage, diagnostics, pass@k
 
 
 def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
