@@ -55,7 +55,10 @@ def test_counts(fresh):
     assert by["pythia"].results == 16 * (27 + 15) + 8 + 5
     assert by["obsscaling"].results == 148
     assert len(catalog.models) == 160 and len(catalog.families) == 49
-    assert any("47 of 160" in note for note in by["epoch-dates"].notes)
+    notes = by["epoch-dates"].notes
+    assert any(note.startswith("Epoch rows: 51 of 160") for note in notes)
+    dated = sum(1 for m in catalog.models.values() if m.release_date)
+    assert any(note.startswith(f"release dates: {dated} of 160") for note in notes)
 
 
 def test_a_second_run_changes_no_byte(fresh):

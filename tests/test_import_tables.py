@@ -129,15 +129,25 @@ def test_values_from_different_sources_live_in_different_settings():
     assert settings_of[("step143000", "mmlu")] == {"pythia-lmeval-0shot", "pythia-lmeval-5shot"}
 
 
-def test_release_dates_cite_their_epoch_row_and_are_never_invented():
+def test_release_dates_cite_their_source_row_and_are_never_invented():
+    """Each date is Epoch's row (with the alias that joins it) or a reviewed table row; the
+    precedence rule and its conflicts are tested in test_import_dates.py."""
     rows = epoch_dates.read_dates(DATA)
+    reviewed = {r.id: r for r in epoch_dates.load_reviewed()}
     dated = [m for m in models().values() if m.release_date]
     assert len(dated) >= 40
     for m in dated:
-        key = epoch_dates.ALIASES.get(m.hf_id, (m.hf_id, ""))[0].lower()
-        row = rows[key]
-        assert m.release_date.date == row.date
-        assert f"data row {row.index} (id {row.epoch_id})" in m.release_date.source
-        assert "data/model_versions.csv" in m.release_date.source
+        source = m.release_date.source
+        if source.startswith("epoch-research/"):
+            key = epoch_dates.ALIASES.get(m.hf_id, (m.hf_id, ""))[0].lower()
+            row = rows[key]
+            assert m.release_date.date == row.date
+            assert f"data row {row.index} (id {row.epoch_id})" in source
+            assert "data/model_versions.csv" in source
+        else:
+            row_id = source.split(f"{epoch_dates.TABLE} row ", 1)[1].split(";")[0]
+            assert m.hf_id in reviewed[row_id].models
+            assert m.release_date.date == reviewed[row_id].date
     assert models()["llama-2-7b-hf"].release_date.date.isoformat() == "2023-07-18"
-    assert models()["pythia-12b-deduped"].release_date is None  # no source gives one
+    pythia = models()["pythia-12b-deduped"].release_date  # the suite's changelog dates it
+    assert pythia.date.isoformat() == "2023-04-03" and "EleutherAI/pythia" in pythia.source

@@ -10,7 +10,7 @@ on which import ran first:
 - any other fact: the highest-priority source that states it;
 - notes: every source's, highest priority first.
 
-Release dates come only from Epoch's model_versions.csv (epoch_dates.py).
+Release dates come from Epoch's model_versions.csv and a reviewed table (epoch_dates.py).
 """
 
 from __future__ import annotations

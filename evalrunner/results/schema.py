@@ -285,6 +285,17 @@ class ReleaseDate(Strict):
     source: Annotated[str, Field(max_length=300)] = Field(
         description="Where the date comes from (a dataset with its row, a paper, a model card)."
     )
+    precision: Literal["day", "month"] = Field(
+        default="day",
+        description="How precisely the source states the date: `day`, or `month` (only the "
+        "month is stated; the date is then the first of that month).",
+    )
+
+    @model_validator(mode="after")
+    def _month_is_first_day(self) -> ReleaseDate:
+        if self.precision == "month" and self.date.day != 1:
+            raise ValueError("a month-precision date is the first of its month")
+        return self
 
 
 class Model(Strict):
