@@ -82,7 +82,7 @@ def test_reference_families():
     fams = {p.parent.name: Family.model_validate(read_yaml(p))
             for p in RESULTS.glob("*/family.yaml")}
     assert {f for f, fam in fams.items() if fam.reference} == {"pythia", "pythia-deduped",
-                                                                "cerebras-gpt"}
+                                                                "cerebras-gpt", "olmo-ladder"}
 
 
 def test_sloth_leaderboard_values_equal_the_source():

@@ -73,6 +73,9 @@ def test_schema_comment_points_at_the_committed_schema(tree: Path) -> None:
          "different shot count is another setting"),
         (RESULT, "value: 0.5", "value: .nan",
          f"{RESULT}:13: NaN and infinity are not allowed, found '.nan'"),
+        (RESULT, "  piqa:\n", "  piqa:\n    answer_loss:\n      n_items: 3\n",
+         f"{RESULT}:16: scores.piqa.answer_loss: expected per_token or per_byte (nats), found "
+         "neither"),
         (RESULT, "value: 0.5", "value: .inf",
          f"{RESULT}:13: NaN and infinity are not allowed, found '.inf'"),
         (RESULT, "  piqa:\n", "  arc_easy:\n    metric: acc\n    value: 0.1\n  piqa:\n",

@@ -67,6 +67,23 @@ FAMILY_INFO: dict[str, dict] = {
                          "density reference family.",
                          links=[Link(title="Cerebras-GPT paper (arXiv 2304.03208)",
                                      url="https://arxiv.org/abs/2304.03208")]),
+    "olmo-ladder": dict(name="OLMo ladder", organisation="Allen Institute for AI",
+                        training_data="OLMo 2 pretraining mix (the recipe of OLMo-2 7B/13B)",
+                        license="Apache-2.0", reference=True,
+                        description="AI2's model ladder: one recipe at five sizes (190M-3.2B "
+                        "non-embedding) x five token budgets (0.5-10x Chinchilla), trained to "
+                        "predict OLMo-2 7B and 13B. N and D vary independently, and every score "
+                        "comes with the loss of its correct answer: the two-step density "
+                        "method applies as written. A density reference family.",
+                        links=[Link(title="Model ladder paper (arXiv 2412.04403)",
+                                    url="https://arxiv.org/abs/2412.04403"),
+                               Link(title="allenai/OLMo-ladder",
+                                    url="https://github.com/allenai/OLMo-ladder")]),
+    "olmo-2": dict(name="OLMo 2", organisation="Allen Institute for AI",
+                   training_data="OLMo 2 pretraining mix, then a mid-training anneal",
+                   license="Apache-2.0",
+                   links=[Link(title="OLMo 2 paper (arXiv 2501.00656)",
+                               url="https://arxiv.org/abs/2501.00656")]),
     "opt": dict(name="OPT", organisation="Meta",
                 training_data="180B tokens: the RoBERTa corpora, a subset of the Pile and "
                 "PushShift.io Reddit", tokenizer="GPT-2 BPE (50,272 embedding rows)",

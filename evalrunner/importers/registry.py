@@ -68,6 +68,20 @@ def all_settings() -> list[Setting]:
                 description="ARC 25-shot acc_norm, HellaSwag 10-shot acc_norm, MMLU 5-shot "
                 "(57 subjects and the overall score), TruthfulQA 0-shot MC2, WinoGrande and "
                 "GSM8K 5-shot. Values as Sloth gives them (some rounded to 4 decimals)."),
+        Setting(id="olmo-ladder-rc5shot", name="OLMo ladder, ranked classification 5-shot",
+                harness="OLMo in-loop evaluator (allenai/OLMo)",
+                harness_version="as in OLMo-ladder 67a3f440 (not recorded per run)", n_shot=5,
+                metric_per_task={t: "acc_norm" for t in (
+                    "arc_easy", "arc_challenge", "commonsense_qa", "hellaswag", "openbookqa",
+                    "piqa", "social_iqa", "winogrande")} | {"boolq": "acc"},
+                source="AI2's model ladder (Bhagia et al. 2024, arXiv 2412.04403), "
+                       "allenai/OLMo-ladder src/scripts/paper/data/ladder-runs/",
+                description="Ranked classification (the answer options scored by likelihood, "
+                "length-normalised: acc_norm; BoolQ plain acc), 5-shot, at every evaluated "
+                "checkpoint of 30 ladder runs (5 sizes x 5 token budgets and 5 reruns) and of "
+                "OLMo-2 7B and 13B; the bits per byte of the correct answer beside every score "
+                "(stored as nats per byte). ARC and OpenBookQA on their test splits, the rest on "
+                "validation. Not comparable with lm-evaluation-harness settings."),
         Setting(id="open-llm-leaderboard-v2", name="Open LLM Leaderboard v2", harness=HARNESS,
                 harness_version="leaderboard tasks (commit not recorded in the source)",
                 n_shot=0, n_shot_per_task=_v2_shots(),

@@ -134,6 +134,18 @@ def _core() -> list[Task]:
         _mc("xwinograd", "XWinograd", 2, 4449, "Winograd schemas in six languages (en 2325, "
             "fr 83, jp 959, pt 263, ru 315, zh 504 items), two options.", "Tikhonov and "
             "Ryabinin 2021, It's All in the Heads", "2106.12066"),
+        _mc("boolq", "BoolQ", 2, 3270, "Yes/no questions about a Wikipedia passage "
+            "(validation split).", "Clark et al. 2019, BoolQ: Exploring the Surprising "
+            "Difficulty of Natural Yes/No Questions", "1905.10044"),
+        _mc("commonsense_qa", "CommonsenseQA", 5, 1221, "Commonsense questions built on "
+            "ConceptNet relations, 5 options (validation split).", "Talmor et al. 2019, "
+            "CommonsenseQA", "1811.00937"),
+        _mc("social_iqa", "Social IQa", 3, 1954, "Reasoning about people's motivations and "
+            "reactions in everyday situations, 3 options (validation split).", "Sap et al. "
+            "2019, Social IQa: Commonsense Reasoning about Social Interactions", "1904.09728"),
+        _mc("openbookqa", "OpenBookQA", 4, 500, "Elementary science questions that need a "
+            "core fact plus common knowledge, 4 options (test split).", "Mihaylov et al. "
+            "2018, Can a Suit of Armor Conduct Electricity?", "1809.02789"),
         _task("humaneval", "HumanEval", "pass@1", 0.0, 164, "generate_until", "Python "
               "functions from docstrings, checked by unit tests; pass@1.", "Chen et al. 2021, "
               "Evaluating Large Language Models Trained on Code", "2107.03374"),

@@ -345,9 +345,17 @@ class Revision(Strict):
 class AnswerLoss(Strict):
     """Conditional loss of the correct answer given the prompt (Densing Law, section 2)."""
 
-    per_token: Float = Field(ge=0, description="Mean NLL per answer token (nats).")
-    per_byte: Float | None = Field(default=None, ge=0, description="Mean NLL per UTF-8 byte.")
+    per_token: Float | None = Field(default=None, ge=0,
+                                    description="Mean NLL per answer token (nats).")
+    per_byte: Float | None = Field(default=None, ge=0,
+                                   description="Mean NLL per UTF-8 byte (nats).")
     n_items: Int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> AnswerLoss:
+        if self.per_token is None and self.per_byte is None:
+            raise ValueError("expected per_token or per_byte (nats), found neither")
+        return self
 
 
 class MetricValue(Strict):
