@@ -427,3 +427,43 @@ def test_default_reference_per_setting_is_the_one_measuring_most_models():
     assert targets["density"].isna().all() and (targets["bound"] == ">").all()
     law = tables.densing_law
     assert list(law.loc[law["default_reference"], "reference"]) == ["ref"]
+
+
+def _ladder(bump: float):
+    """A synthetic ladder: 4 sizes x 3 token budgets, each run evaluated at 5 points of its
+    budget; final checkpoints lie on the loss law, earlier ones `bump` above it (their learning
+    rate has not decayed yet), and every score follows the link from its own loss."""
+    scores, models = [], []
+    for n in SIZES[:4]:
+        for k, budget in enumerate((20.0, 60.0, 200.0)):
+            model = f"run-{int(n)}-{k}"
+            d_final = budget * n
+            models.append({"model": model, "family": "ladder", "n_fit": float(n),
+                           "n_non_embedding": float(n), "training_tokens": d_final})
+            for j, frac in enumerate((0.1, 0.25, 0.5, 0.75, 1.0)):
+                loss = float(laws.loss_law(n, frac * d_final, *LOSS_LAW)) * (
+                    1 + bump * (1 - frac))
+                scores.append({"family": "ladder", "model": model, "revision": f"step{j}",
+                               "step": j, "tokens": frac * d_final, "final": frac == 1.0,
+                               "task": "task0", "value": float(laws.link(loss, *LINK)),
+                               "stderr": 0.01, "answer_nll_token": loss})
+    return build_frames(scores, models, [{"family": "ladder", "reference": True}],
+                        [{"task": "task0"}])
+
+
+def test_a_ladder_fits_its_loss_law_on_the_final_checkpoints():
+    """Where the finals alone vary N and D, the law comes from them: checkpoints above the law
+    mid-schedule do not bias it (all checkpoints would)."""
+    frames = _ladder(bump=0.15)
+    fits = compute_all(frames, MetricsConfig(d0=D0)).density_fits
+    assert len(fits) == 2  # the task and the headline's mean over the task set
+    for reason in fits["reason"]:  # the mean's rows keep which revision is final
+        assert "loss law on the 12 final checkpoints, the link on all 60" in reason
+    fit_row = fits.set_index("task").loc["task0"]
+    assert fit_row["status"] == "ok", fit_row["reason"]
+    for k, true in zip(("a", "alpha", "b", "beta"), LOSS_LAW, strict=True):
+        assert fit_row[k] == pytest.approx(true, rel=1e-3), k
+    rows = prepare(frames, MetricsConfig()).rows
+    every = density.fit.fit_loss_law(rows["n_fit"].to_numpy(float), rows["tokens"].to_numpy(float),
+                                     rows["answer_nll_token"].to_numpy(float))
+    assert abs(every["b"] / LOSS_LAW[2] - 1) > 0.2  # what the finals-only fit avoids

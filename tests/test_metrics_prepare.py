@@ -62,3 +62,22 @@ def test_sort_order_matches_sort_values(pairs, asc_s, asc_x):
     want = frame.sort_values(["s", "x"], ascending=[asc_s, asc_x], kind="stable").index
     got = tabular.sort_order([frame["s"], frame["x"]], [asc_s, asc_x])
     assert got.tolist() == want.tolist()
+
+
+def test_answer_loss_is_per_token_or_per_byte_per_setting():
+    """A setting whose rows give only bytes (the OLMo ladder) is fitted on bytes; every other
+    setting on tokens; one unit per setting, so a fit never mixes them."""
+    scores = [
+        {"model": "m0", "family": "f", "setting": "zero-shot", "task": "t", "value": 0.5,
+         "answer_nll_token": 1.2, "answer_nll_byte": 0.3},
+        {"model": "m0", "family": "f", "setting": "five-shot", "task": "t", "value": 0.5,
+         "answer_nll_byte": 0.4},
+        {"model": "m0", "family": "f", "setting": "five-shot", "task": "u", "value": 0.5,
+         "answer_nll_token": 0.9},  # a token loss in a bytes setting: not comparable, dropped
+    ]
+    frames = build_frames(scores, [{"model": "m0", "family": "f"}], [{"family": "f"}],
+                          [{"task": "t"}, {"task": "u"}], settings=("zero-shot", "five-shot"))
+    rows = prepare(frames, MetricsConfig()).rows.set_index(["setting", "task"])
+    assert rows.loc[("zero-shot", "t"), "answer_loss"] == 1.2
+    assert rows.loc[("five-shot", "t"), "answer_loss"] == 0.4
+    assert np.isnan(rows.loc[("five-shot", "u"), "answer_loss"])

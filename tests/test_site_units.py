@@ -310,3 +310,30 @@ def test_no_file_cites_internal_documents_or_issues():
         found += [f"{name}:{i}: {line.strip()}" for i, line in enumerate(text.splitlines(), 1)
                   if needle.search(line)]
     assert not found, "internal document or issue cited:\n" + "\n".join(found)
+
+
+def test_density_page_sets_implied_beside_true_losses_only_where_measured():
+    from evalrunner.site.data import SiteData
+    from evalrunner.site.pages.density import _loss_table
+    from evalrunner.site.render import Page
+
+    rows = pd.DataFrame({
+        "model": ["t1", "t1", "r1", "t2"], "setting": ["s"] * 4, "reference": ["ref"] * 4,
+        "family": ["other", "other", "ref", "other"], "task": ["a", "b", "a", "a"],
+        "score": [0.6, 0.7, 0.5, 0.4], "loss_hat": [0.45, 0.3, 0.5, 0.8],
+        "loss_true": [0.5, 0.36, 0.5, np.nan], "density": [np.nan, 1.4, 1.0, 0.5],
+        "bound": [">", "", "", ""], "density_bound": [0.72, np.nan, np.nan, np.nan],
+        "status": ["above_range", "ok", "ok", "ok"], "reason": ["beyond", "in range"] * 2})
+    data = SiteData(frames=None, tree=None)
+    page = Page("density/index.md", "density.md.j2", None, "Capacity density")
+    names = pd.Series({"t1": "Target <1>", "t2": "T2", "r1": "R1"})
+    assert _loss_table(page, rows, "s", "ref", names, "../", data) == "losses-s"
+    table = page.tables[0]
+    shown = table.data
+    # the reference's own runs and models without a measured loss are not listed
+    assert list(shown["model"]) == ["t1", "t1"]
+    assert list(shown["loss_true"]) == [0.5, 0.36]
+    assert "Target &lt;1&gt;" in table.body and "<1>" not in table.body  # names are escaped
+    assert "&gt; 0.72" in table.body  # a bound, never a number, where N^ is out of range
+    assert _loss_table(page, rows.assign(loss_true=np.nan), "s", "ref", names, "../",
+                       data) is None

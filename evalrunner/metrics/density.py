@@ -40,8 +40,8 @@ RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0", 
                  "status": (str,),
                  "reason": (str,), "boot": (str,)}
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
-           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "method", "d0",
-           "bound", "n_hat_bound", "density_bound", "density_low", "density_high"]
+           "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "loss_true",
+           "method", "d0", "bound", "n_hat_bound", "density_bound", "density_low", "density_high"]
 BOOT = "boot"  # a fits table's column of bootstrap parameters (internal, never published)
 # the target score's error at these standard-normal quantiles, crossed with every bootstrap
 # draw of the reference fit: 20 quantiles at equal probability steps cost no refit and keep
@@ -95,10 +95,29 @@ def _design_problem(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> str:
 
 def reference_inputs(points: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """All fit_reference reads of its points (N, D, score, answer loss, whether the point is
-    clearly above chance and below saturation, chance, ceiling): the fit cache's key."""
+    clearly above chance and below saturation, chance, ceiling, whether it is a model's final
+    checkpoint): the fit cache's key."""
     ok = (points["point_status"] == "ok").to_numpy(float)
-    return (*(points[c].to_numpy(float) for c in ("n_fit", "tokens", "value", "answer_nll_token")),
-            ok, points["chance"].to_numpy(float), points["ceiling"].to_numpy(float))
+    return (*(points[c].to_numpy(float) for c in ("n_fit", "tokens", "value", "answer_loss")),
+            ok, points["chance"].to_numpy(float), points["ceiling"].to_numpy(float),
+            points["final"].to_numpy(float))
+
+
+def _law_points(n: np.ndarray, d: np.ndarray, final: np.ndarray,
+                config: MetricsConfig) -> tuple[np.ndarray, str]:
+    """The points the loss law is fitted on, and what the reason says about it.
+
+    An intermediate checkpoint of a run whose learning rate is still to decay lies above the
+    loss a run trained to that D reaches, so where the final checkpoints alone identify the
+    N and D terms (several sizes and token budgets: a ladder or a grid) the law is fitted on
+    them, as the ladder's own step 1 is; the link from loss to score uses every checkpoint.
+    Otherwise (the finals share one D, as in Pythia) every checkpoint enters the law."""
+    fin = final > 0
+    if (fin.sum() >= config.min_reference_points and len(np.unique(d[fin])) >= 2
+            and not _design_problem(n[fin], d[fin], config)):
+        return fin, (f"loss law on the {int(fin.sum())} final checkpoints, the link on all "
+                     f"{len(n)}")
+    return np.ones(len(n), dtype=bool), ""
 
 
 def _measured(n: np.ndarray, ok: np.ndarray, s: np.ndarray, chance: float,
@@ -131,7 +150,7 @@ def _identified(reason: str, params: dict, chance: float, single_d: bool) -> str
 
 def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
     """Fit one (reference, setting, task) from its revisions; returns a FIT_COLUMNS record."""
-    n, d, s, loss, ok, chance, ceiling = reference_inputs(points)
+    n, d, s, loss, ok, chance, ceiling, final = reference_inputs(points)
     size = len(n)
     rec: dict = dict.fromkeys(PARAMS, np.nan)
     rec.update(n_points=size, n_informative=int(ok.sum()), r2=np.nan, rmse=np.nan,
@@ -160,7 +179,8 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
         rec["method"] = TWO_STEP
         n, d, s, loss = n[has_loss], d[has_loss], s[has_loss], loss[has_loss]
         rec["n_points"] = int(has_loss.sum())
-        law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss)
+        on, where = _law_points(n, d, final[has_loss], config)
+        law = fit.fit_loss_law(n[on], d[on], loss[on], config.huber_delta_loss)
         if not law.ok:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}loss law: {law.reason}"}
         link = fit.fit_link(loss, s, config.huber_delta_score, ceiling_0)
@@ -168,12 +188,12 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
             return {**rec, "status": fit.FAILED, "reason": f"{prefix}link: {link.reason}"}
         rec.update({k: law[k] for k in fit.LOSS_LAW}, **{k: link[k] for k in fit.LINK})
         starts: tuple = (law, link)
-        data: tuple = (n, d, s, loss)
+        data: tuple = (n, d, s, loss, on)
         rec["loss_rmse_log"] = float(np.sqrt(np.mean(
-            (np.log(loss) - np.log(loss - np.asarray(law.residuals))) ** 2)))
+            (np.log(loss[on]) - np.log(loss[on] - np.asarray(law.residuals))) ** 2)))
         residuals = np.asarray(link.residuals)
-        note = "; ".join(f"{name}: {r.reason}" for name, r in (("loss law", law), ("link", link))
-                         if r.reason)
+        note = "; ".join([where] * bool(where) + [
+            f"{name}: {r.reason}" for name, r in (("loss law", law), ("link", link)) if r.reason])
     else:
         rec["method"] = ACCURACY_ONLY
         if size < config.min_reference_points:
@@ -206,8 +226,9 @@ def fit_reference(points: pd.DataFrame, config: MetricsConfig) -> dict:
 def _refit(data: tuple, starts: tuple, ceiling: float, config: MetricsConfig) -> list[float]:
     """PARAMS of one refit started at the full fit's optimum (NaN where it fails)."""
     if len(starts) == 2:
-        n, d, s, loss = data
-        law = fit.fit_loss_law(n, d, loss, config.huber_delta_loss, start=starts[0])
+        n, d, s, loss, on = data
+        law = fit.fit_loss_law(n[on], d[on], loss[on], config.huber_delta_loss,
+                               start=starts[0])
         link = fit.fit_link(loss, s, config.huber_delta_score, ceiling, start=starts[1])
         if not (law.ok and link.ok):
             return [np.nan] * len(PARAMS)
@@ -466,9 +487,21 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         "reason": tabular.strings(j.labels, j.reason), "family": take(finals, "family", li),
         "kind": take(finals, "kind", li), "source": take(finals, "source", li),
         "metric": take(finals, "metric", li), "n_fit": j.n_m, "loss_hat": j.loss_hat,
+        "loss_true": _true_loss(finals, fits, li, ri, j.loss_hat),
         "method": take(fits, "method", ri), "d0": fits["d0"].to_numpy(float)[ri],
     })
     return out[COLUMNS]
+
+
+def _true_loss(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
+               loss_hat: np.ndarray) -> np.ndarray:
+    """The target's own answer loss beside the implied one, where the fit is two-step (the
+    same unit: both are the setting's loss) and an implied loss exists."""
+    if "answer_loss" not in finals:
+        return np.full(len(li), np.nan)
+    true = finals["answer_loss"].to_numpy(float)[li]
+    two_step = (fits["method"].to_numpy(object) == TWO_STEP)[ri]
+    return np.where(two_step & np.isfinite(loss_hat) & (true > 0), true, np.nan)
 
 
 class Aggregate(NamedTuple):

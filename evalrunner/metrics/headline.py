@@ -108,15 +108,15 @@ def average_rows(rows: pd.DataFrame, sets: dict[str, dict[str, str]], config: Me
     sub = rows.loc[_in_set(rows, sets)]
     keys = ["setting", "source", "family", "kind", "model"] + (["revision"] if by_revision
                                                                  else [])
-    loss = sub["answer_nll_token"].to_numpy(float)
+    loss = sub["answer_loss"].to_numpy(float)
     sub = sub.assign(s2=sub["s"].to_numpy(float) ** 2,
                      has_loss=(np.isfinite(loss) & (loss > 0)).astype(int))
     g = sub.groupby(keys, sort=True, dropna=False)
     out = g.agg(value=("value", "mean"), s2=("s2", "sum"), k=("task", "nunique"),
                 rows=("task", "size"), chance=("chance", "mean"), ceiling=("ceiling", "mean"),
-                answer_nll_token=("answer_nll_token", "mean"), has_loss=("has_loss", "sum"),
+                answer_loss=("answer_loss", "mean"), has_loss=("has_loss", "sum"),
                 n_fit=("n_fit", "first"), tokens=("tokens", "first"),
-                revision_first=("revision", "first")).reset_index()
+                final=("final", "all"), revision_first=("revision", "first")).reset_index()
     need = out["setting"].map({s: len(t) for s, t in sets.items()}).to_numpy(int)
     out = out.loc[(out["k"].to_numpy(int) == need) & (out["rows"].to_numpy(int) == need)].copy()
     if not by_revision:
@@ -124,14 +124,14 @@ def average_rows(rows: pd.DataFrame, sets: dict[str, dict[str, str]], config: Me
     else:
         out = out.drop(columns="revision_first")
     k = out["k"].to_numpy(float)
-    out["answer_nll_token"] = out["answer_nll_token"].where(out["has_loss"] == out["k"])
+    out["answer_loss"] = out["answer_loss"].where(out["has_loss"] == out["k"])
     out["s"] = np.sqrt(out["s2"].to_numpy(float)) / k
     out["zs"] = points.z_band(out["s"], out["chance"], out["ceiling"], config)
     higher = np.ones(len(out), dtype=bool)
     out["point_status"] = points.status(out["value"], out["zs"], out["chance"], out["ceiling"],
                                         higher, config)
     out = out.assign(task=TASK, metric=METRIC, category="capability", higher=True,
-                     parent=np.nan, final=True, stderr=out["s"])
+                     parent=np.nan, stderr=out["s"])
     return out.drop(columns=["s2", "k", "rows", "has_loss"]).reset_index(drop=True)
 
 

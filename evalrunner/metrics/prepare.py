@@ -123,6 +123,7 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
     extra.update({k: facts[k][order] for k in ("s", "zs", "y_norm", "point_status")})
     for name, column in extra.items():  # added in place: no second copy of the table
         rows[name] = column
+    rows["answer_loss"] = answer_loss(rows)
 
     # Several final revisions of one model in one setting and source: the most trained counts.
     at = np.flatnonzero(rows["final"].to_numpy(bool))
@@ -133,6 +134,19 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
     # one row per (model, setting, source, task, metric), all ORDER keys: rows' order is theirs
     finals = rows.iloc[np.sort(at[pick[first.to_numpy()]])].reset_index(drop=True)
     return Prepared(rows=rows, finals=finals)
+
+
+def answer_loss(rows: pd.DataFrame) -> np.ndarray:
+    """The conditional answer loss the fits read: nats per answer token, or nats per byte in a
+    setting whose source gives only that (the OLMo ladder's bits per byte). One unit per
+    setting, so a fit never mixes them."""
+    tok = rows["answer_nll_token"].to_numpy(float)
+    byte = rows["answer_nll_byte"].to_numpy(float)
+    only_byte = np.isfinite(byte) & ~np.isfinite(tok)
+    if not only_byte.any():
+        return tok
+    per_byte = rows["setting"].isin(pd.unique(rows["setting"].to_numpy()[only_byte]))
+    return np.where(per_byte.to_numpy(bool), byte, tok)
 
 
 def point_annotations(value: np.ndarray, stderr: np.ndarray, n_items: np.ndarray,

@@ -93,8 +93,14 @@ METRICS: tuple[MetricSpec, ...] = (
     _m("density_fits", "n_hi", "Range ceiling", "neither", "parameters",
        "Above this N^ is a lower bound, not a number: the largest reference model times the "
        "extrapolation factor f (3).", "n_max*f", DENSING),
-    _m(D, "loss_hat", "Implied loss", "lower", "nats/token",
-       "Conditional answer loss the link maps the score to.", "L^", DENSING),
+    _m(D, "loss_hat", "Implied loss", "lower", "nats",
+       "Conditional answer loss the link maps the score to, in the setting's unit: nats per "
+       "answer token, or per byte where the source gives only bytes (the OLMo ladder).", "L^",
+       DENSING),
+    _m(D, "loss_true", "True loss", "lower", "nats",
+       "The model's own conditional answer loss on the task, where its results give one and "
+       "the fit is two-step: beside the implied loss, it shows how far the score's path "
+       "through the link departs from the model's measured loss.", "L_M", DENSING),
     _m(DM, "density", "Capacity density", "higher", "ratio",
        "The headline: N^ from one reference fit on the mean score over the setting's task set "
        "(every task the default reference measures there), over the model's own size; a "
@@ -395,7 +401,15 @@ DECISIONS: tuple[Decision, ...] = (
     Decision("Accuracy-only gauge", "With l = 0 the composed curve depends on gamma*a and "
              "gamma*b only, so gamma is fixed at -1; N^ and density do not depend on this."),
     Decision("Reference points", "Every revision of every reference model with known N and "
-             "D > 0 in the setting, from the reference's most frequent source."),
+             "D > 0 in the setting, from the reference's most frequent source. Where the final "
+             "checkpoints alone vary N and D (a ladder or grid: several sizes and token "
+             "budgets), the loss law is fitted on them and the link on every checkpoint: an "
+             "intermediate checkpoint whose learning rate has not decayed lies above the loss "
+             "a run trained to that D reaches. Where the finals share one D (Pythia), every "
+             "checkpoint enters both steps."),
+    Decision("Answer-loss unit", "The conditional answer loss is nats per answer token; a "
+             "setting whose source gives only bits per byte (the OLMo ladder) is fitted in "
+             "nats per byte (bits x ln 2). One unit per setting, never mixed in a fit."),
     Decision("Reference fit quality", "A reference task whose score fit has R^2 < 0.8 (scores "
              "at chance or too noisy for the law) is not used: its flat curve would turn scores "
              "into arbitrary sizes. The fit is published with status poor_fit."),

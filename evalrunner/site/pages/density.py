@@ -36,6 +36,7 @@ class DensitySetting:
     task_set: list[str] = field(default_factory=list)  # the tasks the headline averages
     reference: str = ""  # the setting's default reference family
     choice: str = ""  # why it is the default: the shares of models each reference measures
+    losses: str | None = None  # table id: per-task implied against true loss, where measured
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def density_page(data: SiteData) -> Page:
     from evalrunner.metrics.config import MetricsConfig
 
     models = metric_table(data, "density_models")
+    per_task = metric_table(data, "density")
     laws = metric_table(data, "densing_law")
     fits = metric_table(data, "density_fits")
     ctx = DensityPage(data.reference, fmt.count(data.d0) if data.d0 else fmt.MISSING,
@@ -141,11 +143,12 @@ def density_page(data: SiteData) -> Page:
             page.charts.append(chart)
             chart_id = chart.id
         task_set = str(m["task_set"].iloc[0]) if "task_set" in m and len(m) else ""
+        reference = str(m["reference"].iloc[0])
+        losses = _loss_table(page, per_task, sid, reference, names, root, data)
         ctx.settings.append(DensitySetting(sid, str(setting_names.get(sid, sid)),
                                            law_facts(law) if law else [], chart_id, table_id,
-                                           [t for t in task_set.split(";") if t],
-                                           str(m["reference"].iloc[0]),
-                                           _choice(models[models["setting"] == sid])))
+                                           [t for t in task_set.split(";") if t], reference,
+                                           _choice(models[models["setting"] == sid]), losses))
     for sid in settings_by_size(data):
         if sid not in set(default["setting"]):
             ctx.without.append((str(setting_names.get(sid, sid)),
@@ -160,6 +163,35 @@ def density_page(data: SiteData) -> Page:
             for c in f.columns if c != "reason"], data=f))
         page.context = dataclasses.replace(ctx, fits="fits")
     return page
+
+
+def _loss_table(page: Page, per_task: pd.DataFrame | None, sid: str, reference: str,
+                names: pd.Series, root: str, data: SiteData) -> str | None:
+    """Per task, the loss the link implies from a model's score beside the model's own
+    measured loss, for the models outside the reference whose results give one; None when
+    none does (most settings: their sources publish no answer losses)."""
+    if per_task is None or "loss_true" not in per_task:
+        return None
+    t = per_task[(per_task["setting"] == sid) & (per_task["reference"] == reference)
+                 & (per_task["family"] != reference) & per_task["loss_true"].notna()].copy()
+    if t.empty:
+        return None
+    helps = registry_help(data, "density")
+    t["name"] = t["model"].map(names)
+    t["href"] = [model_href(root, x) for x in t["model"]]
+    t["bound_shown"] = fmt.bound_column(t)
+    t = t.sort_values(["model", "task"], kind="stable")
+    table_id = f"losses-{sid}"
+    page.tables.append(make_table(table_id, t, [
+        Column("name", "Model", link="href"), Column("task", "Task"),
+        Column("score", "Score", "score", helps.get("score", "")),
+        Column("loss_hat", "Implied loss", "ratio", helps.get("loss_hat", "")),
+        Column("loss_true", "True loss", "ratio", helps.get("loss_true", "")),
+        Column("density", "Density (task)", "ratio", helps.get("density", "")),
+        Column("bound_shown", "Bound", help=helps.get("density_bound", "")),
+        Column("status", "Status", title="reason")],
+        data=t.drop(columns=["name", "href", "bound_shown"])))
+    return table_id
 
 
 def _choice(rows: pd.DataFrame) -> str:
