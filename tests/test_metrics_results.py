@@ -58,3 +58,14 @@ def test_committed_results_pass_through_metrics():
     assert (number["n_hat"] <= number["n_hi"]).all()
     assert (tables.density_models.groupby(["setting", "reference"])["task_set"].nunique()
             <= 1).all()
+    # the OLMo ladder, fitted up to 1.3B as its paper does, forecasts OLMo-2 7B and 13B on
+    # every task, with intervals and the true loss beside the predicted one
+    lad = tables.ladder
+    paper = lad[(lad["reference"] == "olmo-ladder") & (lad["origin_n"] == 1_279_395_840)
+                & (lad["role"] == "target model")]
+    assert sorted(paper["target"].unique()) == ["olmo-2-13b", "olmo-2-7b"]
+    assert len(paper) == 2 * 9 and (paper["label"] == "prediction").all()
+    assert paper[["chained_low", "chained_high", "loss_true", "err_chained"]].notna().all().all()
+    assert (paper["chained_low"] <= paper["pred_chained"]).all()
+    assert (paper["pred_chained"] <= paper["chained_high"]).all()
+    assert set(lad.loc[lad["status"] == "poor_fit", "task"]) <= {"boolq", "winogrande"}

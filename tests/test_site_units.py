@@ -337,3 +337,33 @@ def test_density_page_sets_implied_beside_true_losses_only_where_measured():
     assert "&gt; 0.72" in table.body  # a bound, never a number, where N^ is out of range
     assert _loss_table(page, rows.assign(loss_true=np.nan), "s", "ref", names, "../",
                        data) is None
+
+
+def test_ladder_section_lists_predictions_and_projections_with_a_chart():
+    from evalrunner.site.data import SiteData
+    from evalrunner.site.pages.science import _ladder_section
+
+    n = np.nan
+    table = pd.DataFrame({
+        "reference": ["lad"] * 3, "setting": ["s"] * 3, "task": ["t", "t", "u"],
+        "origin_n": [1e9] * 3, "n_runs": [16] * 3, "target": ["big <b>", "lad-3b", "big <b>"],
+        "target_family": ["big", "lad", "big"],
+        "role": ["target model", "larger ladder run", "target model"],
+        "label": ["prediction", "prediction", "projection"], "score_true": [0.6, 0.5, n],
+        "pred_chained": [0.55, 0.52, 0.7], "chained_low": [0.5, 0.5, 0.6],
+        "chained_high": [0.6, 0.54, 0.8], "err_chained": [-0.05, 0.02, n],
+        "pred_true_loss": [0.58, 0.5, n], "err_true_loss": [-0.02, 0.0, n],
+        "loss_true": [0.4, 0.5, n], "loss_pred": [0.42, 0.49, 0.3], "link_r2": [0.99] * 3,
+        "status": ["ok"] * 3, "reason": ["fitted"] * 3})
+    data = SiteData(frames=None, tree=None, metrics={"ladder": table})
+    tab, charts, section = _ladder_section(data, "family", "big", "task", "../../")
+    assert list(tab.data["target"]) == ["big <b>", "big <b>"]  # the target family's rows
+    assert "big &lt;b&gt;" in tab.body and "<b>" not in tab.body
+    assert "50.0 to 60.0" in tab.body  # the chained interval, in points
+    assert section.tables == ["ladder"] and section.charts == ["ladder-predicted"]
+    spec = json.loads(charts[0].spec)
+    # only compared target predictions are drawn: the projection has no actual score
+    assert [p["target"] for p in spec["datasets"]["points"]] == ["big <b>"]
+    tab, _, _ = _ladder_section(data, "family", "lad", "task", "../../")
+    assert len(tab.data) == 3  # the ladder's own page has every row
+    assert _ladder_section(data, "task", "v", "family", "../../") is None

@@ -21,6 +21,7 @@ from . import (
     fitcache,
     headline,
     itemdata,
+    ladder,
     passk,
     predictability,
     task_aggregates,
@@ -49,6 +50,8 @@ class MetricTables:
     passk: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     coverage: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     passuntil: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # a ladder's forecasts of its larger runs and targets, checked where they exist
+    ladder: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -123,6 +126,8 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     sets = headline.task_sets(fits)
     set_fits, per_set = clock("task set fits", headline.headline_tables, ref_rows, prep.finals,
                               sets, refs, config, cache)
+    predicted = clock("ladder predictions", ladder.ladder_table, prep.rows, prep.finals, refs,
+                      config, cache)
     if cache is not None:
         clock("fit cache save", cache.save)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
@@ -152,4 +157,5 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
         passk=pk,
         coverage=cov,
         passuntil=clock("PassUntil", passk.passuntil_table, cov, prep.rows),
+        ladder=predicted,
     )

@@ -43,6 +43,12 @@ class MetricsConfig:
     # refits of each reference fit on resamples of the reference's models: the intervals of
     # N^ and density (with the target's own score error); 0 turns intervals off
     reference_bootstrap: int = 100
+    # Ladder predictions: both steps fitted on the runs up to each size that has this many
+    # sizes at or below it; step 2 skips each run's checkpoints before this share of its
+    # tokens (the ladder paper's 10%); refits on resampled runs for the intervals
+    ladder_min_sizes: int = 3
+    ladder_skip_fraction: float = 0.1
+    ladder_bootstrap: int = 50
     # log10 D must vary this much (sd, decades) around its line in log10 N (else D ~ N^k)
     min_token_spread: float = 0.05
     epoch: dt.date = dt.date(2023, 2, 24)  # t = 0 of the densing law (Llama-1 release)

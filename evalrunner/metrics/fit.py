@@ -368,6 +368,61 @@ def fit_loss_law(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 
                    value, note)
 
 
+LOSS_LAW_E = ("a", "alpha", "b", "beta", "e")
+
+
+def fit_loss_law_floor(n: np.ndarray, d: np.ndarray, loss: np.ndarray, delta: float = 1e-3,
+                       start: FitResult | None = None) -> FitResult:
+    """Fit `L(N, D) = a*N^(-alpha) + b*D^(-beta) + E`, the ladder's step 1 (Bhagia et al. 2024,
+    arXiv 2412.04403), whose floor E a prediction far beyond the fitted sizes needs.
+
+    Huber on `ln(L^) - ln(L)`. The coefficients are fitted at the centre of the data
+    (`a' = a*N_c^(-alpha)` with ln N_c the mean ln N, the same for b): uncentred, ln a and
+    alpha move together and a refit crawls along that ridge. Parameters
+    `(ln a', alpha, ln b', beta, ln E)`; starts: the (alpha, beta) grid at three floors (1%,
+    50% and 90% of the smallest loss) with (a', b') from relative least squares on L - E, or
+    only `start`.
+    """
+    n, d, loss = (np.asarray(v, dtype=float) for v in (n, d, loss))
+    failed = _check_points("loss_law_floor", LOSS_LAW_E, [n, d, loss], need=6)
+    if failed:
+        return failed
+    cn, cd = float(np.log(n).mean()), float(np.log(d).mean())
+    ln_n, ln_d, ln_l = np.log(n) - cn, np.log(d) - cd, np.log(loss)
+
+    def model(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        la, alpha, lb, beta, le = theta
+        t1, t2 = la - alpha * ln_n, lb - beta * ln_d
+        pred = np.logaddexp(np.logaddexp(t1, t2), le)
+        w1, w2, w3 = np.exp(t1 - pred), np.exp(t2 - pred), np.exp(le - pred)
+        return pred, np.stack([w1, -w1 * ln_n, w2, -w2 * ln_d, w3], axis=-1)
+
+    lo = float(loss.min())
+    starts = []
+    for frac in (0.01, 0.5, 0.9):
+        rest = loss - frac * lo
+        for alpha in _ALPHAS:
+            for beta in _ALPHAS:
+                u, v = np.exp(-alpha * ln_n) / rest, np.exp(-beta * ln_d) / rest
+                coef = _nonneg_2(u, v, np.ones_like(u))
+                la, lb = (np.log(max(c, 1e-300)) for c in coef)
+                starts.append([la, alpha, lb, beta, np.log(frac * lo)])
+    if start is not None:
+        starts = [[np.log(start["a"]) - start["alpha"] * cn, start["alpha"],
+                   np.log(start["b"]) - start["beta"] * cd, start["beta"], np.log(start["e"])]]
+    bounds = [(np.log(lo) - 40.0, np.log(lo) + 10.0), _EXP_BOUNDS,
+              (np.log(lo) - 40.0, np.log(lo) + 10.0), _EXP_BOUNDS,
+              (np.log(lo) - 30.0, np.log(lo))]
+    objective = _huber_objective(model, ln_l, delta, batched=True)
+    theta, value, note = _multistart(objective, np.array(starts), bounds,
+                                     names=("ln a", "alpha", "ln b", "beta", "ln E"))
+    la, alpha, lb, beta, le = theta
+    a, b = np.exp(la + alpha * cn), np.exp(lb + beta * cd)
+    fitted = laws.loss_law(n, d, a, alpha, b, beta) + np.exp(le)
+    return _result("loss_law_floor", LOSS_LAW_E, (a, alpha, b, beta, np.exp(le)),
+                   loss - fitted, value, note)
+
+
 def _nonneg_2(u: np.ndarray, v: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Least squares `y ~ p*u + q*v` with p, q >= 0 (2x2 normal equations, then the faces)."""
     uu, vv, uv, uy, vy = u @ u, v @ v, u @ v, u @ y, v @ y

@@ -36,10 +36,10 @@ def code_version() -> bytes:
     """Digest of the code and libraries that decide a fit: any change invalidates every entry."""
     import scipy
 
-    from . import density, fit, laws
+    from . import density, fit, ladder, laws
 
     h = hashlib.blake2b(digest_size=32)
-    for module in (fit, laws, density):
+    for module in (fit, laws, density, ladder):
         h.update(Path(module.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     h.update(f"numpy {np.__version__} scipy {scipy.__version__}".encode())

@@ -55,6 +55,7 @@ def _m(table: str, column: str, name: str, direction: Direction, unit: str, desc
 
 F, C, T = "predictability_family_task", "checkpoints", "tasks"
 TS, DG, PK, CV, PU = "twostage", "diagnostics", "passk", "coverage", "passuntil"
+LD = "ladder"
 D, DM, DL = "density", "density_models", "densing_law"
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -315,6 +316,60 @@ METRICS: tuple[MetricSpec, ...] = (
        "P_pow fitted on the same final revisions, at x_n.", "y^(x_n)"),
     _m(TS, "ae_direct", "Direct P_pow error", "lower", "score",
        "Error of the direct prediction, to set beside the two-stage error.", "|y^(x_n) - y_n|"),
+    # ladder predictions
+    _m(LD, "origin_n", "Fitted up to", "neither", "parameters",
+       "The largest size of the ladder runs both steps are fitted on (the rolling origin).",
+       "max N of the fitted runs", LADDER),
+    _m(LD, "n_runs", "Fitted runs", "higher", "count",
+       "Ladder runs (sizes x token budgets, reruns included) whose final checkpoints step 1 "
+       "is fitted on.", "|runs with N <= origin|", LADDER),
+    _m(LD, "n_step2", "Step-2 checkpoints", "higher", "count",
+       "Checkpoints of the fitted runs past the first 10% of each run's tokens that step 2 "
+       "is fitted on.", "|{(L, S)}|", LADDER),
+    _m(LD, "n", "Target N", "neither", "parameters", "Non-embedding parameters of the "
+       "target.", "N_M"),
+    _m(LD, "tokens", "Target D", "neither", "tokens", "Training tokens of the target's "
+       "revision.", "D_M"),
+    *(_m(LD, f"loss_{k}", f"Step 1 {k}", "neither", unit, "Step-1 parameter.",
+         "L(N, D) = a*N^(-alpha) + b*D^(-beta) + E", LADDER)
+      for k, unit in (("a", "nats"), ("alpha", "exponent"), ("b", "nats"), ("beta", "exponent"),
+                      ("e", "nats"))),
+    *(_m(LD, f"link_{k}", f"Step 2 {k}", "neither", unit, "Step-2 parameter.",
+         "S(L) = c/(1 + exp(-gamma*(L - l))) + d", LADDER)
+      for k, unit in (("c", "score"), ("gamma", "1/nats"), ("l", "nats"), ("d", "score"))),
+    _m(LD, "link_r2", "Step-2 R^2", "higher", "fraction", "Share of the fitted checkpoints' "
+       "score variance step 2 explains; below 0.8 the rows are poor_fit.", "1 - SS_res/SS_tot",
+       LADDER),
+    _m(LD, "loss_true", "True loss", "neither", "nats", "The target's own answer loss.",
+       "L_M"),
+    _m(LD, "loss_pred", "Predicted loss", "neither", "nats", "Step 1 at the target's (N, D).",
+       "L^(N_M, D_M)", LADDER),
+    _m(LD, "loss_low", "Predicted loss, 2.5%", "neither", "nats", "Lower end of the step-1 "
+       "prediction's 95% interval: both steps refitted on the fitted runs resampled with "
+       "replacement (50 draws).", "percentile_2.5 L^*", LADDER),
+    _m(LD, "loss_high", "Predicted loss, 97.5%", "neither", "nats", "Upper end of the step-1 "
+       "prediction's 95% interval.", "percentile_97.5 L^*", LADDER),
+    _m(LD, "loss_err", "Loss error", "neither", "nats", "Predicted minus true loss (signed).",
+       "L^ - L_M", LADDER),
+    _m(LD, "score_true", "Actual score", "neither", "score", "The target's score; missing "
+       "for a projection.", "S_M"),
+    _m(LD, "pred_chained", "Chained prediction", "neither", "score", "Step 2 at step 1's "
+       "predicted loss: the forecast from N and D alone.", "S(L^(N_M, D_M))", LADDER),
+    _m(LD, "chained_low", "Chained, 2.5%", "neither", "score", "Lower end of the chained "
+       "prediction's 95% interval (the refits on resampled runs).", "percentile_2.5 S^*",
+       LADDER),
+    _m(LD, "chained_high", "Chained, 97.5%", "neither", "score", "Upper end of the chained "
+       "prediction's 95% interval.", "percentile_97.5 S^*", LADDER),
+    _m(LD, "err_chained", "Chained error", "neither", "score", "Chained prediction minus the "
+       "actual score (signed; absent for a projection).", "S(L^) - S_M", LADDER),
+    _m(LD, "pred_true_loss", "From the true loss", "neither", "score", "Step 2 at the "
+       "target's true loss: step 2's own error, with step 1 taken out.", "S(L_M)", LADDER),
+    _m(LD, "true_loss_low", "From the true loss, 2.5%", "neither", "score", "Lower end of "
+       "its 95% interval.", "percentile_2.5 S(L_M)^*", LADDER),
+    _m(LD, "true_loss_high", "From the true loss, 97.5%", "neither", "score", "Upper end of "
+       "its 95% interval.", "percentile_97.5 S(L_M)^*", LADDER),
+    _m(LD, "err_true_loss", "Step-2 error", "neither", "score", "Prediction from the true "
+       "loss minus the actual score (signed).", "S(L_M) - S_M", LADDER),
     # continuous-metric diagnostics
     _m(DG, "n_items", "Items", "higher", "count",
        "Items logged at every point of the group.", "|items|", SCHAEFFER),
@@ -451,6 +506,13 @@ DECISIONS: tuple[Decision, ...] = (
              "checkpoints and step 0 included. The proxy is answer_nll_token, else "
              "answer_nll_byte, else ln(perplexity) reported beside the score. The sigmoid's "
              "asymptotes are bounded to [min(0, r), u]. Step 1 on 2 points is flagged low_dof."),
+    Decision("Ladder predictions", "A ladder is a reference family whose final checkpoints "
+             "alone vary N and D with answer losses. For every size with 3 sizes at or below "
+             "it, step 1 (with its floor E) is fitted on those runs' final checkpoints, step 2 "
+             "on their checkpoints past 10% of each run's tokens; both predict the larger "
+             "runs and every other family's model in the setting. Intervals: 50 refits on the "
+             "fitted runs resampled with replacement (the targets' own noise is not in them). "
+             "A target with a score is a prediction, one without a projection."),
     Decision("Diagnostics points", "Every revision with a known compute 6ND (checkpoints "
              "included); without token counts, the final revisions at x = log10 N. An item "
              "whose metric never changes has no rank correlation and counts as rho = 0."),

@@ -230,3 +230,35 @@ def _scatter_template(x_title: str) -> dict[str, Any]:
 def scatter_chart(chart_id: str, title: str, frame: pd.DataFrame, x_title: str) -> ChartBlock:
     """Scores of many models against log-parameters. frame: name, family, x, value."""
     return _finish(_scatter_template(x_title), chart_id, title, {"points": frame})
+
+
+@lru_cache(maxsize=1)
+def _predicted_template() -> dict[str, Any]:
+    """Predicted against actual score, the chained prediction's 95% interval as a rule, and
+    the diagonal where a prediction is exact."""
+    xs = alt.X("actual:Q", title="actual score", axis=SCORE_AXIS, scale=SCORE_SCALE)
+    ys = alt.Y("predicted:Q", title="predicted score (chained)", axis=SCORE_AXIS,
+               scale=SCORE_SCALE)
+    tips = [alt.Tooltip("target:N"), alt.Tooltip("task:N"),
+            alt.Tooltip("origin:N", title="fitted up to"),
+            alt.Tooltip("actual:Q", format=".1%"), alt.Tooltip("predicted:Q", format=".1%"),
+            alt.Tooltip("low:Q", title="2.5%", format=".1%"),
+            alt.Tooltip("high:Q", title="97.5%", format=".1%")]
+    color = alt.Color("task:N", title="task")
+    return _spec(alt.layer(
+        _named("diagonal").mark_line(color="#888", strokeDash=[6, 3]).encode(
+            alt.X("actual:Q"), alt.Y("predicted:Q")),
+        _named("points").mark_rule().encode(xs, alt.Y("low:Q"), alt.Y2("high:Q"), color),
+        _named("points").mark_point(filled=True, size=60).encode(
+            xs, ys, color, alt.Shape("origin:N", title="fitted up to",
+                                     sort=alt.SortField("origin_n")), tooltip=tips)))
+
+
+def predicted_chart(chart_id: str, title: str, points: pd.DataFrame) -> ChartBlock:
+    """Ladder predictions against the actual scores. points: target, task, origin (label),
+    origin_n, actual, predicted, low, high."""
+    lo = float(min(points["actual"].min(), points["predicted"].min()))
+    hi = float(max(points["actual"].max(), points["predicted"].max()))
+    diagonal = pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]})
+    return _finish(_predicted_template(), chart_id, title,
+                   {"points": points, "diagonal": diagonal})

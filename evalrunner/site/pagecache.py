@@ -48,9 +48,9 @@ _VERSION = 1
 UNIT_TABLES = {
     "models": (),
     "families": ("predictability_family_task", "twostage", "diagnostics", "coverage", "passk",
-                 "passuntil"),
+                 "passuntil", "ladder"),
     "tasks": ("predictability_family_task", "tasks", "twostage", "diagnostics", "coverage",
-              "passk", "passuntil"),
+              "passk", "passuntil", "ladder"),
     "model_density": ("density_models",),
     "family_density": ("checkpoint_density",),
 }

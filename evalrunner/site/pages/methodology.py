@@ -28,6 +28,7 @@ TABLE_TITLES = {
     "passk": "Repeated sampling: pass@k",
     "coverage": "Repeated sampling: the coverage law",
     "passuntil": "Repeated sampling: the PassUntil task law",
+    "ladder": "Ladder predictions of larger runs and targets",
 }
 
 

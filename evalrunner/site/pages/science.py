@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..charts import ChartBlock, series_chart
+from .. import fmt
+from ..charts import ChartBlock, predicted_chart, series_chart
 from ..data import SiteData
 from ..tables import Column, Table, make_table
 from .common import family_href, metric_table, model_href, task_href
@@ -74,6 +75,24 @@ COVERAGE_INTRO = (
     "Repeated sampling: pass@k (the unbiased estimator, averaged over items) for k = 1..n, the "
     "coverage law c(k) = exp(a·k^b) (Brown et al. 2024) extrapolated to 10n samples, and a "
     "hold-out check (fitted on k ≤ n/2, scored at n). Final revisions.")
+LADDER = [
+    ("setting", "Setting", "text"), ("origin_n", "Fitted up to", "count"),
+    ("n_runs", "Runs", "int"), ("label", "Kind", "text"),
+    ("score_true", "Actual", "score"), ("pred_chained", "Chained", "score"),
+    ("chained_shown", "95% interval", "text"), ("err_chained", "Chained error", "score"),
+    ("pred_true_loss", "From true loss", "score"), ("err_true_loss", "Step-2 error", "score"),
+    ("loss_true", "True loss", "fixed3"), ("loss_pred", "Predicted loss", "fixed3"),
+    ("link_r2", "Step-2 R²", "fixed2"), ("status", "Status", "text"),
+]
+LADDER_INTRO = (
+    "A ladder of small runs over sizes and token budgets forecasts larger runs of its recipe "
+    "(Bhagia et al. 2024): step 1, the task's answer loss L(N, D) = a·N^-α + b·D^-β + E on the "
+    "fitted runs' final checkpoints; step 2, a sigmoid from that loss to the score on their "
+    "checkpoints. The origin rolls over increasing size: each row says up to which size the "
+    "ladder was fitted. A prediction is compared with a target that exists "
+    "(errors are predicted minus actual, in points); a projection is a "
+    "forecast for a target never scored on the task, and has no error. The interval refits "
+    "both steps on the fitted runs resampled with replacement.")
 PASSUNTIL_INTRO = (
     "The PassUntil task law PU = exp(-c·X^(-α)) on pass@1 from many samples (Hu et al. 2024), "
     "fitted on the smaller models and scored on the largest.")
@@ -128,6 +147,11 @@ def _sections(data: SiteData, where: str, value: str, other: str, root: str
             tables.append(make_table(name, shown, _columns(
                 data, name, spec, _first(other, label, f"{other}_href")), data=rows))
             sections.append(ScienceSection(title, intro, [name]))
+    found = _ladder_section(data, where, value, other, root)
+    if found is not None:
+        tables.append(found[0])
+        charts.extend(found[1])
+        sections.append(found[2])
     cov = metric_table(data, "coverage")
     pu = metric_table(data, "passuntil")
     ids: list[str] = []
@@ -157,6 +181,42 @@ def _sections(data: SiteData, where: str, value: str, other: str, root: str
         sections.append(ScienceSection("Inference-time scaling", COVERAGE_INTRO + " "
                                        + PASSUNTIL_INTRO, ids, chart_ids))
     return tables, charts, sections
+
+
+def _ladder_section(data: SiteData, where: str, value: str, other: str, root: str):
+    """(table, charts, section) of the ladder predictions that concern this family (as the
+    ladder or as a target's family) or this task; None when there are none."""
+    t = metric_table(data, "ladder")
+    if t is None or t.empty:
+        return None
+    rows = (t[(t["reference"] == value) | (t["target_family"] == value)] if where == "family"
+            else t[t["task"] == value])
+    if rows.empty:
+        return None
+    shown = rows.assign(chained_shown=[
+        fmt.MISSING if fmt.is_missing(lo) or fmt.is_missing(hi) else
+        f"{fmt.pct(lo)} to {fmt.pct(hi)}"
+        for lo, hi in zip(rows["chained_low"], rows["chained_high"], strict=True)])
+    shown = shown.rename(columns={"target": "model"}).assign(family=rows["reference"])
+    shown = _link(_link(shown, other, root), "model", root)
+    table = make_table("ladder", shown, _columns(
+        data, "ladder", LADDER, _first(other, {"task": "Task", "family": "Ladder"}[other],
+                                       f"{other}_href")
+        + [Column("model", "Target", link="model_href")]), data=rows)
+    compared = rows[(rows["label"] == "prediction") & (rows["role"] == "target model")
+                    & rows["pred_chained"].notna()]
+    charts = []
+    if len(compared):
+        points = pd.DataFrame({
+            "target": compared["target"], "task": compared["task"],
+            "origin": [fmt.count(x) for x in compared["origin_n"]],
+            "origin_n": compared["origin_n"], "actual": compared["score_true"],
+            "predicted": compared["pred_chained"], "low": compared["chained_low"],
+            "high": compared["chained_high"]}).reset_index(drop=True)
+        charts.append(predicted_chart("ladder-predicted", "Ladder predictions of the target "
+                                      "models against their actual scores", points))
+    return table, charts, ScienceSection("Ladder predictions", LADDER_INTRO, ["ladder"],
+                                         [c.id for c in charts])
 
 
 def family_science(data: SiteData, family: str, root: str):

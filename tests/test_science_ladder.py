@@ -1,0 +1,129 @@
+"""Ladder predictions on synthetic ladders drawn from known constants: the floored loss law
+and the link recovered, larger runs and targets predicted exactly on exact data and inside
+their intervals on noisy data, projections never compared, poor step-2 fits flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalrunner.metrics import fit, ladder, laws, registry
+from evalrunner.metrics.compute import compute_all
+from evalrunner.metrics.config import MetricsConfig
+from evalrunner.metrics.prepare import prepare
+from evalrunner.metrics.synthetic import build_frames
+
+LAW = (60.0, 0.28, 900.0, 0.3, 0.35)  # a, alpha, b, beta, E
+LINK = (0.6, -6.0, 0.9, 0.25)  # c, gamma, l, d: accuracy from 0.25 up to 0.85
+SIZES = (2e8, 4e8, 8e8, 1.6e9)
+BUDGETS = (10.0, 20.0, 50.0, 100.0)  # tokens per parameter
+TARGETS = {"big-7b": (7e9, 4e12), "big-13b": (1.3e10, 5e12)}
+CONFIG = MetricsConfig(ladder_bootstrap=30)
+
+
+def loss_at(n, d):
+    return laws.loss_law(n, d, *LAW[:4]) + LAW[4]
+
+
+def frames(noise: float = 0.0, seed: int = 0, target_tasks=("t",), link=LINK):
+    """Every (size, budget) run evaluated at 5 points of its budget (the last final); the
+    targets of another family at their (N, D), scored on `target_tasks`."""
+    rng = np.random.default_rng(seed)
+    scores, models = [], []
+    for n in SIZES:
+        for k in BUDGETS:
+            model = f"run-{int(n / 1e6)}m-{int(k)}"
+            models.append({"model": model, "family": "lad", "n_fit": n, "n_non_embedding": n,
+                           "training_tokens": k * n})
+            for j, frac in enumerate((0.2, 0.4, 0.6, 0.8, 1.0)):
+                loss = float(loss_at(n, frac * k * n)) * float(np.exp(noise *
+                                                                       rng.standard_normal()))
+                score = float(laws.link(loss, *link)) + noise * rng.standard_normal()
+                scores.append({"family": "lad", "model": model, "revision": f"s{j}", "step": j,
+                               "tokens": frac * k * n, "final": frac == 1.0, "task": "t",
+                               "value": score, "stderr": 0.01, "answer_nll_token": loss})
+    for model, (n, d) in TARGETS.items():
+        models.append({"model": model, "family": "big", "n_fit": n, "n_non_embedding": n,
+                       "training_tokens": d})
+        for task in target_tasks:
+            loss = float(loss_at(n, d))
+            scores.append({"family": "big", "model": model, "tokens": d, "task": task,
+                           "value": float(laws.link(loss, *link)), "stderr": 0.01,
+                           "answer_nll_token": loss})
+    return build_frames(scores, models, [{"family": "lad", "reference": True},
+                                         {"family": "big"}], [{"task": "t"}, {"task": "u"}])
+
+
+def table(fr, config=CONFIG):
+    prep = prepare(fr, config)
+    return ladder.ladder_table(prep.rows, prep.finals, ["lad"], config)
+
+
+def test_the_floored_loss_law_recovers_its_constants():
+    n = np.repeat(SIZES, len(BUDGETS))
+    d = n * np.tile(BUDGETS, len(SIZES))
+    got = fit.fit_loss_law_floor(n, d, loss_at(n, d))
+    assert got.ok, got.reason
+    for k, true in zip(fit.LOSS_LAW_E, LAW, strict=True):
+        assert got[k] == pytest.approx(true, rel=1e-4), k
+
+
+def test_exact_ladder_predicts_its_larger_runs_and_targets_exactly():
+    out = table(frames())
+    assert set(out["origin_n"]) == {8e8, 1.6e9}  # every size with 3 sizes at or below it
+    first = out[out["origin_n"] == 8e8]
+    # the 1.6B runs are held out at the first origin, the targets at both
+    assert sorted(first["role"].unique()) == [ladder.LARGER, ladder.OTHER]
+    assert (first["role"] == ladder.LARGER).sum() == len(BUDGETS)
+    assert (out["label"] == ladder.PREDICTION).all() and (out["status"] == "ok").all()
+    assert out["n_runs"].tolist() == [12] * len(first) + [16] * (len(out) - len(first))
+    assert np.abs(out["err_chained"]).max() < 1e-3
+    assert np.abs(out["err_true_loss"]).max() < 1e-6
+    assert np.abs(out["loss_err"] / out["loss_true"]).max() < 1e-4
+    last = out[out["origin_n"] == 1.6e9].iloc[0]
+    for k, true in zip(("loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_e"), LAW,
+                       strict=True):
+        assert last[k] == pytest.approx(true, rel=1e-3), k
+
+
+def test_noisy_ladder_targets_fall_inside_their_intervals():
+    out = table(frames(noise=0.01, seed=3))
+    tgt = out[(out["role"] == ladder.OTHER) & (out["origin_n"] == 1.6e9)]
+    assert len(tgt) == 2 and (tgt["chained_low"] < tgt["chained_high"]).all()
+    truth = tgt["score_true"]
+    assert ((tgt["chained_low"] <= truth) & (truth <= tgt["chained_high"])).all()
+    assert ((tgt["loss_low"] <= tgt["loss_true"]) & (tgt["loss_true"] <= tgt["loss_high"])).all()
+
+
+def test_a_target_without_the_score_is_a_projection_never_compared():
+    out = table(frames(target_tasks=("u",)))  # the targets were never scored on t
+    tgt = out[out["role"] == ladder.OTHER]
+    assert len(tgt) == 4 and (tgt["label"] == ladder.PROJECTION).all()
+    assert tgt["pred_chained"].notna().all()  # the forecast is made ...
+    assert tgt[["err_chained", "err_true_loss", "score_true"]].isna().all().all()  # never scored
+    assert "projection" in tgt["reason"].iloc[0]
+
+
+def test_a_task_the_loss_does_not_drive_is_flagged():
+    flat = (0.02, -6.0, 0.9, 0.49)  # scores within 2 points whatever the loss, plus noise
+    out = table(frames(noise=0.02, seed=1, link=flat))
+    assert (out["status"] == "poor_fit").all()
+    assert "step 2 explains R^2" in out["reason"].iloc[0]
+
+
+def test_a_family_with_one_budget_per_size_is_no_ladder():
+    fr = frames()
+    keep = ~fr.scores["model"].str.endswith(("-10", "-20", "-50"))  # one budget per size
+    fr.scores.drop(fr.scores.index[~keep], inplace=True)
+    assert table(fr).empty
+
+
+def test_compute_all_publishes_the_ladder_table():
+    tables = compute_all(frames(), CONFIG)
+    assert len(tables.ladder) == len(table(frames()))
+    assert set(ladder.COLUMNS) == set(tables.ladder.columns)
+    for col in ladder.COLUMNS:  # every published number is declared, with its source
+        if pd.api.types.is_numeric_dtype(tables.ladder[col]):
+            spec = registry.lookup("ladder", col)
+            assert spec.formula and spec.description, col
