@@ -127,3 +127,15 @@ def test_compute_all_publishes_the_ladder_table():
         if pd.api.types.is_numeric_dtype(tables.ladder[col]):
             spec = registry.lookup("ladder", col)
             assert spec.formula and spec.description, col
+
+
+def test_a_target_without_a_token_count_says_so():
+    fr = frames()
+    big = fr.scores["model"] == "big-7b"
+    fr.scores.loc[big, "tokens"] = np.nan
+    fr.models.loc[fr.models["model"] == "big-7b", "training_tokens"] = np.nan
+    out = table(fr)
+    row = out[out["target"] == "big-7b"]
+    assert len(row) and (row["status"] == "no_tokens").all()
+    assert row["pred_chained"].isna().all() and "training tokens" in row["reason"].iloc[0]
+    assert (out.loc[out["target"] == "big-13b", "status"] == "ok").all()

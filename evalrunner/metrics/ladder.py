@@ -240,4 +240,7 @@ def _origin_records(base: dict, rec: dict, targets: pd.DataFrame,
     out["true_loss_low"] = np.where(has_loss, q[0, 2], np.nan)
     out["true_loss_high"] = np.where(has_loss, q[1, 2], np.nan)
     out["err_true_loss"] = np.where(scored & has_loss, from_true - score, np.nan)
+    unknown = ~(d > 0)  # a target without a token count has no point on the law
+    out.loc[unknown, "status"] = "no_tokens"
+    out.loc[unknown, "reason"] = "the target's training tokens are not known: step 1 needs D"
     return out.reindex(columns=COLUMNS).to_dict("records")
