@@ -52,6 +52,8 @@ class MetricTables:
     passuntil: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     # a ladder's forecasts of its larger runs and targets, checked where they exist
     ladder: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # the headline density of every revision of a model with several, with its interval
+    checkpoint_density: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -135,6 +137,8 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
                       default or "", config)
     per_model = headline.choose_defaults(headline.attach(per_model, per_set, per_task, sets),
                                          default)
+    ckpt_density = clock("checkpoint density", headline.checkpoint_table, prep.rows, set_fits,
+                         sets, per_model, config)
     fits = pd.concat([fits, set_fits], ignore_index=True) if len(set_fits) else fits
     fits = fits.drop(columns=density.BOOT)  # the draws live in the intervals, not in a table
     law = clock("densing law", densing.densing_table, per_model, config, default)
@@ -158,4 +162,5 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
         coverage=cov,
         passuntil=clock("PassUntil", passk.passuntil_table, cov, prep.rows),
         ladder=predicted,
+        checkpoint_density=ckpt_density,
     )

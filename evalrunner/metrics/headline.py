@@ -197,3 +197,54 @@ def _missing(task_set: dict[str, str], have: set[str]) -> str:
                 "set would not compare with its neighbours'")
     return ("no headline density: this reference has no usable fit on the mean over the "
             "setting's task set")
+
+
+CHECKPOINT_COLUMNS = ["model", "revision", "setting", "reference", "tokens", "density", "bound",
+                      "density_bound", "density_low", "density_high", "status", "reason"]
+
+
+def checkpoint_table(rows: pd.DataFrame, set_fits: pd.DataFrame, sets: Sets,
+                     per_model: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
+    """Per (model, revision, setting) of every model with several revisions with tokens: the
+    headline density of that revision against the setting's default reference (its mean over
+    the task set inverted through the set fit), with its 95% interval, or its bound. The final
+    revision's row is the model's headline; earlier ones show how density grew in training."""
+    from . import density, tabular
+
+    empty = pd.DataFrame(columns=CHECKPOINT_COLUMNS)
+    if per_model.empty or set_fits.empty or rows.empty:
+        return empty
+    defaults = per_model.loc[per_model["default_reference"].astype(bool),
+                             ["setting", "reference"]].drop_duplicates()
+    with_tokens = rows.loc[(rows["tokens"] > 0) & density.density_mask(rows)]
+    several = with_tokens.groupby(["model", "setting"])["revision"].transform("nunique") > 1
+    with_tokens = with_tokens.loc[several.to_numpy(bool)]
+    out = []
+    for setting, ref in zip(defaults["setting"], defaults["reference"], strict=True):
+        mine = sets.get((ref, setting))
+        fits = set_fits[(set_fits["reference"] == ref) & (set_fits["setting"] == setting)]
+        if not mine or fits.empty:
+            continue
+        avg = average_rows(with_tokens.loc[with_tokens["setting"] == setting], {setting: mine},
+                           config, True)
+        if avg.empty:
+            continue
+        codes = tabular.pair_codes(tabular.codes(avg["model"]), tabular.codes(avg["revision"]))
+        found = density.target_pairs(avg, fits, codes)
+        if found is None:
+            continue
+        li, ri = found
+        j = density.judge(avg, fits, li, ri)
+        status = tabular.strings(density._STATUS, j.status)
+        out.append(pd.DataFrame({
+            "model": avg["model"].to_numpy(object)[li],
+            "revision": avg["revision"].to_numpy(object)[li], "setting": setting,
+            "reference": ref, "tokens": avg["tokens"].to_numpy(float)[li],
+            "density": j.density, "bound": j.bound, "density_bound": j.n_bound / j.n_m,
+            "density_low": j.low, "density_high": j.high,
+            "status": [_MODEL_STATUS.get(s, "not_measured") for s in status],
+            "reason": tabular.strings(j.labels, j.reason)}))
+    if not out:
+        return empty
+    return pd.concat(out, ignore_index=True).sort_values(
+        ["setting", "model", "tokens", "revision"], kind="stable").reset_index(drop=True)

@@ -55,7 +55,7 @@ def _m(table: str, column: str, name: str, direction: Direction, unit: str, desc
 
 F, C, T = "predictability_family_task", "checkpoints", "tasks"
 TS, DG, PK, CV, PU = "twostage", "diagnostics", "passk", "coverage", "passuntil"
-LD = "ladder"
+LD, CD = "ladder", "checkpoint_density"
 D, DM, DL = "density", "density_models", "densing_law"
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -370,6 +370,20 @@ METRICS: tuple[MetricSpec, ...] = (
        "its 95% interval.", "percentile_97.5 S(L_M)^*", LADDER),
     _m(LD, "err_true_loss", "Step-2 error", "neither", "score", "Prediction from the true "
        "loss minus the actual score (signed).", "S(L_M) - S_M", LADDER),
+    # headline density per checkpoint
+    _m(CD, "tokens", "Tokens", "neither", "tokens", "Training tokens of the revision.", "D"),
+    _m(CD, "density", "Capacity density (checkpoint)", "higher", "ratio",
+       "The headline density of one revision: its mean over the setting's task set read off "
+       "the setting's default reference's set fit; the final revision's is the model's "
+       "headline.", "rho = N^(mean_t S_t)/N_M", DENSING),
+    _m(CD, "density_bound", "Capacity density, bound", "neither", "ratio",
+       "Where the revision's mean is out of the reference's widened range, the range's edge "
+       "over the model's size.", "n_bound/N_M", DENSING),
+    _m(CD, "density_low", "Density, 2.5% bound", "neither", "ratio",
+       "Lower end of the revision's 95% interval (as the headline's).",
+       "percentile_2.5(N^*/N_M)", DENSING),
+    _m(CD, "density_high", "Density, 97.5% bound", "neither", "ratio",
+       "Upper end of the revision's 95% interval.", "percentile_97.5(N^*/N_M)", DENSING),
     # continuous-metric diagnostics
     _m(DG, "n_items", "Items", "higher", "count",
        "Items logged at every point of the group.", "|items|", SCHAEFFER),

@@ -192,25 +192,35 @@ def density_time_chart(chart_id: str, title: str, points: pd.DataFrame,
 
 
 @lru_cache(maxsize=16)
-def _series_template(x_title: str, y_title: str, log_y: bool) -> dict[str, Any]:
-    chart = _named("points").mark_line(point=True).encode(
-        alt.X("x:Q", title=x_title, scale=LOG, axis=TOKENS_AXIS),
-        alt.Y("y:Q", title=y_title, scale=LOG if log_y else alt.Scale()),
-        alt.Color("series_name:N", title="model",
-                  sort=alt.EncodingSortField("order", order="ascending")),
-        tooltip=[alt.Tooltip("series_name:N", title="model"),
-                 alt.Tooltip("x:Q", title=x_title, format=".3s"),
-                 alt.Tooltip("y:Q", title=y_title, format=".3")],
-    )
-    return _spec(chart)
+def _series_template(x_title: str, y_title: str, log_y: bool,
+                     band: bool = False) -> dict[str, Any]:
+    xs = alt.X("x:Q", title=x_title, scale=LOG, axis=TOKENS_AXIS)
+    color = alt.Color("series_name:N", title="model",
+                      sort=alt.EncodingSortField("order", order="ascending"))
+    tips = [alt.Tooltip("series_name:N", title="model"),
+            alt.Tooltip("x:Q", title=x_title, format=".3s"),
+            alt.Tooltip("y:Q", title=y_title, format=".3")]
+    if band:
+        tips += [alt.Tooltip("y_low:Q", title="2.5%", format=".3"),
+                 alt.Tooltip("y_high:Q", title="97.5%", format=".3")]
+    line = _named("points").mark_line(point=True).encode(
+        xs, alt.Y("y:Q", title=y_title, scale=LOG if log_y else alt.Scale()), color,
+        tooltip=tips)
+    if not band:
+        return _spec(line)
+    area = _named("points").mark_area(opacity=0.15).encode(
+        xs, alt.Y("y_low:Q", scale=LOG if log_y else alt.Scale()), alt.Y2("y_high:Q"), color)
+    return _spec(alt.layer(area, line))
 
 
 def series_chart(chart_id: str, title: str, frame: pd.DataFrame, x_title: str, y_title: str,
                  log_y: bool = False) -> ChartBlock:
-    """Lines of y against log x, one per `series_name`, legend sorted by `order`.
+    """Lines of y against log x, one per `series_name`, legend sorted by `order`; with
+    `y_low` and `y_high` columns, each line's 95% interval as a band.
 
-    frame: series_name, order, x, y (+ extras)."""
-    return _finish(_series_template(x_title, y_title, log_y), chart_id, title,
+    frame: series_name, order, x, y (+ y_low, y_high, extras)."""
+    band = {"y_low", "y_high"} <= set(frame.columns)
+    return _finish(_series_template(x_title, y_title, log_y, band), chart_id, title,
                    {"points": frame})
 
 

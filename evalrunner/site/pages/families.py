@@ -155,7 +155,8 @@ DENSITY = "family_density"  # the fragments of a family's density over training
 
 def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFrame,
                       names: dict[str, str], csv: str) -> ChartBlock | None:
-    """Density of each checkpoint against tokens seen (metrics_bridge.checkpoint_density)."""
+    """The headline density of each checkpoint against tokens seen, with its 95% interval as
+    a band (the metrics' checkpoint_density table)."""
     if density is None:
         return None
     size = models.set_index("model")["n_fit"]
@@ -164,9 +165,11 @@ def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFra
     if d.empty:
         return None
     frame = pd.DataFrame({"series_name": d["model"].map(names), "order": d["model"].map(size),
-                          "revision": d["revision"], "x": d["tokens"], "y": d["density"]})
-    chart = series_chart(f"density-{sid}", "Capacity density over training (against the "
-                         "default reference family)", frame.reset_index(drop=True),
+                          "revision": d["revision"], "x": d["tokens"], "y": d["density"],
+                          "y_low": d["density_low"], "y_high": d["density_high"]})
+    ref = str(d["reference"].iloc[0])
+    chart = series_chart(f"density-{sid}", f"Capacity density over training (headline, "
+                         f"against {ref}; band: 95% interval)", frame.reset_index(drop=True),
                          "training tokens", "capacity density", log_y=True)
     return dataclasses.replace(chart, csv=csv)
 

@@ -29,6 +29,7 @@ TABLE_TITLES = {
     "coverage": "Repeated sampling: the coverage law",
     "passuntil": "Repeated sampling: the PassUntil task law",
     "ladder": "Ladder predictions of larger runs and targets",
+    "checkpoint_density": "Capacity density of every checkpoint",
 }
 
 
