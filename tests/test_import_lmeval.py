@@ -183,3 +183,22 @@ def test_files_without_results_raise():
         parse_lmeval({"config": {}})
     with pytest.raises(LmEvalFormatError, match="num_fewshot"):
         parse_lmeval({**LEGACY, "config": {"num_fewshot": -1}})
+
+
+def test_a_real_lm_eval_0_4_9_file_from_every_eval_ever():
+    """The results JSON lm-eval 0.4.9.2 wrote, as the Every Eval Ever fixtures ship it."""
+    import json
+
+    from shared_data import DATA
+
+    if DATA is None:
+        pytest.skip("published data not found")
+    path = DATA / "every-eval-ever/tests/data/lm_eval/results_2026-01-21T03-44-18.458309.json"
+    run = parse_lmeval(json.loads(path.read_text(encoding="utf-8")), where=path.name)
+    assert set(run.scores) == {"math_perturbed_full", "math_rephrased_full"}
+    score = run.scores["math_rephrased_full"]
+    assert (score.metric, score.value, score.n_items, score.n_shot) == ("exact_match", 0.0004,
+                                                                         5000, 0)
+    assert score.stderr == pytest.approx(0.0002828144211304471)
+    assert run.meta.harness_version == "0.4.9.2"
+    assert run.meta.task_hashes["math_perturbed_full"].startswith("41e40c71")
