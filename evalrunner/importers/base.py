@@ -152,7 +152,8 @@ class ImportReport:
 # Model facts as one source states them (the catalogue merges them across sources)
 
 # Which source wins when two state the same fact at the same exactness (higher wins).
-PRIORITY = {"olmo-ladder": 35, "pythia": 30, "moe-table": 25, "obsscaling": 20, "sloth": 10}
+PRIORITY = {"olmo-ladder": 35, "pythia": 30, "moe-table": 25, "obsscaling": 20, "sloth": 10,
+            "cerebras-card": 5}
 
 
 @dataclass(frozen=True)

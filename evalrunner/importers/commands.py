@@ -11,8 +11,8 @@ import typer
 
 def import_(
     source: Annotated[str, typer.Argument(
-        help="pythia, obsscaling, sloth, olmo-ladder, epoch-dates, all, or lmeval-json (one "
-             "file; needs --model and --setting).")],
+        help="pythia, obsscaling, sloth, olmo-ladder, cerebras-card, epoch-dates, all, or "
+             "lmeval-json (one file; needs --model and --setting).")],
     data: Annotated[Path | None, typer.Option(
         "--from", help="The data folder holding MANIFEST.csv, or a path inside it (for "
         "lmeval-json: the JSON file). Default: $DENSITOMETER_SHARED_DATA, else ../shared/data.")

@@ -68,6 +68,16 @@ def all_settings() -> list[Setting]:
                 description="ARC 25-shot acc_norm, HellaSwag 10-shot acc_norm, MMLU 5-shot "
                 "(57 subjects and the overall score), TruthfulQA 0-shot MC2, WinoGrande and "
                 "GSM8K 5-shot. Values as Sloth gives them (some rounded to 4 decimals)."),
+        *(Setting(id=f"cerebras-gpt-card-{n}shot", name=f"Cerebras-GPT card, {n}-shot",
+                  harness=HARNESS, harness_version="as in Dey et al. 2023 (not stated)", n_shot=n,
+                  metric_per_task={t: "acc" for t in ("arc_challenge", "arc_easy", "hellaswag",
+                                                      "openbookqa", "piqa", "winogrande")},
+                  source="Cerebras-GPT model card (Dey et al. 2023, arXiv 2304.03208), as "
+                         "copied into Azure/azureml-assets and transcribed in the data folder",
+                  description=f"The card's {n}-shot table: lm-evaluation-harness accuracy (plain "
+                  "acc) of the seven Cerebras-GPT sizes, each trained to 20 tokens per "
+                  "parameter; three decimals as printed. LAMBADA left out (the card does not "
+                  "say which variant).") for n in (0, 5)),
         Setting(id="olmo-ladder-rc5shot", name="OLMo ladder, ranked classification 5-shot",
                 harness="OLMo in-loop evaluator (allenai/OLMo)",
                 harness_version="as in OLMo-ladder 67a3f440 (not recorded per run)", n_shot=5,
