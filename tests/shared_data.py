@@ -17,3 +17,17 @@ NEEDS_DATA = [
     pytest.mark.skipif(DATA is None, reason="published data not found: set "
                        "DENSITOMETER_SHARED_DATA or put it at ../shared/data"),
 ]
+
+
+def edit_csv_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a CSV file in place (`row` counts data rows from 0): a hostile copy of a
+    published table."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    table[row][column] = value
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)

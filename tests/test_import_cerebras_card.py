@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shared_data import DATA, NEEDS_DATA, RESULTS
+from shared_data import DATA, NEEDS_DATA, RESULTS, edit_csv_cell
 
 from evalrunner.importers import cerebras_card
 from evalrunner.importers.base import SourceDataError
@@ -68,13 +68,7 @@ def test_a_bad_cell_is_named(tmp_path: Path, column, value, expected):
     dst = tmp_path / cerebras_card.FILE
     dst.parent.mkdir(parents=True)
     shutil.copy(src, dst)
-    with open(dst, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[1][column] = value
-    with open(dst, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    edit_csv_cell(dst, 1, column, value)
     with pytest.raises(SourceDataError) as err:
         cerebras_card.result_of(dst, 2, cerebras_card.read_rows(tmp_path)[1], "m", None)
     assert f"row 2 {column}" in str(err.value) and expected in str(err.value)

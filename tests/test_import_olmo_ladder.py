@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shared_data import DATA, NEEDS_DATA, RESULTS
+from shared_data import DATA, NEEDS_DATA, RESULTS, edit_csv_cell
 
 from evalrunner.importers import olmo_ladder
 from evalrunner.importers.base import SourceDataError
@@ -136,19 +136,7 @@ def bad_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_of(root: Path) -> olmo_ladder.Run:
-    return olmo_ladder.Run(model="m", family="f", name="m", n=1, files=("190M-1xC.csv",))
-
-
-def edit(root: Path, column: str, value: str) -> None:
-    path = root / olmo_ladder.DIR / "190M-1xC.csv"
-    with open(path, newline="", encoding="utf-8") as fh:
-        table = list(csv.DictReader(fh))
-    table[1][column] = value
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(table[0]))
-        w.writeheader()
-        w.writerows(table)
+RUN = olmo_ladder.Run(model="m", family="f", name="m", n=1, files=("190M-1xC.csv",))
 
 
 @pytest.mark.parametrize(("column", "value", "expected"), [
@@ -159,10 +147,9 @@ def edit(root: Path, column: str, value: str) -> None:
     ("_step", "two", "a number"),
 ])
 def test_a_bad_cell_names_the_file_the_row_and_the_column(bad_root, column, value, expected):
-    edit(bad_root, column, value)
-    run = run_of(bad_root)
+    edit_csv_cell(bad_root / olmo_ladder.DIR / "190M-1xC.csv", 1, column, value)
     with pytest.raises(SourceDataError) as err:
-        for cp in olmo_ladder.checkpoints(bad_root, run):
+        for cp in olmo_ladder.checkpoints(bad_root, RUN):
             olmo_ladder.scores_of(bad_root / olmo_ladder.DIR / cp.file, cp)
     message = str(err.value)
     assert "190M-1xC.csv" in message and f"row 2 {column}" in message and expected in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -70,6 +71,25 @@ def slug(text: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Published numbers
+
+
+def cell_number(where: str | Path, field: str, text: str) -> float:
+    """A finite number from a table cell; else a SourceDataError naming the file and field."""
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise SourceDataError(where, field, "a number", text) from err
+    if not math.isfinite(value):
+        raise SourceDataError(where, field, "a finite number", text)
+    return value
+
+
+def cell_fraction(where: str | Path, field: str, text: str) -> float:
+    """A score cell: a number in [0, 1]."""
+    value = cell_number(where, field, text)
+    if not 0.0 <= value <= 1.0:
+        raise SourceDataError(where, field, "a fraction in [0, 1]", text)
+    return value
 
 
 def published_count(text: str, unit: int, where: str, field: str) -> Count:

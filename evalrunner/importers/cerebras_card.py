@@ -14,7 +14,6 @@ card's own summaries, not scores of a task, and are not imported.
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path, PurePosixPath
 
 from evalrunner.results.layout import result_path
@@ -25,6 +24,8 @@ from .base import (
     ModelFacts,
     SourceDataError,
     Writer,
+    cell_fraction,
+    cell_number,
     published_count,
     slug,
 )
@@ -37,16 +38,6 @@ SETTINGS = {0: "cerebras-gpt-card-0shot", 5: "cerebras-gpt-card-5shot"}
 # our task id -> the file's column
 TASKS = {"hellaswag": "hellaswag", "piqa": "piqa", "winogrande": "winogrande",
          "arc_easy": "arc_e", "arc_challenge": "arc_c", "openbookqa": "openbookqa"}
-
-
-def _number(path: Path, row: int, column: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise SourceDataError(path, f"row {row} {column}", "a number", text) from err
-    if not math.isfinite(value):
-        raise SourceDataError(path, f"row {row} {column}", "a finite number", text)
-    return value
 
 
 def read_rows(data_root: Path) -> list[dict[str, str]]:
@@ -85,17 +76,14 @@ def model_facts(data_root: Path) -> list[ModelFacts]:
 
 
 def result_of(path: Path, index: int, row: dict[str, str], model: str, source) -> Result:
-    shots = int(_number(path, index, "shots", row["shots"]))
+    shots = int(cell_number(path, f"row {index} shots", row["shots"]))
     if shots not in SETTINGS:
         raise SourceDataError(path, f"row {index} shots", "0 or 5", row["shots"])
     scores = {}
     for task, column in TASKS.items():
-        value = _number(path, index, column, row[column])
-        if not 0.0 <= value <= 1.0:
-            raise SourceDataError(path, f"row {index} {column}", "a fraction in [0, 1]",
-                                  row[column])
+        value = cell_fraction(path, f"row {index} {column}", row[column])
         scores[task] = Score(metric="acc", value=value, n_shot=shots)
-    tokens = int(_number(path, index, "tokens", row["tokens"]))
+    tokens = int(cell_number(path, f"row {index} tokens", row["tokens"]))
     return Result(model=model, setting=SETTINGS[shots],
                   revision=Revision(id="main", tokens=tokens, final=True), tier="published",
                   scores=scores, provenance=source.provenance(

@@ -16,7 +16,15 @@ from pathlib import Path, PurePosixPath
 from evalrunner.results.layout import result_path
 from evalrunner.results.schema import Result, Revision, Score
 
-from .base import ImportReport, ModelFacts, SourceDataError, Writer, published_count, slug
+from .base import (
+    ImportReport,
+    ModelFacts,
+    SourceDataError,
+    Writer,
+    cell_fraction,
+    published_count,
+    slug,
+)
 from .manifest import Manifest, SourceFile
 from .registry import setting, upsert_registries
 from .taskdefs import all_tasks
@@ -171,9 +179,7 @@ def fraction_scores(row: Row, columns: dict[str, str], setting_id: str,
         text = row.cells[column].strip()
         if not text:
             continue
-        value = float(text)
-        if not 0.0 <= value <= 1.0:
-            raise SourceDataError(where, f"{row.key()} {column}", "a fraction in [0, 1]", text)
+        value = cell_fraction(where, f"{row.key()} {column}", text)
         out[task] = Score(metric=metric[task], value=value, n_shot=s.shots_for(task))
     return dict(sorted(out.items()))
 

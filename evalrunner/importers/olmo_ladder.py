@@ -23,7 +23,14 @@ from pathlib import Path, PurePosixPath
 from evalrunner.results.layout import result_path
 from evalrunner.results.schema import AnswerLoss, Count, MetricValue, Result, Revision, Score
 
-from .base import ImportReport, ModelFacts, SourceDataError, Writer
+from .base import (
+    ImportReport,
+    ModelFacts,
+    SourceDataError,
+    Writer,
+    cell_fraction,
+    cell_number,
+)
 from .manifest import Manifest, SourceFile
 from .registry import upsert_registries
 
@@ -107,14 +114,8 @@ class Checkpoint:
     cells: dict[str, str]
 
 
-def _number(path: Path, row: int, column: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise SourceDataError(path, f"row {row} {column}", "a number", text) from err
-    if not math.isfinite(value):
-        raise SourceDataError(path, f"row {row} {column}", "a finite number", text)
-    return value
+def _cell(path: Path, row: int, cells: dict[str, str], column: str) -> float:
+    return cell_number(path, f"row {row} {column}", cells[column])
 
 
 def checkpoints(data_root: Path, run: Run) -> list[Checkpoint]:
@@ -127,16 +128,14 @@ def checkpoints(data_root: Path, run: Run) -> list[Checkpoint]:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         for i, cells in enumerate(rows, start=1):
-            batch = _number(path, i, "batch_size_in_tokens", cells["batch_size_in_tokens"])
             if "_step" in cells:
-                step = int(_number(path, i, "_step", cells["_step"]))
-                tokens = (_number(path, i, "throughput/total_tokens",
-                                  cells["throughput/total_tokens"])
-                          if cells.get("throughput/total_tokens") else step * batch)
+                step = int(_cell(path, i, cells, "_step"))
+                tokens = (_cell(path, i, cells, "throughput/total_tokens")
+                          if cells.get("throughput/total_tokens")
+                          else step * _cell(path, i, cells, "batch_size_in_tokens"))
                 rev = Revision(id=f"step{step}", step=step, tokens=int(tokens), final=False)
             else:  # the annealed final model: tokens only
-                tokens = _number(path, i, "throughput/total_tokens",
-                                 cells["throughput/total_tokens"])
+                tokens = _cell(path, i, cells, "throughput/total_tokens")
                 rev = Revision(id="anneal", tokens=int(tokens), final=False)
             out.append(Checkpoint(name, i, rev, cells))
     # a file may repeat a step at its end (the last eval); keep its last row
@@ -156,12 +155,10 @@ def scores_of(path: Path, cp: Checkpoint) -> dict[str, Score]:
         text, bpb_text = cp.cells.get(column, ""), cp.cells.get(bpb_col, "")
         if not text:
             continue
-        value = _number(path, cp.index, column, text)
-        if not 0.0 <= value <= 1.0:
-            raise SourceDataError(path, f"row {cp.index} {column}", "a fraction in [0, 1]", text)
+        value = cell_fraction(path, f"row {cp.index} {column}", text)
         loss = None
         if bpb_text:
-            bpb = _number(path, cp.index, bpb_col, bpb_text)
+            bpb = cell_number(path, f"row {cp.index} {bpb_col}", bpb_text)
             if bpb < 0:
                 raise SourceDataError(path, f"row {cp.index} {bpb_col}", "bits per byte >= 0",
                                       bpb_text)
@@ -169,7 +166,7 @@ def scores_of(path: Path, cp: Checkpoint) -> dict[str, Score]:
         extra = {}
         mc = cp.cells.get(f"eval/downstream/{key}_mc_5shot_acc", "")
         if mc:
-            extra["acc_mc"] = MetricValue(value=_number(path, cp.index, "mc accuracy", mc))
+            extra["acc_mc"] = MetricValue(value=cell_fraction(path, f"row {cp.index} mc", mc))
         out[task] = Score(metric=metric, value=value, n_shot=5, answer_loss=loss, extra=extra)
     return out
 
