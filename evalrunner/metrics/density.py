@@ -103,6 +103,14 @@ def reference_inputs(points: pd.DataFrame) -> tuple[np.ndarray, ...]:
             points["final"].to_numpy(float))
 
 
+def finals_vary_n_and_d(n: np.ndarray, d: np.ndarray, config: MetricsConfig) -> bool:
+    """Whether final checkpoints at (n, d) alone separate the loss law's N and D terms: enough
+    of them, several token budgets, and D not tied to N (a ladder or a grid, not Pythia's one
+    D nor Cerebras-GPT's fixed tokens per parameter)."""
+    return (len(n) >= config.min_reference_points and len(np.unique(d)) >= 2
+            and not _design_problem(n, d, config))
+
+
 def _law_points(n: np.ndarray, d: np.ndarray, final: np.ndarray,
                 config: MetricsConfig) -> tuple[np.ndarray, str]:
     """The points the loss law is fitted on, and what the reason says about it.
@@ -113,8 +121,7 @@ def _law_points(n: np.ndarray, d: np.ndarray, final: np.ndarray,
     them, as the ladder's own step 1 is; the link from loss to score uses every checkpoint.
     Otherwise (the finals share one D, as in Pythia) every checkpoint enters the law."""
     fin = final > 0
-    if (fin.sum() >= config.min_reference_points and len(np.unique(d[fin])) >= 2
-            and not _design_problem(n[fin], d[fin], config)):
+    if finals_vary_n_and_d(n[fin], d[fin], config):
         return fin, (f"loss law on the {int(fin.sum())} final checkpoints, the link on all "
                      f"{len(n)}")
     return np.ones(len(n), dtype=bool), ""
@@ -330,7 +337,7 @@ def invert(score: np.ndarray, p: dict[str, np.ndarray], d0: float):
 
 # status of a density row (its code is the index), and the fixed part of its reason ("" where
 # the reason is built per pair: metric mismatch, reference fit not used)
-_STATUS = ["ok", "below_floor", "above_ceiling", "no_param_count", "metric_mismatch",
+STATUS = ["ok", "below_floor", "above_ceiling", "no_param_count", "metric_mismatch",
            "reference_poor_fit", "reference_fit_failed", "above_range", "below_range",
            "reference_not_measured"]
 _REASON = ["in range", "score at or below the link's floor d: N^ is below the reference's "
@@ -345,11 +352,6 @@ _REASON = ["in range", "score at or below the link's floor d: N^ is below the re
 ABOVE, BELOW = (1, 2, 7, 8), (2, 7)  # codes with a bound; of them, the lower bounds (">")
 
 
-# the columns of the target rows (finals) that target_pairs and judge read
-JUDGED_COLUMNS = ["model", "setting", "task", "category", "higher", "parent", "value", "n_fit",
-                  "metric", "s"]
-
-
 class Judged(NamedTuple):
     """density_table's rows as arrays, aligned with its (finals, fits) position pairs."""
 
@@ -358,7 +360,7 @@ class Judged(NamedTuple):
     n_hat: np.ndarray  # NaN unless ok
     density: np.ndarray  # NaN unless ok
     n_m: np.ndarray
-    status: np.ndarray  # index into _STATUS (0: ok)
+    status: np.ndarray  # index into STATUS (0: ok)
     reason: np.ndarray  # index into labels
     labels: list[str]
     bound: np.ndarray  # "", ">" (N^ is at least n_bound) or "<" (at most)
@@ -483,7 +485,7 @@ def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfi
         "score": j.score, "n_hat": j.n_hat, "density": j.density, "bound": j.bound,
         "n_hat_bound": j.n_bound, "density_bound": j.n_bound / j.n_m,
         "density_low": j.low, "density_high": j.high,
-        "status": tabular.strings(_STATUS, j.status),
+        "status": tabular.strings(STATUS, j.status),
         "reason": tabular.strings(j.labels, j.reason), "family": take(finals, "family", li),
         "kind": take(finals, "kind", li), "source": take(finals, "source", li),
         "metric": take(finals, "metric", li), "n_fit": j.n_m, "loss_hat": j.loss_hat,
@@ -557,7 +559,7 @@ MODEL_COLUMNS = ["model", "setting", "reference", "density", "n_tasks", "tasks",
                  "n_not_computed", "method", "d0", "default_reference", "status", "reason",
                  "family", "kind", "n_fit", "release_date", "bound", "density_bound",
                  "n_fit_basis"]
-_CODE = {name: i for i, name in enumerate(_STATUS)}
+_CODE = {name: i for i, name in enumerate(STATUS)}
 
 
 def model_table(density: pd.DataFrame, models: pd.DataFrame, default_reference: str,

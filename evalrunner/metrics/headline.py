@@ -235,7 +235,7 @@ def checkpoint_table(rows: pd.DataFrame, set_fits: pd.DataFrame, sets: Sets,
             continue
         li, ri = found
         j = density.judge(avg, fits, li, ri)
-        status = tabular.strings(density._STATUS, j.status)
+        status = tabular.strings(density.STATUS, j.status)
         out.append(pd.DataFrame({
             "model": avg["model"].to_numpy(object)[li],
             "revision": avg["revision"].to_numpy(object)[li], "setting": setting,

@@ -27,9 +27,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import fit, laws
+from . import density, fit, fitcache, laws
 from .config import MetricsConfig
-from .density import _design_problem
 
 COLUMNS = [
     "reference", "setting", "source", "task", "metric", "origin_n", "n_runs", "n_step2",
@@ -45,9 +44,10 @@ KEYS = ["family", "setting", "source", "task", "metric"]
 
 
 def _is_ladder(finals: pd.DataFrame, config: MetricsConfig) -> bool:
+    """Finals that identify the loss law (as density's) from enough sizes for an origin."""
     n, d = finals["n_fit"].to_numpy(float), finals["tokens"].to_numpy(float)
-    return (len(finals) >= config.min_reference_points and len(np.unique(n)) >= 3
-            and len(np.unique(d)) >= 2 and not _design_problem(n, d, config))
+    return (len(np.unique(n)) >= config.ladder_min_sizes
+            and density.finals_vary_n_and_d(n, d, config))
 
 
 STEP1 = ("a", "alpha", "b", "beta", "e")
@@ -142,8 +142,6 @@ def _cached(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float, config: Metric
             cache) -> dict:
     if cache is None:
         return fit_origin(fin, pts, ceiling, config)
-    from . import fitcache
-
     runs = pd.unique(pd.concat([fin["model"], pts["model"]]))
     code = {r: i for i, r in enumerate(runs)}
     key = fitcache.fit_key("ladder", (
@@ -166,7 +164,7 @@ def ladder_table(rows: pd.DataFrame, finals: pd.DataFrame, references: list[str]
     loss = finals["answer_loss"].to_numpy(float)
     usable = finals.loc[finals["family"].isin(references) & (finals["tokens"] > 0)
                         & (finals["n_fit"] > 0) & np.isfinite(loss) & (loss > 0)]
-    records: list[dict] = []
+    parts: list[pd.DataFrame] = []
     for key, group in usable.groupby(KEYS, sort=True):
         if not _is_ladder(group, config):
             continue
@@ -193,14 +191,14 @@ def ladder_table(rows: pd.DataFrame, finals: pd.DataFrame, references: list[str]
                     "metric": metric, "origin_n": float(origin), "n_runs": len(fin),
                     "n_step2": len(pts)}
             rec = _cached(fin, pts, ceiling, config, cache)
-            records.extend(_origin_records(base, rec, targets, config))
-    out = pd.DataFrame(records, columns=COLUMNS)
+            parts.append(_origin_rows(base, rec, targets, config))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     return out.sort_values(["reference", "setting", "task", "origin_n", "role", "n", "tokens",
                             "target"], kind="stable").reset_index(drop=True)
 
 
-def _origin_records(base: dict, rec: dict, targets: pd.DataFrame,
-                    config: MetricsConfig) -> list[dict]:
+def _origin_rows(base: dict, rec: dict, targets: pd.DataFrame,
+                 config: MetricsConfig) -> pd.DataFrame:
     n, d = targets["n_fit"].to_numpy(float), targets["tokens"].to_numpy(float)
     true_loss = targets["answer_loss"].to_numpy(float)
     has_loss = np.isfinite(true_loss) & (true_loss > 0)
@@ -219,7 +217,7 @@ def _origin_records(base: dict, rec: dict, targets: pd.DataFrame,
         "; the target has no score on this task: a projection, not compared").astype(object)
     params = _unhex(rec["params"])
     if params.size == 0:
-        return out.reindex(columns=COLUMNS).to_dict("records")
+        return out.reindex(columns=COLUMNS)
     for name, value in zip([f"loss_{k}" for k in STEP1] + [f"link_{k}" for k in STEP2],
                            params, strict=True):
         out[name] = value
@@ -243,4 +241,4 @@ def _origin_records(base: dict, rec: dict, targets: pd.DataFrame,
     unknown = ~(d > 0)  # a target without a token count has no point on the law
     out.loc[unknown, "status"] = "no_tokens"
     out.loc[unknown, "reason"] = "the target's training tokens are not known: step 1 needs D"
-    return out.reindex(columns=COLUMNS).to_dict("records")
+    return out.reindex(columns=COLUMNS)
