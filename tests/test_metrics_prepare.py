@@ -64,10 +64,18 @@ def test_sort_order_matches_sort_values(pairs, asc_s, asc_x):
     assert got.tolist() == want.tolist()
 
 
-def test_answer_loss_is_per_token_or_per_byte_per_setting():
-    """A setting whose rows give only bytes (the OLMo ladder) is fitted on bytes; every other
-    setting on tokens; one unit per setting, so a fit never mixes them."""
+def test_answer_loss_is_per_token_or_per_byte_or_heldout_per_setting():
+    """A setting whose rows give only bytes (the OLMo ladder) is fitted on bytes; one whose
+    scores give no answer loss at all (Gadre et al.'s grid) on each result's held-out loss;
+    every other setting on tokens; one kind per setting, so a fit never mixes them."""
     scores = [
+        {"model": "m0", "family": "f", "setting": "grid", "task": "t", "value": 0.5,
+         "heldout_nll_token": 3.1},
+        {"model": "m0", "family": "f", "setting": "grid", "task": "u", "value": 0.6,
+         "heldout_nll_token": 3.1},
+        # a held-out loss where answer losses exist: those are used, never mixed with it
+        {"model": "m0", "family": "f", "setting": "zero-shot", "task": "u", "value": 0.5,
+         "heldout_nll_token": 2.0},
         {"model": "m0", "family": "f", "setting": "zero-shot", "task": "t", "value": 0.5,
          "answer_nll_token": 1.2, "answer_nll_byte": 0.3},
         {"model": "m0", "family": "f", "setting": "five-shot", "task": "t", "value": 0.5,
@@ -76,8 +84,11 @@ def test_answer_loss_is_per_token_or_per_byte_per_setting():
          "answer_nll_token": 0.9},  # a token loss in a bytes setting: not comparable, dropped
     ]
     frames = build_frames(scores, [{"model": "m0", "family": "f"}], [{"family": "f"}],
-                          [{"task": "t"}, {"task": "u"}], settings=("zero-shot", "five-shot"))
+                          [{"task": "t"}, {"task": "u"}],
+                          settings=("zero-shot", "five-shot", "grid"))
     rows = prepare(frames, MetricsConfig()).rows.set_index(["setting", "task"])
     assert rows.loc[("zero-shot", "t"), "answer_loss"] == 1.2
+    assert np.isnan(rows.loc[("zero-shot", "u"), "answer_loss"])
+    assert rows.loc[("grid", "t"), "answer_loss"] == rows.loc[("grid", "u"), "answer_loss"] == 3.1
     assert rows.loc[("five-shot", "t"), "answer_loss"] == 0.4
     assert np.isnan(rows.loc[("five-shot", "u"), "answer_loss"])

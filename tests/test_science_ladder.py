@@ -139,3 +139,33 @@ def test_a_target_without_a_token_count_says_so():
     assert len(row) and (row["status"] == "no_tokens").all()
     assert row["pred_chained"].isna().all() and "training tokens" in row["reason"].iloc[0]
     assert (out.loc[out["target"] == "big-13b", "status"] == "ok").all()
+
+
+def test_a_grid_with_a_heldout_loss_only_predicts_every_task_from_one_step_1():
+    """Gadre et al.'s grid recorded a held-out loss per run, no answer losses: every task is
+    forecast from that one loss, so step 1 (and its interval) is the same for every task,
+    while each task keeps its own link, recovered from exact data."""
+    links = {"t": LINK, "u": (0.5, -4.0, 1.0, 0.5)}
+    scores, models = [], []
+    runs = [(f"run-{int(n / 1e6)}m-{int(k)}", "lad", n, k * n) for n in SIZES for k in BUDGETS]
+    for model, family, n, d in runs + [(m, "big", n, d) for m, (n, d) in TARGETS.items()]:
+        models.append({"model": model, "family": family, "n_fit": n, "n_non_embedding": n,
+                       "training_tokens": d})
+        loss = float(loss_at(n, d))
+        for task, link in links.items():  # one final checkpoint per run, as the grid has
+            scores.append({"family": family, "model": model, "tokens": d, "task": task,
+                           "value": float(laws.link(loss, *link)), "stderr": 0.01,
+                           "heldout_nll_token": loss})
+    out = table(build_frames(scores, models, [{"family": "lad", "reference": True},
+                                              {"family": "big"}],
+                             [{"task": "t"}, {"task": "u"}]))
+    assert set(out["task"]) == {"t", "u"} and (out["status"] == "ok").all()
+    step1 = ["loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_e", "loss_pred", "loss_low",
+             "loss_high"]
+    by_task = {t: g.set_index(["origin_n", "target"]).sort_index() for t, g in out.groupby("task")}
+    pd.testing.assert_frame_equal(by_task["t"][step1], by_task["u"][step1])
+    assert np.abs(out["err_true_loss"]).max() < 1e-3
+    assert np.abs(out["loss_err"] / out["loss_true"]).max() < 1e-4
+    last = out[(out["origin_n"] == 1.6e9) & (out["task"] == "u")].iloc[0]
+    for k, true in zip(("link_c", "link_gamma", "link_l", "link_d"), links["u"], strict=True):
+        assert last[k] == pytest.approx(true, rel=1e-2), k

@@ -57,14 +57,16 @@ RECORD_SCHEMA = {"status": (str,), "reason": (str,), "params": (str,), "boot": (
                  "link_r2": (float,)}
 
 
-def _fit_both(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float, config: MetricsConfig,
-              start: tuple | None = None) -> tuple[fit.FitResult, fit.FitResult]:
-    law = fit.fit_loss_law_floor(fin["n_fit"].to_numpy(float), fin["tokens"].to_numpy(float),
-                                 fin["answer_loss"].to_numpy(float), config.huber_delta_loss,
-                                 start=start[0] if start else None)
-    link = fit.fit_link(pts["answer_loss"].to_numpy(float), pts["value"].to_numpy(float),
-                        config.huber_delta_score, ceiling, start=start[1] if start else None)
-    return law, link
+def _fit_law(fin: pd.DataFrame, config: MetricsConfig, start=None) -> fit.FitResult:
+    return fit.fit_loss_law_floor(fin["n_fit"].to_numpy(float), fin["tokens"].to_numpy(float),
+                                  fin["answer_loss"].to_numpy(float), config.huber_delta_loss,
+                                  start=start)
+
+
+def _fit_link(pts: pd.DataFrame, ceiling: float, config: MetricsConfig,
+              start=None) -> fit.FitResult:
+    return fit.fit_link(pts["answer_loss"].to_numpy(float), pts["value"].to_numpy(float),
+                        config.huber_delta_score, ceiling, start=start)
 
 
 def _hex(values) -> str:
@@ -75,13 +77,41 @@ def _unhex(text: str) -> np.ndarray:
     return np.array([float.fromhex(x) for x in text.split()]) if text else np.zeros(0)
 
 
+class LawDraws:
+    """Step 1 on the fitted runs' finals and on `config.ladder_bootstrap` resamples of the runs
+    (with replacement; a draw with fewer than `ladder_min_sizes` sizes is None). It depends on
+    the finals alone, so the tasks of a setting whose loss is one held-out loss share it."""
+
+    def __init__(self, fin: pd.DataFrame, config: MetricsConfig):
+        self.law = _fit_law(fin, config)
+        runs = fin["model"].to_numpy(object)
+        self.names = np.unique(runs)
+        self.rows = {r: np.flatnonzero(runs == r) for r in self.names}
+        size = dict(zip(fin["model"], fin["n_fit"], strict=True))
+        rng = np.random.default_rng(config.seed)
+        self.picks: list[np.ndarray | None] = []
+        self.draws: list[fit.FitResult | None] = []
+        for _ in range(config.ladder_bootstrap):
+            pick = self.names[rng.integers(0, len(self.names), len(self.names))]
+            ok = self.law.ok and len({size[r] for r in pick}) >= config.ladder_min_sizes
+            self.picks.append(pick if ok else None)
+            self.draws.append(_fit_law(fin.iloc[np.concatenate([self.rows[r] for r in pick])],
+                                       config, start=self.law) if ok else None)
+
+    @staticmethod
+    def key(fin: pd.DataFrame) -> bytes:
+        return (fin[["n_fit", "tokens", "answer_loss"]].to_numpy(float).tobytes()
+                + "\0".join(fin["model"].astype(str)).encode())
+
+
 def fit_origin(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float,
-               config: MetricsConfig) -> dict:
+               config: MetricsConfig, laws: LawDraws | None = None) -> dict:
     """Both steps on the fitted runs (finals `fin`, checkpoints `pts`), and their refits on
     the runs resampled with replacement (every checkpoint of a drawn run with it; a draw with
     fewer than `ladder_min_sizes` sizes, or a failed refit, is NaN): a RECORD_SCHEMA record
-    with the parameters as exact hex floats."""
-    law, link = _fit_both(fin, pts, ceiling, config)
+    with the parameters as exact hex floats. `laws`: step 1's fits on these finals, if made."""
+    laws = laws if laws is not None else LawDraws(fin, config)
+    law, link = laws.law, _fit_link(pts, ceiling, config)
     if not (law.ok and link.ok):
         why = "; ".join(f"{name}: {r.reason}" for name, r in (("step 1", law), ("step 2", link))
                         if not r.ok)
@@ -90,21 +120,15 @@ def fit_origin(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float,
     s = pts["value"].to_numpy(float)
     ss = float(np.sum((s - s.mean()) ** 2))
     r2 = 1.0 - float(np.sum(np.square(link.residuals))) / ss if ss > 0 else float("nan")
-    runs = fin["model"].to_numpy(object)
-    names = np.unique(runs)
-    by_run = {r: (np.flatnonzero(runs == r),
-                  np.flatnonzero(pts["model"].to_numpy(object) == r)) for r in names}
-    size = dict(zip(fin["model"], fin["n_fit"], strict=True))
-    rng = np.random.default_rng(config.seed)
+    pts_runs = pts["model"].to_numpy(object)
+    pts_rows = {r: np.flatnonzero(pts_runs == r) for r in laws.names}
     boot = np.full((config.ladder_bootstrap, len(PARAMS)), np.nan)
-    for i in range(config.ladder_bootstrap):
-        pick = names[rng.integers(0, len(names), len(names))]
-        if len({size[r] for r in pick}) < config.ladder_min_sizes:
+    for i, (pick, b_law) in enumerate(zip(laws.picks, laws.draws, strict=True)):
+        if pick is None or not b_law.ok:
             continue
-        b_law, b_link = _fit_both(fin.iloc[np.concatenate([by_run[r][0] for r in pick])],
-                                  pts.iloc[np.concatenate([by_run[r][1] for r in pick])],
-                                  ceiling, config, (law, link))
-        if b_law.ok and b_link.ok:
+        b_link = _fit_link(pts.iloc[np.concatenate([pts_rows[r] for r in pick])], ceiling,
+                           config, start=link)
+        if b_link.ok:
             boot[i] = [b_law[k] for k in STEP1] + [b_link[k] for k in STEP2]
     note = "; ".join(f"{name}: {r.reason}" for name, r in (("step 1", law), ("step 2", link))
                      if r.reason)
@@ -139,9 +163,15 @@ def _targets(group: pd.DataFrame, others: pd.DataFrame, origin: float,
 
 
 def _cached(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float, config: MetricsConfig,
-            cache) -> dict:
+            cache, laws: dict[bytes, LawDraws]) -> dict:
+    def fitted() -> dict:
+        key = LawDraws.key(fin)
+        if key not in laws:
+            laws[key] = LawDraws(fin, config)
+        return fit_origin(fin, pts, ceiling, config, laws[key])
+
     if cache is None:
-        return fit_origin(fin, pts, ceiling, config)
+        return fitted()
     runs = pd.unique(pd.concat([fin["model"], pts["model"]]))
     code = {r: i for i, r in enumerate(runs)}
     key = fitcache.fit_key("ladder", (
@@ -151,7 +181,7 @@ def _cached(fin: pd.DataFrame, pts: pd.DataFrame, ceiling: float, config: Metric
         config)
     rec = cache.get(key, RECORD_SCHEMA)
     if rec is None:
-        rec = fit_origin(fin, pts, ceiling, config)
+        rec = fitted()
         cache.put(key, rec)
     return rec
 
@@ -165,6 +195,7 @@ def ladder_table(rows: pd.DataFrame, finals: pd.DataFrame, references: list[str]
     usable = finals.loc[finals["family"].isin(references) & (finals["tokens"] > 0)
                         & (finals["n_fit"] > 0) & np.isfinite(loss) & (loss > 0)]
     parts: list[pd.DataFrame] = []
+    laws: dict[bytes, LawDraws] = {}  # step 1 by its finals: shared where the loss is
     for key, group in usable.groupby(KEYS, sort=True):
         if not _is_ladder(group, config):
             continue
@@ -190,7 +221,7 @@ def ladder_table(rows: pd.DataFrame, finals: pd.DataFrame, references: list[str]
             base = {"reference": ref, "setting": setting, "source": source, "task": task,
                     "metric": metric, "origin_n": float(origin), "n_runs": len(fin),
                     "n_step2": len(pts)}
-            rec = _cached(fin, pts, ceiling, config, cache)
+            rec = _cached(fin, pts, ceiling, config, cache, laws)
             parts.append(_origin_rows(base, rec, targets, config))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     return out.sort_values(["reference", "setting", "task", "origin_n", "role", "n", "tokens",

@@ -137,16 +137,24 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
 
 
 def answer_loss(rows: pd.DataFrame) -> np.ndarray:
-    """The conditional answer loss the fits read: nats per answer token, or nats per byte in a
-    setting whose source gives only that (the OLMo ladder's bits per byte). One unit per
-    setting, so a fit never mixes them."""
+    """The loss the two-step fits read: the conditional answer loss in nats per answer token;
+    nats per byte in a setting whose source gives only that (the OLMo ladder's bits per byte);
+    the result's held-out loss in a setting whose scores give no answer loss at all (a grid
+    that recorded validation losses only). One kind per setting, so a fit never mixes them."""
     tok = rows["answer_nll_token"].to_numpy(float)
     byte = rows["answer_nll_byte"].to_numpy(float)
+    held = rows["heldout_nll_token"].to_numpy(float)
+    setting = rows["setting"].to_numpy()
+    out = tok.copy()
     only_byte = np.isfinite(byte) & ~np.isfinite(tok)
-    if not only_byte.any():
-        return tok
-    per_byte = rows["setting"].isin(pd.unique(rows["setting"].to_numpy()[only_byte]))
-    return np.where(per_byte.to_numpy(bool), byte, tok)
+    if only_byte.any():
+        per_byte = np.isin(setting, pd.unique(setting[only_byte]))
+        out = np.where(per_byte, byte, out)
+    has_answer = np.isfinite(tok) | np.isfinite(byte)
+    if np.isfinite(held).any():
+        heldout = ~np.isin(setting, pd.unique(setting[has_answer]))
+        out = np.where(heldout, held, out)
+    return out
 
 
 def point_annotations(value: np.ndarray, stderr: np.ndarray, n_items: np.ndarray,

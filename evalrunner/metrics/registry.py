@@ -96,10 +96,12 @@ METRICS: tuple[MetricSpec, ...] = (
        "extrapolation factor f (3).", "n_max*f", DENSING),
     _m(D, "loss_hat", "Implied loss", "lower", "nats",
        "Conditional answer loss the link maps the score to, in the setting's unit: nats per "
-       "answer token, or per byte where the source gives only bytes (the OLMo ladder).", "L^",
+       "answer token, or per byte where the source gives only bytes (the OLMo ladder), or "
+       "the held-out loss where the results give only that (Gadre et al.'s grid).", "L^",
        DENSING),
     _m(D, "loss_true", "True loss", "lower", "nats",
-       "The model's own conditional answer loss on the task, where its results give one and "
+       "The model's own conditional answer loss on the task (or its held-out loss, in a "
+       "setting that has only that), where its results give one and "
        "the fit is two-step: beside the implied loss, it shows how far the score's path "
        "through the link departs from the model's measured loss.", "L_M", DENSING),
     _m(DM, "density", "Capacity density", "higher", "ratio",
@@ -478,7 +480,10 @@ DECISIONS: tuple[Decision, ...] = (
              "checkpoint enters both steps."),
     Decision("Answer-loss unit", "The conditional answer loss is nats per answer token; a "
              "setting whose source gives only bits per byte (the OLMo ladder) is fitted in "
-             "nats per byte (bits x ln 2). One unit per setting, never mixed in a fit."),
+             "nats per byte (bits x ln 2); a setting whose scores give no answer loss but "
+             "whose results give a held-out loss (Gadre et al.'s grid: next-token loss on "
+             "held-out C4) is fitted on that loss, the same for every task. One kind per "
+             "setting, never mixed in a fit."),
     Decision("Reference fit quality", "A reference task whose score fit has R^2 < 0.8 (scores "
              "at chance or too noisy for the law) is not used: its flat curve would turn scores "
              "into arbitrary sizes. The fit is published with status poor_fit."),
@@ -521,7 +526,8 @@ DECISIONS: tuple[Decision, ...] = (
              "answer_nll_byte, else ln(perplexity) reported beside the score. The sigmoid's "
              "asymptotes are bounded to [min(0, r), u]. Step 1 on 2 points is flagged low_dof."),
     Decision("Ladder predictions", "A ladder is a reference family whose final checkpoints "
-             "alone vary N and D with answer losses. For every size with 3 sizes at or below "
+             "alone vary N and D with answer losses (or one held-out loss, which every task "
+             "then shares, step 1 with it). For every size with 3 sizes at or below "
              "it, step 1 (with its floor E) is fitted on those runs' final checkpoints, step 2 "
              "on their checkpoints past 10% of each run's tokens; both predict the larger "
              "runs and every other family's model in the setting. Intervals: 50 refits on the "

@@ -30,7 +30,8 @@ SOURCE = "import:example/synthetic"
 _SCORE_DEFAULTS = {
     "path": "", "revision": "main", "step": pd.NA, "tokens": np.nan, "final": True,
     "metric": "acc", "stderr": np.nan, "n_items": np.nan, "n_shot": 0.0,
-    "answer_nll_token": np.nan, "answer_nll_byte": np.nan, "tier": "published",
+    "answer_nll_token": np.nan, "answer_nll_byte": np.nan, "heldout_nll_token": np.nan,
+    "tier": "published",
     "source": SOURCE, "primary": True, "aggregate": False, "setting": "zero-shot",
 }
 _MODEL_DEFAULTS = {

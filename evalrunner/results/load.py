@@ -4,7 +4,8 @@ The column contract (documented here, relied on by metrics and the site):
 
 scores      one row per score: path, family, model, setting, revision, step (Int64), tokens,
             final, task, metric, value, stderr, n_items, n_shot, answer_nll_token,
-            answer_nll_byte, tier, source, primary (False for rows from `extra`), aggregate
+            answer_nll_byte, heldout_nll_token (the result's held-out loss, on every row of
+            it), tier, source, primary (False for rows from `extra`), aggregate
 models      one row per model: model, family, name, hf_id, kind, moe, open_weights, open_data,
             architecture, n_total, n_non_embedding, n_embedding, n_active,
             n_active_non_embedding (each with <col>_source), n_fit, n_fit_basis,
@@ -29,8 +30,8 @@ from .validate import Tree, ValidationFailed, validate_tree
 
 SCORE_COLUMNS = [
     "path", "family", "model", "setting", "revision", "step", "tokens", "final", "task", "metric",
-    "value", "stderr", "n_items", "n_shot", "answer_nll_token", "answer_nll_byte", "tier",
-    "source", "primary", "aggregate",
+    "value", "stderr", "n_items", "n_shot", "answer_nll_token", "answer_nll_byte",
+    "heldout_nll_token", "tier", "source", "primary", "aggregate",
 ]
 COUNT_KINDS = ["total", "non_embedding", "embedding", "active", "active_non_embedding"]
 # The parameter count that scaling fits and density use, best first.
@@ -82,7 +83,8 @@ def _score_rows(rel: str, family: str, r: Result) -> list[tuple]:
     rev = r.revision
     common = (rel, family, r.model, r.setting, rev.id, rev.step,
               np.nan if rev.tokens is None else float(rev.tokens), rev.final)
-    tail = (r.tier, _source(r))
+    held = _nan(r.heldout_loss.per_token if r.heldout_loss else None)
+    tail = (held, r.tier, _source(r))
     rows = []
     for task, s in r.scores.items():
         loss = s.answer_loss
@@ -132,7 +134,7 @@ def scores_frame(results: Iterable[tuple[str, Result]]) -> pd.DataFrame:
     scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     scores["step"] = scores["step"].astype("Int64")
     for col in ("tokens", "value", "stderr", "n_items", "n_shot", "answer_nll_token",
-                "answer_nll_byte"):
+                "answer_nll_byte", "heldout_nll_token"):
         scores[col] = scores[col].astype("float64")
     for col in ("final", "primary", "aggregate"):
         scores[col] = scores[col].astype(bool)

@@ -358,6 +358,16 @@ class AnswerLoss(Strict):
         return self
 
 
+class HeldoutLoss(Strict):
+    """Next-token loss on held-out text. Where the scores carry no answer loss of their own
+    (a grid that recorded validation losses only), two-step fits read this one for every task."""
+
+    corpus: Annotated[str, Field(max_length=120)] = Field(
+        description="The held-out text, as the source names it (C4 validation, ...).")
+    per_token: Float = Field(ge=0, description="Mean NLL per token (nats).")
+    n_tokens: Int | None = Field(default=None, gt=0, description="Tokens it was measured on.")
+
+
 class MetricValue(Strict):
     value: Float
     stderr: Float | None = Field(default=None, ge=0)
@@ -472,6 +482,7 @@ class Result(Strict):
         "published: imported from a public source."
     )
     scores: dict[TaskId, Score] = Field(min_length=1, max_length=500)
+    heldout_loss: HeldoutLoss | None = None
     provenance: Provenance
     supersedes: list[Supersedes] = Field(default_factory=list, max_length=20)
 

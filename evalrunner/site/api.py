@@ -26,7 +26,7 @@ from .tables import frame_csv, plain_values
 
 RESULT_COLUMNS = ["model", "revision", "setting", "task", "metric", "value", "stderr", "n_items",
                   "tier", "source", "family", "step", "tokens", "final", "n_shot", "primary",
-                  "aggregate", "answer_nll_token", "answer_nll_byte", "path"]
+                  "aggregate", "answer_nll_token", "answer_nll_byte", "heldout_nll_token", "path"]
 
 
 def _json(doc: Any) -> str:
