@@ -201,9 +201,16 @@ def coverage(setting: str) -> tuple[int, int]:
     return sum(1 for m in released if m.release_date), len(released)
 
 
+# Settings of research runs without a model repository each (Gadre et al.'s grid: one
+# repository of checkpoints): no release to date.
+UNRELEASED = {"openlm-grid-icl"}
+
+
 @pytest.mark.parametrize("setting", settings())
 def test_committed_results_reach_the_coverage_target(setting):
     dated, total = coverage(setting)
-    assert total
+    assert bool(total) != (setting in UNRELEASED), (setting, total)
+    if not total:
+        return
     floor = SHORT.get(setting, TARGET)
     assert dated / total >= floor, f"{setting}: {dated} of {total} models dated, {floor:.0%} needed"

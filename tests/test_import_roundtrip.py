@@ -32,7 +32,9 @@ def fresh(tmp_path_factory):
 def test_fresh_import_equals_the_committed_files(fresh):
     root, reports, _ = fresh
     written = sorted({f for r in reports for f in r.files} - set(REGISTRIES))
-    assert len(written) == 1000 + 3850 + 14 + 193 + 51  # pythia+tables, olmo-ladder, card
+    # results of pythia+tables, olmo-ladder, card, openlm-grid, gemstones; model.yaml and
+    # family.yaml files
+    assert len(written) == 1000 + 3850 + 14 + 104 + 770 + 319 + 55
     different = [f for f in written
                  if (root / f).read_bytes() != (RESULTS / f).read_bytes()]
     assert not different, f"{len(different)} files differ, e.g. {different[:3]}; rerun " \
@@ -55,11 +57,13 @@ def test_counts(fresh):
     assert by["pythia"].results == 16 * (27 + 15) + 8 + 5
     assert by["obsscaling"].results == 148
     assert by["olmo-ladder"].results == 3850  # every evaluated checkpoint of 32 runs
-    assert len(catalog.models) == 193 and len(catalog.families) == 51
+    assert by["openlm-grid"].results == 104  # one final checkpoint per run
+    assert by["gemstones"].results == 22 * 35  # every 10B tokens to 350B
+    assert len(catalog.models) == 319 and len(catalog.families) == 55
     notes = by["epoch-dates"].notes
-    assert any(note.startswith("Epoch rows: 52 of 163") for note in notes)
+    assert any(note.startswith("Epoch rows: 52 of 185") for note in notes)
     dated = sum(1 for m in catalog.models.values() if m.release_date)
-    assert any(note.startswith(f"release dates: {dated} of 163") for note in notes)
+    assert any(note.startswith(f"release dates: {dated} of 185") for note in notes)
 
 
 def test_a_second_run_changes_no_byte(fresh):

@@ -81,8 +81,9 @@ def test_mixture_of_experts_models_have_active_counts(model, total, active):
 def test_reference_families():
     fams = {p.parent.name: Family.model_validate(read_yaml(p))
             for p in RESULTS.glob("*/family.yaml")}
-    assert {f for f, fam in fams.items() if fam.reference} == {"pythia", "pythia-deduped",
-                                                                "cerebras-gpt", "olmo-ladder"}
+    assert {f for f, fam in fams.items() if fam.reference} == {
+        "pythia", "pythia-deduped", "cerebras-gpt", "olmo-ladder", "openlm-c4", "openlm-rpj",
+        "openlm-rw", "gemstones"}
 
 
 def test_sloth_leaderboard_values_equal_the_source():

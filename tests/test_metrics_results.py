@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -68,4 +69,13 @@ def test_committed_results_pass_through_metrics():
     assert paper[["chained_low", "chained_high", "loss_true", "err_chained"]].notna().all().all()
     assert (paper["chained_low"] <= paper["pred_chained"]).all()
     assert (paper["pred_chained"] <= paper["chained_high"]).all()
-    assert set(lad.loc[lad["status"] == "poor_fit", "task"]) <= {"boolq", "winogrande"}
+    olmo = lad[lad["reference"] == "olmo-ladder"]
+    assert set(olmo.loc[olmo["status"] == "poor_fit", "task"]) <= {"boolq", "winogrande"}
+    # Gadre et al.'s grid, fitted on the runs up to 0.41B, forecasts each corpus's 1.4B runs
+    # and its 6.9B run from the one held-out loss: step 1 is the same for every task
+    grid = lad[(lad["setting"] == "openlm-grid-icl") & (lad["origin_n"] == 359_973_888)]
+    assert set(grid["reference"]) == {"openlm-c4", "openlm-rpj", "openlm-rw"}
+    assert (grid["role"] == "larger ladder run").all() and (grid["n"] > 1e9).all()
+    assert (grid["label"] == "prediction").all() and len(grid) == 17 * 9
+    assert (grid.groupby(["reference", "target"])["loss_pred"].nunique() == 1).all()
+    assert (np.abs(grid["loss_err"] / grid["loss_true"]) < 0.05).all()

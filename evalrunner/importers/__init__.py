@@ -3,9 +3,10 @@
     densitometer import all --from ../shared/data --into results/
 
 Sources: pythia (EleutherAI/pythia evals), obsscaling, sloth (Open LLM Leaderboard v1/v2),
-olmo-ladder (AI2's model ladder and OLMo-2 7B/13B), cerebras-card (the Cerebras-GPT card's tables),
-epoch-dates (release dates), and lmeval-json (one lm-eval JSON listed in a data folder's
-MANIFEST.csv). Every import is idempotent: a second run changes no byte.
+olmo-ladder (AI2's model ladder and OLMo-2 7B/13B), openlm-grid (Gadre et al.'s N x D grid
+on three corpora), gemstones (22 shapes at every 10B-token checkpoint), cerebras-card (the
+Cerebras-GPT card's tables), epoch-dates (release dates), and lmeval-json (one lm-eval JSON
+listed in a data folder's MANIFEST.csv). Every import is idempotent: a second run changes no byte.
 
 Model facts are merged from every source present in the data folder (catalog.py), so
 model.yaml does not depend on which import ran first.
@@ -18,14 +19,24 @@ from pathlib import Path
 from .base import ImportReport, SourceDataError, Writer, find_data_root
 from .lmeval_file import import_lmeval_json
 
-SOURCES = ("pythia", "obsscaling", "sloth", "olmo-ladder", "cerebras-card", "epoch-dates",
-           "lmeval-json")
-ALL = ("pythia", "obsscaling", "sloth", "olmo-ladder", "cerebras-card", "epoch-dates")
+SOURCES = ("pythia", "obsscaling", "sloth", "olmo-ladder", "openlm-grid", "gemstones",
+           "cerebras-card", "epoch-dates", "lmeval-json")
+ALL = ("pythia", "obsscaling", "sloth", "olmo-ladder", "openlm-grid", "gemstones",
+       "cerebras-card", "epoch-dates")
 
 
 def load_catalog(data_root: Path):
     """The merged model catalogue of every source present under data_root."""
-    from . import cerebras_card, epoch_dates, obsscaling, olmo_ladder, pythia, sloth
+    from . import (
+        cerebras_card,
+        epoch_dates,
+        gemstones,
+        obsscaling,
+        olmo_ladder,
+        openlm_grid,
+        pythia,
+        sloth,
+    )
     from .catalog import build_catalog
 
     facts = pythia.model_facts()
@@ -33,6 +44,10 @@ def load_catalog(data_root: Path):
         facts += cerebras_card.model_facts(data_root)
     if (data_root / olmo_ladder.DIR).is_dir():
         facts += olmo_ladder.model_facts(data_root)
+    if (data_root / openlm_grid.ROOT).is_dir():
+        facts += openlm_grid.model_facts(data_root)
+    if (data_root / gemstones.RUNS).is_file():
+        facts += gemstones.model_facts(data_root)
     if (data_root / obsscaling.FILE).is_file():
         facts += obsscaling.model_facts(data_root)
     if (data_root / sloth.FILE).is_file() and (data_root / obsscaling.FILE).is_file():
@@ -46,7 +61,16 @@ def load_catalog(data_root: Path):
 
 def run_import(source: str, data: Path | None, into: Path, catalog=None) -> ImportReport:
     """Import one source (not lmeval-json) from the data folder into the results root."""
-    from . import cerebras_card, epoch_dates, obsscaling, olmo_ladder, pythia, sloth
+    from . import (
+        cerebras_card,
+        epoch_dates,
+        gemstones,
+        obsscaling,
+        olmo_ladder,
+        openlm_grid,
+        pythia,
+        sloth,
+    )
     from .catalog import write_models
 
     if source not in ALL:
@@ -59,7 +83,8 @@ def run_import(source: str, data: Path | None, into: Path, catalog=None) -> Impo
         epoch_dates.run(data_root, writer, report)
     else:
         module = {"pythia": pythia, "obsscaling": obsscaling, "sloth": sloth,
-                  "olmo-ladder": olmo_ladder, "cerebras-card": cerebras_card}[source]
+                  "olmo-ladder": olmo_ladder, "openlm-grid": openlm_grid, "gemstones": gemstones,
+                  "cerebras-card": cerebras_card}[source]
         families = {m: model.family for m, model in catalog.models.items()}
         module.run(data_root, writer, report, families)
         write_models(writer, catalog, report.models)

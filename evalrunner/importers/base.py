@@ -173,7 +173,7 @@ class ImportReport:
 
 # Which source wins when two state the same fact at the same exactness (higher wins).
 PRIORITY = {"olmo-ladder": 35, "pythia": 30, "moe-table": 25, "obsscaling": 20, "sloth": 10,
-            "cerebras-card": 5}
+            "cerebras-card": 5, "openlm-grid": 35, "gemstones": 35}
 
 
 @dataclass(frozen=True)

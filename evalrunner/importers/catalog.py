@@ -79,6 +79,35 @@ FAMILY_INFO: dict[str, dict] = {
                                     url="https://arxiv.org/abs/2412.04403"),
                                Link(title="allenai/OLMo-ladder",
                                     url="https://github.com/allenai/OLMo-ladder")]),
+    **{f"openlm-{short}": dict(
+        name=f"OpenLM grid ({corpus})", organisation="mlfoundations (Gadre et al. 2024)",
+        training_data=data, reference=True,
+        tokenizer="50,432 embedding rows (total minus non-embedding parameters, over the width)",
+        description=f"Gadre et al.'s grid on {corpus}: one OpenLM recipe at four small sizes "
+        "(0.011B-0.411B total parameters) x 0.25-32x Chinchilla tokens, and the 1.4B and 6.9B "
+        "runs the paper forecasts from them. N and D vary independently; the runs recorded "
+        "held-out C4 loss, not answer losses. A density reference family.",
+        links=[Link(title="Gadre et al. 2024 (arXiv 2403.08540)",
+                    url="https://arxiv.org/abs/2403.08540"),
+               Link(title="mlfoundations/scaling",
+                    url="https://github.com/mlfoundations/scaling")])
+      for short, corpus, data in (("c4", "C4", "C4 (the original English Colossal Clean "
+                                   "Crawled Corpus)"),
+                                  ("rpj", "RedPajama", "RedPajama"),
+                                  ("rw", "RefinedWeb", "RefinedWeb (Falcon's web corpus)"))},
+    "gemstones": dict(name="Gemstones", organisation="University of Maryland (McLeish et al.)",
+                      training_data="Dolma (350B tokens per run; validation data from a "
+                      "subset that does not overlap it)", license="Apache-2.0",
+                      tokenizer="50,304 embedding rows (untied input and output embeddings)",
+                      reference=True,
+                      description="22 width x depth shapes of one Gemma-style recipe (48M-2.0B "
+                      "parameters), each trained to 350B tokens at a constant learning rate "
+                      "and evaluated every 10B tokens: sizes and token counts vary together "
+                      "along 35 checkpoints per run. A density reference family.",
+                      links=[Link(title="Gemstones paper (arXiv 2502.06857)",
+                                  url="https://arxiv.org/abs/2502.06857"),
+                             Link(title="mcleish7/gemstone-scaling-laws",
+                                  url="https://github.com/mcleish7/gemstone-scaling-laws")]),
     "olmo-2": dict(name="OLMo 2", organisation="Allen Institute for AI",
                    training_data="OLMo 2 pretraining mix, then a mid-training anneal",
                    license="Apache-2.0",

@@ -11,7 +11,8 @@ import typer
 
 def import_(
     source: Annotated[str, typer.Argument(
-        help="pythia, obsscaling, sloth, olmo-ladder, cerebras-card, epoch-dates, all, or "
+        help="pythia, obsscaling, sloth, olmo-ladder, openlm-grid, gemstones, cerebras-card, "
+             "epoch-dates, all, or "
              "lmeval-json (one file; needs --model and --setting).")],
     data: Annotated[Path | None, typer.Option(
         "--from", help="The data folder holding MANIFEST.csv, or a path inside it (for "

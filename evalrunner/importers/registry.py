@@ -92,6 +92,37 @@ def all_settings() -> list[Setting]:
                 "OLMo-2 7B and 13B; the bits per byte of the correct answer beside every score "
                 "(stored as nats per byte). ARC and OpenBookQA on their test splits, the rest on "
                 "validation. Not comparable with lm-evaluation-harness settings."),
+        Setting(id="openlm-grid-icl", name="OpenLM grid, LLM Foundry in-context tasks",
+                harness="LLM Foundry in-context evaluation (mosaicml/llm-foundry)",
+                harness_version="as in mlfoundations/scaling a003c491 (not recorded per run)",
+                n_shot=10, n_shot_per_task=dict.fromkeys(
+                    ("hellaswag_zeroshot", "coqa", "lambada_openai", "winograd", "copa"), 0),
+                metric_per_task={"hellaswag": "acc"},
+                source="Gadre et al. 2024 (arXiv 2403.08540), mlfoundations/scaling exp_data/",
+                description="Accuracy as LLM Foundry's in-context evaluation scores it "
+                "(multiple choice: the most likely option; the rest: the exact continuation "
+                "under greedy decoding) on the paper's 17-task split, for 104 OpenLM runs of "
+                "one recipe on three corpora over an N x D grid (0.011B-0.411B at 0.25-32x "
+                "Chinchilla, then 1.4B and 6.9B). No answer losses: the two-step fits read "
+                "each run's next-token loss on held-out C4 (nats per token), the loss the "
+                "paper's laws use. No stderrs. Not comparable with lm-evaluation-harness "
+                "settings."),
+        Setting(id="gemstones-lighteval-0shot", name="Gemstones, lighteval zero-shot",
+                harness="lighteval (Hugging Face)",
+                harness_version="the repo's lighteval_tasks.py (targets lighteval 0.8.1)",
+                n_shot=0, metric_per_task={t: "acc_norm" for t in (
+                    "arc_challenge", "arc_easy", "commonsense_qa", "mmlu", "openbookqa", "piqa",
+                    "social_iqa", "winogrande")},
+                source="Gemstones (McLeish et al. 2025, arXiv 2502.06857), "
+                       "mcleish7/gemstone-scaling-laws benchmarks/light_eval_df.parquet",
+                description="The FineWeb ablation tasks as the Gemstones repo defines them for "
+                "lighteval: zero-shot, the answer options scored by log-likelihood, MMLU with "
+                "the full answer text as the option (not a letter), each task capped at 1,000 "
+                "items (OpenBookQA has 500), at every 10B-token checkpoint of 22 shapes. "
+                "lighteval computed plain and length-normalised accuracy and the parquet keeps "
+                "one value per task; the project's page plots these benchmarks as length-"
+                "normalised accuracy, so they are recorded as acc_norm. MMLU is one value over "
+                "its subjects. Not comparable with lm-evaluation-harness settings."),
         Setting(id="open-llm-leaderboard-v2", name="Open LLM Leaderboard v2", harness=HARNESS,
                 harness_version="leaderboard tasks (commit not recorded in the source)",
                 n_shot=0, n_shot_per_task=_v2_shots(),

@@ -152,6 +152,51 @@ def _core() -> list[Task]:
     ]
 
 
+# LLM Foundry's in-context tasks in the 17-task split of Gadre et al. 2024 that no other source
+# here has: id -> (name, options (0: a continuation scored by exact greedy match), items,
+# description, citation, arXiv id). Items as the grid's eval_metadata.csv counts them.
+FOUNDRY_TASKS: dict[str, tuple[str, int, int, str, str, str | None]] = {
+    "hellaswag_zeroshot": ("HellaSwag (zero-shot)", 4, 10042, "HellaSwag scored with no "
+                           "examples in the prompt, beside its few-shot score.",
+                           "Zellers et al. 2019, HellaSwag", "1905.07830"),
+    "copa": ("COPA", 2, 100, "Choice of plausible alternatives: the more likely cause or "
+             "effect of a premise.", "Roemmele et al. 2011, Choice of Plausible Alternatives",
+             None),
+    "winograd": ("Winograd Schema Challenge (WSC273)", 2, 273, "The 273 original Winograd "
+                 "schemas as a two-way fill-in.", "Levesque et al. 2012, The Winograd Schema "
+                 "Challenge", None),
+    "coqa": ("CoQA", 0, 7983, "Conversational question answering over a passage; the answer "
+             "continuation must be reproduced exactly.", "Reddy et al. 2019, CoQA",
+             "1808.07042"),
+    "squad": ("SQuAD", 0, 10570, "Extractive reading comprehension on Wikipedia (validation "
+              "split); the answer continuation must be reproduced exactly.",
+              "Rajpurkar et al. 2016, SQuAD", "1606.05250"),
+    "pubmed_qa_labeled": ("PubMedQA (labelled)", 0, 1000, "Yes/no/maybe answers to "
+                          "biomedical research questions from their abstracts, generated as "
+                          "the continuation.", "Jin et al. 2019, PubMedQA", "1909.06146"),
+    "bigbench_qa_wikidata": ("BIG-bench: QA WikiData", 0, 20321, "Complete a fact from "
+                             "WikiData (\"The capital of France is\").",
+                             "Srivastava et al. 2023, BIG-bench", "2206.04615"),
+    "bigbench_operators": ("BIG-bench: Operators", 0, 210, "Apply a newly defined operator "
+                           "to numbers.", "Srivastava et al. 2023, BIG-bench", "2206.04615"),
+    "bigbench_dyck_languages": ("BIG-bench: Dyck languages", 0, 1000, "Close a sequence of "
+                                "brackets correctly.", "Srivastava et al. 2023, BIG-bench",
+                                "2206.04615"),
+    "bigbench_cs_algorithms": ("BIG-bench: CS algorithms", 0, 1320, "Trace a simple "
+                               "algorithm (bracket matching, longest common subsequence).",
+                               "Srivastava et al. 2023, BIG-bench", "2206.04615"),
+    "bigbench_novel_concepts": ("BIG-bench: Novel concepts", 4, 32, "Find what a few "
+                                "objects have in common, 4 options.",
+                                "Srivastava et al. 2023, BIG-bench", "2206.04615"),
+}
+
+
+def _foundry() -> list[Task]:
+    return [_mc(t, name, k, n, text, cite, arxiv) if k else
+            _task(t, name, "acc", 0.0, n, "loglikelihood", text, cite, arxiv)
+            for t, (name, k, n, text, cite, arxiv) in FOUNDRY_TASKS.items()]
+
+
 def _mmlu_subtasks() -> list[Task]:
     return [_mc(f"mmlu_{s}", f"MMLU: {s.replace('_', ' ')}", 4, n, f"MMLU subject {s} (the "
                 f"old harness calls it hendrycksTest-{s}).", "", None, parent="mmlu")
@@ -214,7 +259,7 @@ def _leaderboard_v2() -> list[Task]:
 
 def all_tasks() -> list[Task]:
     """Every task the importers may write, in registry order."""
-    return _core() + _mmlu_subtasks() + _crows_pairs() + _leaderboard_v2()
+    return _core() + _foundry() + _mmlu_subtasks() + _crows_pairs() + _leaderboard_v2()
 
 
 def v2_subtasks(group: str) -> list[str]:
