@@ -120,6 +120,15 @@ def test_no_broken_internal_link(built):
     assert not broken, "\n".join(broken[:20])
 
 
+def test_no_page_shows_a_missing_value_as_text(built):
+    """A missing fact (a task without a source URL: the MMLU subtasks) is left out or shown
+    as a dash, never printed as pandas' nan or Python's None."""
+    shown = re.compile(r">\s*(?:[A-Za-z ]+: )?(?:nan|None|NaT)\s*<")
+    bad = [p.relative_to(built.site).as_posix() for p in sorted(built.site.rglob("*.html"))
+           if shown.search(p.read_text(encoding="utf-8"))]
+    assert not bad, bad[:10]
+
+
 @pytest.mark.parametrize("jobs", [None, 2])
 def test_generation_is_deterministic(built, tmp_path, jobs):
     """A second build gives the same bytes, and so does one written by parallel processes (a

@@ -364,6 +364,10 @@ def test_ladder_section_lists_predictions_and_projections_with_a_chart():
     spec = json.loads(charts[0].spec)
     # only compared target predictions are drawn: the projection has no actual score
     assert [p["target"] for p in spec["datasets"]["points"]] == ["big <b>"]
-    tab, _, _ = _ladder_section(data, "family", "lad", "task", "../../")
+    tab, charts, _ = _ladder_section(data, "family", "lad", "task", "../../")
     assert len(tab.data) == 3  # the ladder's own page has every row
+    # and draws every compared forecast, its larger run's too (a grid's targets are those)
+    points = json.loads(charts[0].spec)["datasets"]["points"]
+    assert [(p["target"], p["role"]) for p in points] == [
+        ("big <b>", "target model"), ("lad-3b", "larger ladder run")]
     assert _ladder_section(data, "task", "v", "family", "../../") is None

@@ -249,7 +249,7 @@ def _predicted_template() -> dict[str, Any]:
     xs = alt.X("actual:Q", title="actual score", axis=SCORE_AXIS, scale=SCORE_SCALE)
     ys = alt.Y("predicted:Q", title="predicted score (chained)", axis=SCORE_AXIS,
                scale=SCORE_SCALE)
-    tips = [alt.Tooltip("target:N"), alt.Tooltip("task:N"),
+    tips = [alt.Tooltip("target:N"), alt.Tooltip("role:N"), alt.Tooltip("task:N"),
             alt.Tooltip("origin:N", title="fitted up to"),
             alt.Tooltip("actual:Q", format=".1%"), alt.Tooltip("predicted:Q", format=".1%"),
             alt.Tooltip("low:Q", title="2.5%", format=".1%"),
@@ -265,7 +265,7 @@ def _predicted_template() -> dict[str, Any]:
 
 
 def predicted_chart(chart_id: str, title: str, points: pd.DataFrame) -> ChartBlock:
-    """Ladder predictions against the actual scores. points: target, task, origin (label),
+    """Ladder predictions against the actual scores. points: target, role, task, origin (label),
     origin_n, actual, predicted, low, high."""
     lo = float(min(points["actual"].min(), points["predicted"].min()))
     hi = float(max(points["actual"].max(), points["predicted"].max()))

@@ -86,7 +86,8 @@ LADDER = [
 ]
 LADDER_INTRO = (
     "A ladder of small runs over sizes and token budgets forecasts larger runs of its recipe "
-    "(Bhagia et al. 2024): step 1, the task's answer loss L(N, D) = a·N^-α + b·D^-β + E on the "
+    "(Bhagia et al. 2024; Gadre et al. 2024): step 1, the task's answer loss (held-out loss "
+    "for a grid that recorded only that) L(N, D) = a·N^-α + b·D^-β + E on the "
     "fitted runs' final checkpoints; step 2, a sigmoid from that loss to the score on their "
     "checkpoints. The origin rolls over increasing size: each row says up to which size the "
     "ladder was fitted. A prediction is compared with a target that exists "
@@ -203,18 +204,19 @@ def _ladder_section(data: SiteData, where: str, value: str, other: str, root: st
         data, "ladder", LADDER, _first(other, {"task": "Task", "family": "Ladder"}[other],
                                        f"{other}_href")
         + [Column("model", "Target", link="model_href")]), data=rows)
-    compared = rows[(rows["label"] == "prediction") & (rows["role"] == "target model")
-                    & rows["pred_chained"].notna()]
+    # every forecast that has a score to meet: the ladder's larger runs and other families'
+    compared = rows[(rows["label"] == "prediction") & rows["pred_chained"].notna()]
     charts = []
     if len(compared):
         points = pd.DataFrame({
-            "target": compared["target"], "task": compared["task"],
+            "target": compared["target"], "role": compared["role"], "task": compared["task"],
             "origin": [fmt.count(x) for x in compared["origin_n"]],
             "origin_n": compared["origin_n"], "actual": compared["score_true"],
             "predicted": compared["pred_chained"], "low": compared["chained_low"],
             "high": compared["chained_high"]}).reset_index(drop=True)
-        charts.append(predicted_chart("ladder-predicted", "Ladder predictions of the target "
-                                      "models against their actual scores", points))
+        charts.append(predicted_chart("ladder-predicted", "Ladder predictions of the larger "
+                                      "runs and target models against their actual scores",
+                                      points))
     return table, charts, ScienceSection("Ladder predictions", LADDER_INTRO, ["ladder"],
                                          [c.id for c in charts])
 

@@ -140,8 +140,8 @@ def task_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
         tables += sci_tables
         charts += sci_charts
         ctx = TaskPage(tid, t["name"], facts, t["description"] or "", t["citation"] or "",
-                       link(t["url"], t["url"]) if t["url"] else None, subs, summary, pred_id,
-                       rankings, data.metrics_note, science)
+                       None if fmt.is_missing(t["url"]) else link(t["url"], t["url"]), subs,
+                       summary, pred_id, rankings, data.metrics_note, science)
         out.append(Page(f"tasks/{tid}/index.md", "task.md.j2", ctx, t["name"], tables, charts))
     return out
 
