@@ -169,3 +169,30 @@ def test_a_grid_with_a_heldout_loss_only_predicts_every_task_from_one_step_1():
     last = out[(out["origin_n"] == 1.6e9) & (out["task"] == "u")].iloc[0]
     for k, true in zip(("link_c", "link_gamma", "link_l", "link_d"), links["u"], strict=True):
         assert last[k] == pytest.approx(true, rel=1e-2), k
+
+
+def test_the_summary_scores_each_origin_on_its_compared_targets_only():
+    n = np.nan
+    rows = pd.DataFrame({
+        "reference": ["lad"] * 4, "setting": ["s"] * 4, "task": ["t"] * 4,
+        "origin_n": [1e9, 1e9, 1e9, 2e9], "n_runs": [12, 12, 12, 16],
+        "target": ["a", "b", "c", "a"], "label": ["prediction", "prediction", "projection",
+                                                   "prediction"],
+        "score_true": [0.60, 0.50, n, 0.60], "chained_low": [0.55, 0.52, 0.1, 0.58],
+        "chained_high": [0.65, 0.58, 0.2, 0.62], "err_chained": [0.02, 0.05, n, -0.01],
+        "err_true_loss": [0.01, -0.03, n, 0.0], "loss_err": [0.1, -0.2, 0.3, 0.05],
+        "loss_true": [2.0, 4.0, n, 2.0], "link_r2": [0.9, 0.9, 0.9, 0.95],
+        "status": ["ok", "ok", "ok", "poor_fit"],
+        "reason": ["fitted; compared", "fitted; compared", "fitted; projection",
+                   "step 2 explains R^2 0.5; shown with its errors; compared"]})
+    out = ladder.summary_table(rows).set_index("origin_n")
+    first = out.loc[1e9]
+    assert (first["n_predictions"], first["n_projections"]) == (2, 1)
+    assert first["mae_chained"] == pytest.approx(0.035)
+    assert first["mae_true_loss"] == pytest.approx(0.02)
+    assert first["loss_mape"] == pytest.approx(0.05)  # the projection's loss has no truth
+    assert first["coverage"] == 0.5  # b's 0.50 lies below its interval; c is never scored
+    assert first["reason"] == "2 targets compared, 1 projected"
+    assert out.loc[2e9, "status"] == "poor_fit"
+    assert out.loc[2e9, "reason"] == "1 targets compared, 0 projected; step 2 explains R^2 0.5"
+    assert list(ladder.summary_table(rows.iloc[:0]).columns) == ladder.SUMMARY_COLUMNS

@@ -355,8 +355,14 @@ def test_ladder_section_lists_predictions_and_projections_with_a_chart():
         "pred_true_loss": [0.58, 0.5, n], "err_true_loss": [-0.02, 0.0, n],
         "loss_true": [0.4, 0.5, n], "loss_pred": [0.42, 0.49, 0.3], "link_r2": [0.99] * 3,
         "status": ["ok"] * 3, "reason": ["fitted"] * 3})
-    data = SiteData(frames=None, tree=None, metrics={"ladder": table})
-    tab, charts, section = _ladder_section(data, "family", "big", "task", "../../")
+    summary = pd.DataFrame({"reference": ["lad"], "setting": ["s"], "task": ["t"],
+                            "origin_n": [1e9], "n_runs": [16], "n_predictions": [2],
+                            "n_projections": [0], "mae_chained": [0.035],
+                            "mae_true_loss": [0.01], "loss_mape": [0.03], "coverage": [1.0],
+                            "link_r2": [0.99], "status": ["ok"], "reason": ["2 compared"]})
+    data = SiteData(frames=None, tree=None, metrics={"ladder": table, "ladder_summary": summary})
+    tabs, charts, section = _ladder_section(data, "family", "big", "task", "../../")
+    [tab] = tabs  # a target family's page: no origin of its own to sum up
     assert list(tab.data["target"]) == ["big <b>", "big <b>"]  # the target family's rows
     assert "big &lt;b&gt;" in tab.body and "<b>" not in tab.body
     assert "50.0 to 60.0" in tab.body  # the chained interval, in points
@@ -364,10 +370,14 @@ def test_ladder_section_lists_predictions_and_projections_with_a_chart():
     spec = json.loads(charts[0].spec)
     # only compared target predictions are drawn: the projection has no actual score
     assert [p["target"] for p in spec["datasets"]["points"]] == ["big <b>"]
-    tab, charts, _ = _ladder_section(data, "family", "lad", "task", "../../")
-    assert len(tab.data) == 3  # the ladder's own page has every row
+    tabs, charts, section = _ladder_section(data, "family", "lad", "task", "../../")
+    assert section.tables == ["ladder_summary", "ladder"]  # per origin first, then per target
+    assert "3.5" in tabs[0].body and len(tabs[1].data) == 3  # the ladder's page has every row
     # and draws every compared forecast, its larger run's too (a grid's targets are those)
     points = json.loads(charts[0].spec)["datasets"]["points"]
     assert [(p["target"], p["role"]) for p in points] == [
         ("big <b>", "target model"), ("lad-3b", "larger ladder run")]
+    tabs, _, section = _ladder_section(data, "task", "t", "family", "../../")
+    assert section.tables == ["ladder_summary", "ladder"] and 'href="../../families/lad/"' in \
+        tabs[0].body
     assert _ladder_section(data, "task", "v", "family", "../../") is None

@@ -25,8 +25,8 @@ ALL = ("pythia", "obsscaling", "sloth", "olmo-ladder", "openlm-grid", "gemstones
        "cerebras-card", "epoch-dates")
 
 
-def load_catalog(data_root: Path):
-    """The merged model catalogue of every source present under data_root."""
+def _modules() -> dict:
+    """Source -> its importer module, imported when first needed (the CLI starts fast)."""
     from . import (
         cerebras_card,
         epoch_dates,
@@ -37,6 +37,18 @@ def load_catalog(data_root: Path):
         pythia,
         sloth,
     )
+
+    return {"pythia": pythia, "obsscaling": obsscaling, "sloth": sloth,
+            "olmo-ladder": olmo_ladder, "openlm-grid": openlm_grid, "gemstones": gemstones,
+            "cerebras-card": cerebras_card, "epoch-dates": epoch_dates}
+
+
+def load_catalog(data_root: Path):
+    """The merged model catalogue of every source present under data_root."""
+    m = _modules()
+    cerebras_card, epoch_dates, gemstones = m["cerebras-card"], m["epoch-dates"], m["gemstones"]
+    obsscaling, olmo_ladder, openlm_grid = m["obsscaling"], m["olmo-ladder"], m["openlm-grid"]
+    pythia, sloth = m["pythia"], m["sloth"]
     from .catalog import build_catalog
 
     facts = pythia.model_facts()
@@ -61,16 +73,6 @@ def load_catalog(data_root: Path):
 
 def run_import(source: str, data: Path | None, into: Path, catalog=None) -> ImportReport:
     """Import one source (not lmeval-json) from the data folder into the results root."""
-    from . import (
-        cerebras_card,
-        epoch_dates,
-        gemstones,
-        obsscaling,
-        olmo_ladder,
-        openlm_grid,
-        pythia,
-        sloth,
-    )
     from .catalog import write_models
 
     if source not in ALL:
@@ -79,12 +81,10 @@ def run_import(source: str, data: Path | None, into: Path, catalog=None) -> Impo
     catalog = catalog or load_catalog(data_root)
     writer = Writer(Path(into))
     report = ImportReport(source)
+    module = _modules()[source]
     if source == "epoch-dates":
-        epoch_dates.run(data_root, writer, report)
+        module.run(data_root, writer, report)
     else:
-        module = {"pythia": pythia, "obsscaling": obsscaling, "sloth": sloth,
-                  "olmo-ladder": olmo_ladder, "openlm-grid": openlm_grid, "gemstones": gemstones,
-                  "cerebras-card": cerebras_card}[source]
         families = {m: model.family for m, model in catalog.models.items()}
         module.run(data_root, writer, report, families)
         write_models(writer, catalog, report.models)

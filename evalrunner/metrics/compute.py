@@ -52,6 +52,8 @@ class MetricTables:
     passuntil: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     # a ladder's forecasts of its larger runs and targets, checked where they exist
     ladder: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # the same per rolling origin: how the forecasts met the targets that exist
+    ladder_summary: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     # the headline density of every revision of a model with several, with its interval
     checkpoint_density: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
@@ -162,5 +164,6 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
         coverage=cov,
         passuntil=clock("PassUntil", passk.passuntil_table, cov, prep.rows),
         ladder=predicted,
+        ladder_summary=ladder.summary_table(predicted),
         checkpoint_density=ckpt_density,
     )

@@ -273,3 +273,44 @@ def _origin_rows(base: dict, rec: dict, targets: pd.DataFrame,
     out.loc[unknown, "status"] = "no_tokens"
     out.loc[unknown, "reason"] = "the target's training tokens are not known: step 1 needs D"
     return out.reindex(columns=COLUMNS)
+
+
+SUMMARY_COLUMNS = ["reference", "setting", "task", "origin_n", "n_runs", "n_predictions",
+                   "n_projections", "mae_chained", "mae_true_loss", "loss_mape", "coverage",
+                   "link_r2", "status", "reason"]
+
+
+def _origin_status(status: pd.Series) -> str:
+    """The fit's own status: a target without tokens (no_tokens) says nothing about it."""
+    fitted = status[status != "no_tokens"]
+    return str(fitted.iloc[0]) if len(fitted) else "no_tokens"
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per ladder, setting, task and rolling origin: how the forecasts met the targets that
+    exist (mean absolute errors, the loss's mean relative error, the share of scores inside
+    their chained 95% interval); projections are counted, never scored."""
+    if table.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    pred = table["label"].eq(PREDICTION).to_numpy()
+    bounded = pred & table["chained_low"].notna().to_numpy()
+    score = table["score_true"].to_numpy(float)
+    inside = np.where(bounded, (score >= table["chained_low"].to_numpy(float))
+                      & (score <= table["chained_high"].to_numpy(float)), np.nan)
+    t = table.assign(_pred=pred, _inside=inside, _abs_chained=table["err_chained"].abs(),
+                     _abs_true=table["err_true_loss"].abs(),
+                     _rel_loss=(table["loss_err"] / table["loss_true"]).abs())
+    out = t.groupby(["reference", "setting", "task", "origin_n"], sort=True).agg(
+        n_runs=("n_runs", "first"), n_predictions=("_pred", "sum"), n_targets=("target", "size"),
+        mae_chained=("_abs_chained", "mean"), mae_true_loss=("_abs_true", "mean"),
+        loss_mape=("_rel_loss", "mean"), coverage=("_inside", "mean"),
+        link_r2=("link_r2", "first"), status=("status", _origin_status),
+        reason=("reason", "first")).reset_index()
+    out["n_predictions"] = out["n_predictions"].astype(int)
+    out["n_projections"] = out["n_targets"] - out["n_predictions"]
+    head = [f"{p} targets compared, {q} projected" for p, q in
+            zip(out["n_predictions"], out["n_projections"], strict=True)]
+    fit_note = out["reason"].astype(str).str.split("; ").str[0]
+    out["reason"] = [h if s == fit.OK else f"{h}; {r}" for h, s, r in
+                     zip(head, out["status"], fit_note, strict=True)]
+    return out.reindex(columns=SUMMARY_COLUMNS)

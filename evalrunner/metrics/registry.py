@@ -55,7 +55,7 @@ def _m(table: str, column: str, name: str, direction: Direction, unit: str, desc
 
 F, C, T = "predictability_family_task", "checkpoints", "tasks"
 TS, DG, PK, CV, PU = "twostage", "diagnostics", "passk", "coverage", "passuntil"
-LD, CD = "ladder", "checkpoint_density"
+LD, LS, CD = "ladder", "ladder_summary", "checkpoint_density"
 D, DM, DL = "density", "density_models", "densing_law"
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -372,6 +372,29 @@ METRICS: tuple[MetricSpec, ...] = (
        "its 95% interval.", "percentile_97.5 S(L_M)^*", LADDER),
     _m(LD, "err_true_loss", "Step-2 error", "neither", "score", "Prediction from the true "
        "loss minus the actual score (signed).", "S(L_M) - S_M", LADDER),
+    # ladder predictions per rolling origin
+    _m(LS, "origin_n", "Fitted up to", "neither", "parameters",
+       "The largest size of the ladder runs both steps are fitted on.", "max N of the fitted "
+       "runs", LADDER),
+    _m(LS, "n_runs", "Fitted runs", "higher", "count", "Ladder runs step 1 is fitted on.",
+       "|runs with N <= origin|", LADDER),
+    _m(LS, "n_predictions", "Targets compared", "higher", "count", "Larger ladder runs and "
+       "other families' models with a score on the task.", "|predictions|", LADDER),
+    _m(LS, "n_projections", "Targets projected", "neither", "count", "Targets without a score "
+       "on the task: forecast, never compared.", "|projections|", LADDER),
+    _m(LS, "mae_chained", "Chained error (mean abs.)", "lower", "score", "Mean absolute error "
+       "of the chained predictions over the targets compared.",
+       "mean |S(L^(N_M, D_M)) - S_M|", LADDER),
+    _m(LS, "mae_true_loss", "Step-2 error (mean abs.)", "lower", "score", "Mean absolute error "
+       "of the predictions from the targets' true losses.", "mean |S(L_M) - S_M|", LADDER),
+    _m(LS, "loss_mape", "Loss error (mean rel.)", "lower", "fraction", "Mean relative error of "
+       "step 1's loss over the targets with a true loss.", "mean |L^ - L_M| / L_M", LADDER),
+    _m(LS, "coverage", "Inside the interval", "higher", "fraction", "Share of the compared "
+       "targets whose score lies inside the chained 95% interval (about 0.95 if the interval "
+       "were calibrated; it holds the fitted runs' resampling only).",
+       "mean [low <= S_M <= high]", LADDER),
+    _m(LS, "link_r2", "Step-2 R^2", "higher", "fraction", "Share of the fitted checkpoints' "
+       "score variance step 2 explains.", "1 - SS_res/SS_tot", LADDER),
     # headline density per checkpoint
     _m(CD, "tokens", "Tokens", "neither", "tokens", "Training tokens of the revision.", "D"),
     _m(CD, "density", "Capacity density (checkpoint)", "higher", "ratio",

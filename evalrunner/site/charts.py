@@ -254,7 +254,8 @@ def _predicted_template() -> dict[str, Any]:
             alt.Tooltip("actual:Q", format=".1%"), alt.Tooltip("predicted:Q", format=".1%"),
             alt.Tooltip("low:Q", title="2.5%", format=".1%"),
             alt.Tooltip("high:Q", title="97.5%", format=".1%")]
-    color = alt.Color("task:N", title="task")
+    # twenty colours: a grid's 17 tasks stay apart (the default scheme repeats after ten)
+    color = alt.Color("task:N", title="task", scale=alt.Scale(scheme="category20"))
     return _spec(alt.layer(
         _named("diagonal").mark_line(color="#888", strokeDash=[6, 3]).encode(
             alt.X("actual:Q"), alt.Y("predicted:Q")),

@@ -22,7 +22,8 @@ from evalrunner.results.validate import Tree
 # The metric tables the site publishes, in the order the API lists them.
 METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
                  "density_models", "densing_law", "density_fits", "twostage", "diagnostics",
-                 "passk", "coverage", "passuntil", "ladder", "checkpoint_density")
+                 "passk", "coverage", "passuntil", "ladder", "ladder_summary",
+                 "checkpoint_density")
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,9 @@ _VERSION = 1
 UNIT_TABLES = {
     "models": (),
     "families": ("predictability_family_task", "twostage", "diagnostics", "coverage", "passk",
-                 "passuntil", "ladder"),
+                 "passuntil", "ladder", "ladder_summary"),
     "tasks": ("predictability_family_task", "tasks", "twostage", "diagnostics", "coverage",
-              "passk", "passuntil", "ladder"),
+              "passk", "passuntil", "ladder", "ladder_summary"),
     "model_density": ("density_models",),
     "family_density": ("checkpoint_density",),
 }

@@ -29,6 +29,7 @@ TABLE_TITLES = {
     "coverage": "Repeated sampling: the coverage law",
     "passuntil": "Repeated sampling: the PassUntil task law",
     "ladder": "Ladder predictions of larger runs and targets",
+    "ladder_summary": "Ladder predictions per rolling origin",
     "checkpoint_density": "Capacity density of every checkpoint",
 }
 

@@ -84,6 +84,14 @@ LADDER = [
     ("loss_true", "True loss", "fixed3"), ("loss_pred", "Predicted loss", "fixed3"),
     ("link_r2", "Step-2 R²", "fixed2"), ("status", "Status", "text"),
 ]
+LADDER_SUMMARY = [
+    ("origin_n", "Fitted up to", "count"), ("mae_chained", "Chained error (mean abs.)", "score"),
+    ("mae_true_loss", "Step-2 error (mean abs.)", "score"),
+    ("loss_mape", "Loss error (mean rel.)", "score"), ("coverage", "Inside 95%", "score"),
+    ("n_predictions", "Compared", "int"), ("n_projections", "Projected", "int"),
+    ("n_runs", "Runs", "int"), ("link_r2", "Step-2 R²", "fixed2"), ("status", "Status", "text"),
+    ("setting", "Setting", "text"),
+]
 LADDER_INTRO = (
     "A ladder of small runs over sizes and token budgets forecasts larger runs of its recipe "
     "(Bhagia et al. 2024; Gadre et al. 2024): step 1, the task's answer loss (held-out loss "
@@ -93,7 +101,9 @@ LADDER_INTRO = (
     "ladder was fitted. A prediction is compared with a target that exists "
     "(errors are predicted minus actual, in points); a projection is a "
     "forecast for a target never scored on the task, and has no error. The interval refits "
-    "both steps on the fitted runs resampled with replacement.")
+    "both steps on the fitted runs resampled with replacement. The first table sums up each "
+    "origin (the rolling-origin check: errors should shrink as the origin grows); the second "
+    "lists every target.")
 PASSUNTIL_INTRO = (
     "The PassUntil task law PU = exp(-c·X^(-α)) on pass@1 from many samples (Hu et al. 2024), "
     "fitted on the smaller models and scored on the largest.")
@@ -150,7 +160,7 @@ def _sections(data: SiteData, where: str, value: str, other: str, root: str
             sections.append(ScienceSection(title, intro, [name]))
     found = _ladder_section(data, where, value, other, root)
     if found is not None:
-        tables.append(found[0])
+        tables.extend(found[0])
         charts.extend(found[1])
         sections.append(found[2])
     cov = metric_table(data, "coverage")
@@ -185,8 +195,9 @@ def _sections(data: SiteData, where: str, value: str, other: str, root: str
 
 
 def _ladder_section(data: SiteData, where: str, value: str, other: str, root: str):
-    """(table, charts, section) of the ladder predictions that concern this family (as the
-    ladder or as a target's family) or this task; None when there are none."""
+    """(tables, charts, section) of the ladder predictions that concern this family (as the
+    ladder or as a target's family) or this task: per origin, then per target; None when
+    there are none."""
     t = metric_table(data, "ladder")
     if t is None or t.empty:
         return None
@@ -217,8 +228,19 @@ def _ladder_section(data: SiteData, where: str, value: str, other: str, root: st
         charts.append(predicted_chart("ladder-predicted", "Ladder predictions of the larger "
                                       "runs and target models against their actual scores",
                                       points))
-    return table, charts, ScienceSection("Ladder predictions", LADDER_INTRO, ["ladder"],
-                                         [c.id for c in charts])
+    tables, ids = [table], ["ladder"]
+    summary = metric_table(data, "ladder_summary")
+    if summary is not None:  # a target family's page has no origin of its own
+        summary = summary[summary["task" if where == "task" else "reference"] == value]
+    if summary is not None and len(summary):
+        shown = _link(summary.assign(family=summary["reference"]), other, root)
+        tables.insert(0, make_table("ladder_summary", shown, _columns(
+            data, "ladder_summary", LADDER_SUMMARY, _first(other, {"task": "Task", "family":
+                                                                   "Ladder"}[other],
+                                                           f"{other}_href")), data=summary))
+        ids.insert(0, "ladder_summary")
+    return tables, charts, ScienceSection("Ladder predictions", LADDER_INTRO, ids,
+                                          [c.id for c in charts])
 
 
 def family_science(data: SiteData, family: str, root: str):
