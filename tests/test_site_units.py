@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import markdown
 import numpy as np
@@ -381,3 +382,22 @@ def test_ladder_section_lists_predictions_and_projections_with_a_chart():
     assert section.tables == ["ladder_summary", "ladder"] and 'href="../../families/lad/"' in \
         tabs[0].body
     assert _ladder_section(data, "task", "v", "family", "../../") is None
+
+
+def test_the_home_pages_doubling_time_carries_its_interval_and_records():
+    from evalrunner.site.data import SiteData
+    from evalrunner.site.pages.home import _intro
+
+    law = pd.DataFrame({"setting": ["s", "t"], "reference": ["ref", "ref"],
+                        "default_reference": [True, True], "doubling_days": [39.3, 95.0],
+                        "doubling_ci_low": [31.5, np.nan], "doubling_ci_high": [179.6, np.nan],
+                        "n_records": [7, 5]})
+    frames = SimpleNamespace(models=pd.DataFrame(index=range(3)),
+                             families=pd.DataFrame(index=[0]),
+                             tasks=pd.DataFrame({"parent": [None, "x"]}),
+                             settings=pd.DataFrame(index=[0, 1]),
+                             scores=pd.DataFrame({"path": ["a", "a", "b"]}))
+    data = SiteData(frames=frames, tree=None, metrics={"densing_law": law})
+    assert _intro(data, "s").doubling == ("39.3 days (95% interval 32-180, 7 records, ref "
+                                          "reference)")
+    assert _intro(data, "t").doubling == "95.0 days"  # no interval computed: none invented

@@ -88,5 +88,5 @@ def api_files(data: SiteData, boards: dict[str, Leaderboard],
         else:
             files[rel] = frame_csv(table)
     files["api/v1/index.json"] = _json({"version": 1, "files": sorted(
-        p.removeprefix("api/v1/") for p in files)})
+        [p.removeprefix("api/v1/") for p in files] + ["eee.zip"])})  # eee.py writes it
     return {**files, **sidecars}

@@ -84,7 +84,7 @@ _JOB: tuple[list, Path, Path, str] | None = None  # (parts, templates, docs, sta
 def _write_part(index: int) -> tuple[int, int, list[str]]:
     """Generate part `index` of _JOB and write its pages and files; (pages, files, the paths
     written or confirmed unchanged, relative to docs)."""
-    from .files import recording, write_text
+    from .files import recording, write_bytes, write_text
     from .render import environment, write_page
 
     assert _JOB is not None
@@ -95,7 +95,7 @@ def _write_part(index: int) -> tuple[int, int, list[str]]:
         for page in pages:
             write_page(env, page, docs, stamp)
         for rel, text in sorted(files.items()):
-            write_text(docs / rel, text)
+            (write_bytes if isinstance(text, bytes) else write_text)(docs / rel, text)
     return len(pages), len(files), [p.relative_to(docs).as_posix() for p in paths]
 
 
@@ -119,7 +119,7 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
                  previous=opts.docs if opts.incremental else None,
-                 templates=opts.src / "templates")
+                 templates=opts.src / "templates", stamp=stamp)
     _JOB = (todo, opts.src / "templates", opts.docs, stamp)
     try:
         if jobs == 1:

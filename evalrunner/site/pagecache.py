@@ -116,7 +116,7 @@ def unit_of(rel: str) -> str | None:
     return None
 
 
-def _code_digest() -> bytes:
+def code_digest() -> bytes:
     """The site code, the templates, and the results code (the schema decides what a result
     file's bytes read as: its digest alone does not fix a page): a change regenerates every
     unit."""
@@ -153,7 +153,7 @@ def _frame_digest(frame: pd.DataFrame | None) -> bytes:
 def _global(data: SiteData, templates: Path) -> bytes:
     """What every unit reads besides its own rows."""
     f = data.frames
-    h = hashlib.blake2b(_code_digest(), digest_size=16)
+    h = hashlib.blake2b(code_digest(), digest_size=16)
     for frame in (f.models, f.families, f.tasks, f.settings):
         h.update(_frame_digest(frame))
     h.update(frame_types(f.scores))

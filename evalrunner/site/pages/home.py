@@ -79,8 +79,14 @@ def _intro(data: SiteData, setting: str) -> Intro:
     if law is not None:
         ok = law[law["default_reference"].astype(bool) & law["doubling_days"].notna()]
         ok = ok[ok["setting"] == setting] if (ok["setting"] == setting).any() else ok
-        if len(ok):
-            doubling = fmt.days(ok["doubling_days"].iloc[0])
+        if len(ok):  # never without its interval and the records it rests on
+            row = ok.iloc[0]
+            doubling = fmt.days(row["doubling_days"])
+            if not (fmt.is_missing(row["doubling_ci_low"])
+                    or fmt.is_missing(row["doubling_ci_high"])):
+                doubling += (f" (95% interval {fmt.fixed(row['doubling_ci_low'], 0)}-"
+                             f"{fmt.fixed(row['doubling_ci_high'], 0)}, "
+                             f"{int(row['n_records'])} records, {row['reference']} reference)")
     return Intro(len(f.models), len(f.families), int(f.tasks["parent"].isna().sum()),
                  len(f.settings), int(f.scores["path"].nunique()), doubling)
 
