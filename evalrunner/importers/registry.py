@@ -123,6 +123,15 @@ def all_settings() -> list[Setting]:
                 "one value per task; the project's page plots these benchmarks as length-"
                 "normalised accuracy, so they are recorded as acc_norm. MMLU is one value over "
                 "its subjects. Not comparable with lm-evaluation-harness settings."),
+        Setting(id="reported", name="Reported elsewhere",
+                harness="as each report states", harness_version="as each report states",
+                source="Every Eval Ever records and Hugging Face .eval_results files, one "
+                       "result per imported file",
+                description="Results another party reports, imported from its own file: "
+                "shown on the model's page and in the downloads (tier reported), never in a "
+                "fit, a density or a ranking. Harness, prompt and shots are the report's and "
+                "are not known to be those of any measured setting, so these numbers are not "
+                "comparable with them."),
         Setting(id="open-llm-leaderboard-v2", name="Open LLM Leaderboard v2", harness=HARNESS,
                 harness_version="leaderboard tasks (commit not recorded in the source)",
                 n_shot=0, n_shot_per_task=_v2_shots(),

@@ -82,9 +82,10 @@ def prepare(frames: Any, config: MetricsConfig) -> Prepared:
         raise MetricsInputError(f"scores name models without model.yaml: {missing[:10]}")
 
     by_task, by_model = _Lookup(scores["task"]), _Lookup(scores["model"])
-    # bias tasks never enter any metric
+    # bias tasks never enter any metric, nor do results another party reports
     keep = np.flatnonzero(scores["primary"].to_numpy(bool)
-                          & (by_task(tasks["category"].astype(str)) != "bias"))
+                          & (by_task(tasks["category"].astype(str)) != "bias")
+                          & (scores["tier"].to_numpy() != "reported"))
     chance, ceiling = by_task(tasks["chance"], keep), by_task(tasks["ceiling"], keep)
     facts = {"chance": chance.astype(float), "ceiling": ceiling.astype(float),
              "higher": by_task(tasks["direction"].astype(str), keep) != "lower"}

@@ -76,6 +76,8 @@ def _source(result: Result) -> str:
         return f"import:{p.repository}"
     if p.kind == "submission":
         return f"submission:{p.submitter}"
+    if p.kind == "report":
+        return f"report:{p.reporter or p.file}"
     return "runner"
 
 

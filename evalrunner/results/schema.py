@@ -454,8 +454,30 @@ class SubmissionProvenance(Strict):
     notes: Text = ""
 
 
+class ReportProvenance(Strict):
+    """A result another party reports, imported from its own file (an Every Eval Ever record
+    or a Hugging Face `.eval_results` YAML): shown and downloadable, never measured here."""
+
+    kind: Literal["report"]
+    format: Literal["every-eval-ever", "hf-eval-results"]
+    file: Annotated[str, Field(max_length=300)] = Field(description="The imported file's name.")
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)] = Field(
+        description="sha256 of the imported file's bytes."
+    )
+    url: Url | None = Field(default=None, description="Where the report says it comes from.")
+    reporter: Name | None = Field(default=None, description="Who reports it, as it says.")
+    relationship: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None, description="The reporter's relation to the model, as it says."
+    )
+    date: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None, description="When the evaluation ran, as the report states it."
+    )
+    notes: Text = ""
+
+
 Provenance = Annotated[
-    RunnerProvenance | ImportProvenance | SubmissionProvenance, Field(discriminator="kind")
+    RunnerProvenance | ImportProvenance | SubmissionProvenance | ReportProvenance,
+    Field(discriminator="kind")
 ]
 
 
@@ -463,6 +485,7 @@ class Tier(StrEnum):
     reproduced = "reproduced"
     submitted = "submitted"
     published = "published"
+    reported = "reported"
 
 
 class Supersedes(Strict):
@@ -479,7 +502,8 @@ class Result(Strict):
     revision: Revision
     tier: Tier = Field(
         description="reproduced: run by this project's runner; submitted: by a contributor; "
-        "published: imported from a public source."
+        "published: imported from a public source; reported: another party's report, shown "
+        "but never in a fit or a ranking."
     )
     scores: dict[TaskId, Score] = Field(min_length=1, max_length=500)
     heldout_loss: HeldoutLoss | None = None
@@ -488,7 +512,8 @@ class Result(Strict):
 
     @model_validator(mode="after")
     def _tier_matches_provenance(self) -> Result:
-        expected = {"runner": "reproduced", "import": "published", "submission": "submitted"}
+        expected = {"runner": "reproduced", "import": "published", "submission": "submitted",
+                    "report": "reported"}
         want = expected[self.provenance.kind]
         if self.tier != want:
             raise ValueError(

@@ -122,8 +122,9 @@ def _organisation(source: str) -> str:
     """Who provides the numbers: a source repository's owner, a submitter, or us."""
     if source.startswith("import:"):
         return source.removeprefix("import:").split("/")[0]
-    if source.startswith("submission:"):
-        return source.removeprefix("submission:")
+    for kind in ("submission:", "report:"):
+        if source.startswith(kind):
+            return source.removeprefix(kind)
     return "Densitometer"
 
 

@@ -26,8 +26,10 @@ def setting_href(root: str, setting: str) -> str:
 
 
 def settings_by_size(data: SiteData) -> list[str]:
-    """Settings ordered by how many models they cover (most first), then scores, then id."""
+    """Settings ordered by how many models they cover (most first), then scores, then id;
+    a setting of reported results only has no ranking (its results show on model pages)."""
     s = data.frames.scores
+    s = s[s["tier"] != "reported"]
     counts = s.groupby("setting")["model"].nunique()
     rows = s.groupby("setting").size()
     known = [x for x in data.frames.settings["setting"] if x in counts.index]

@@ -125,6 +125,14 @@ def _origin(data: SiteData, path: str, revision: str) -> Origin:
         if p.command:
             details.append(("command", p.command))
         source = f"submission by {p.submitter}"
+    elif p.kind == "report":
+        details = [("format", p.format), ("file", p.file), ("sha256", p.sha256)]
+        details += [(k, v) for k, v in (("reported by", p.reporter),
+                                         ("relationship", p.relationship), ("date", p.date))
+                    if v]
+        if p.url:
+            details.append(("link", link(p.url)))
+        source = f"reported by {p.reporter or 'an unnamed party'} (not measured here)"
     else:
         details = [("command", p.command), ("densitometer", p.densitometer_version),
                    ("lm-eval", p.lm_eval_version), ("model source", p.model_source)]
