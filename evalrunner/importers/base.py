@@ -84,6 +84,15 @@ def cell_number(where: str | Path, field: str, text: str) -> float:
     return value
 
 
+def whole_count(where: str | Path, field: str, value: object) -> int:
+    """A count from a JSON value: a positive whole number (an integral float counts); else a
+    SourceDataError naming the file and field."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+            or value != int(value):
+        raise SourceDataError(where, field, "a positive whole number", value)
+    return int(value)
+
+
 def cell_fraction(where: str | Path, field: str, text: str) -> float:
     """A score cell: a number in [0, 1]."""
     value = cell_number(where, field, text)

@@ -26,7 +26,15 @@ import pandas as pd
 from evalrunner.results.layout import result_path
 from evalrunner.results.schema import Count, Result, Revision, Score
 
-from .base import ImportReport, ModelFacts, SourceDataError, Writer, cell_fraction, cell_number
+from .base import (
+    ImportReport,
+    ModelFacts,
+    SourceDataError,
+    Writer,
+    cell_fraction,
+    cell_number,
+    whole_count,
+)
 from .manifest import Manifest
 from .registry import upsert_registries
 
@@ -72,10 +80,7 @@ class Shape:
 
 
 def _whole(path: Path, line: int, doc: dict, key: str) -> int:
-    value = doc.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SourceDataError(path, f"line {line} {key}", "a positive whole number", value)
-    return value
+    return whole_count(path, f"line {line} {key}", doc.get(key))
 
 
 def shapes(data_root: Path) -> dict[str, Shape]:
@@ -153,13 +158,13 @@ def _revision(path: Path, index: str, run: Shape) -> Revision:
 
 def scores_of(path: Path, index: str, values: pd.Series, errors: pd.Series) -> dict[str, Score]:
     out = {}
+    err_path = path.with_name(Path(STDERRS).name)
     for task, column in TASKS.items():
         where = f"row {index!r} {column}"
         value = cell_fraction(path, where, str(values[column]))
-        stderr = cell_number(path.with_name(Path(STDERRS).name), where, str(errors[column]))
+        stderr = cell_number(err_path, where, str(errors[column]))
         if stderr < 0:
-            raise SourceDataError(path.with_name(Path(STDERRS).name), where, "a stderr >= 0",
-                                  stderr)
+            raise SourceDataError(err_path, where, "a stderr >= 0", stderr)
         items = None if task == "mmlu" else ITEM_CAP.get(task, 1000)
         out[task] = Score(metric="acc_norm", value=value, stderr=stderr, n_items=items, n_shot=0)
     return out

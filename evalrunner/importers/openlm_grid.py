@@ -31,6 +31,7 @@ from .base import (
     Writer,
     cell_fraction,
     cell_number,
+    whole_count,
 )
 from .manifest import Manifest, SourceFile
 from .registry import upsert_registries
@@ -94,11 +95,7 @@ def _field(path: Path, doc: dict, *keys: str):
 
 
 def _count(path: Path, doc: dict, *keys: str) -> int:
-    value = _field(path, doc, *keys)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 \
-            or value != int(value):
-        raise SourceDataError(path, ".".join(keys), "a positive whole number", value)
-    return int(value)
+    return whole_count(path, ".".join(keys), _field(path, doc, *keys))
 
 
 def runs(data_root: Path) -> list[Run]:

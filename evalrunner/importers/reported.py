@@ -19,10 +19,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from evalrunner.results.layout import result_path
-from evalrunner.results.schema import MetricValue, ReportProvenance, Result, Revision, Score
+from evalrunner.results.schema import (
+    MetricValue,
+    ReportProvenance,
+    Result,
+    Revision,
+    Score,
+    Url,
+)
 
 from .base import ImportReport, SourceDataError, Writer
 from .registry import registered, upsert_registries
@@ -45,9 +52,15 @@ def _text(value: Any, limit: int = 200) -> str | None:
     return str(value)[:limit] if isinstance(value, str | int | float) and str(value) else None
 
 
+_URL = TypeAdapter(Url)
+
+
 def _url(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) \
-        and len(value) <= 2000 and not any(c in value for c in " <>\"'") else None
+    """The value if it is a URL the results schema accepts, else None."""
+    try:
+        return _URL.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _scale(path: Path, field: str, metric: dict) -> float:

@@ -373,11 +373,7 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(LD, "err_true_loss", "Step-2 error", "neither", "score", "Prediction from the true "
        "loss minus the actual score (signed).", "S(L_M) - S_M", LADDER),
     # ladder predictions per rolling origin
-    _m(LS, "origin_n", "Fitted up to", "neither", "parameters",
-       "The largest size of the ladder runs both steps are fitted on.", "max N of the fitted "
-       "runs", LADDER),
-    _m(LS, "n_runs", "Fitted runs", "higher", "count", "Ladder runs step 1 is fitted on.",
-       "|runs with N <= origin|", LADDER),
+    # (origin_n, n_runs and link_r2 are the ladder table's own: appended below)
     _m(LS, "n_predictions", "Targets compared", "higher", "count", "Larger ladder runs and "
        "other families' models with a score on the task.", "|predictions|", LADDER),
     _m(LS, "n_projections", "Targets projected", "neither", "count", "Targets without a score "
@@ -393,8 +389,6 @@ METRICS: tuple[MetricSpec, ...] = (
        "targets whose score lies inside the chained 95% interval (about 0.95 if the interval "
        "were calibrated; it holds the fitted runs' resampling only).",
        "mean [low <= S_M <= high]", LADDER),
-    _m(LS, "link_r2", "Step-2 R^2", "higher", "fraction", "Share of the fitted checkpoints' "
-       "score variance step 2 explains.", "1 - SS_res/SS_tot", LADDER),
     # headline density per checkpoint
     _m(CD, "tokens", "Tokens", "neither", "tokens", "Training tokens of the revision.", "D"),
     _m(CD, "density", "Capacity density (checkpoint)", "higher", "ratio",
@@ -490,6 +484,9 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(PU, "llo_ae", "PassUntil extrapolation error", "lower", "fraction",
        "Absolute error of the leave-largest-out prediction.", "|PU^(x_n) - PU_n|", PASSUNTIL),
 )
+# The summary's per-origin columns that are the ladder table's own, declared once there.
+METRICS += tuple(dataclasses.replace(m, table=LS) for m in METRICS
+                 if m.table == LD and m.column in ("origin_n", "n_runs", "link_r2"))
 
 DECISIONS: tuple[Decision, ...] = (
     Decision("Accuracy-only gauge", "With l = 0 the composed curve depends on gamma*a and "

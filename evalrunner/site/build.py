@@ -52,12 +52,15 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
 
 
+STAMP_FORMAT = "%Y-%m-%d %H:%M UTC"  # the stamp's form; eee.py reads the day back from it
+
+
 def default_stamp() -> str:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the current UTC minute."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch
             else dt.datetime.now(dt.UTC))
-    return when.strftime("%Y-%m-%d %H:%M UTC")
+    return when.strftime(STAMP_FORMAT)
 
 
 def cache_path(opts: BuildOptions) -> Path | None:

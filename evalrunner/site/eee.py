@@ -58,7 +58,7 @@ def record_uuid(path: str) -> str:
                          version=4))
 
 
-def model_identity(model: pd.Series) -> str:
+def model_identity(model: dict[str, Any]) -> str:
     """The Hugging Face id where there is one, else `<family>/<model>` (a research run)."""
     return model["hf_id"] if not fmt.is_missing(model["hf_id"]) else \
         f"{model['family']}/{model['model']}"
@@ -68,8 +68,10 @@ def epoch_of(stamp: str) -> str:
     """The day of the build stamp ('2026-12-07 12:15 UTC') as Unix seconds, the schema's
     timestamp form: records are dated by the day they were made, so the builds of one day
     share an archive. A stamp that is not a time (a test's fixed label) gives 0."""
+    from .build import STAMP_FORMAT
+
     try:
-        when = dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M UTC").replace(tzinfo=dt.UTC)
+        when = dt.datetime.strptime(stamp, STAMP_FORMAT).replace(tzinfo=dt.UTC)
     except ValueError:
         return "0"
     return str(int(when.replace(hour=0, minute=0).timestamp()))
@@ -128,8 +130,8 @@ def _organisation(source: str) -> str:
     return "Densitometer"
 
 
-def _model_info(model: dict[str, Any], head: Any, organisation: Any) -> dict[str, Any]:
-    identity = model_identity(model)
+def _model_info(model: dict[str, Any], identity: str, head: Any,
+                organisation: Any) -> dict[str, Any]:
     return {
         "name": str(model["name"] if not fmt.is_missing(model["name"]) else model["model"]),
         "id": identity,
@@ -170,7 +172,7 @@ def record(rows: list[Any], model: dict[str, Any], setting: dict[str, Any],
             "name": LIBRARIES.get(setting["harness"], str(setting["harness"])),
             "version": str(setting["harness_version"]) or "unknown",
             "additional_details": _details(harness=setting["harness"])},
-        "model_info": _model_info(model, head, organisation),
+        "model_info": _model_info(model, identity, head, organisation),
         "evaluation_results": [_result(r, tasks.get(r.task)) for r in rows],
     }
 
@@ -195,7 +197,7 @@ def records(data: SiteData, stamp: str) -> dict[str, str]:
         head, model = rows[0], models[rows[0].model]
         doc = record(rows, model, settings[head.setting], tasks,
                      organisation.get(model["family"]), when)
-        developer, name = model_identity(model).split("/", 1)
+        developer, name = doc["model_info"]["id"].split("/", 1)
         rel = f"data/{head.setting}/{developer}/{name.replace('/', '_')}/{record_uuid(path)}.json"
         if rel in out:
             raise ValueError(f"{path}: its rows are not contiguous in the scores frame")
