@@ -179,12 +179,12 @@ def test_no_two_models_share_a_source_row_unless_released_together():
 # --- coverage ---------------------------------------------------------------------------------
 
 TARGET = 0.9
-# Settings below the target: the models left are ones for which no source found so far states
+# Settings below the target: the models left are ones for which no source reachable here states
 # a date (the RWKV-4 Pile conversions, whose cards do not name the checkpoint; BLOOM
-# 1b1/3b/7b1; StarCoderBase 1B/3B/7B; GPT-Neo 125M; DeciLM-7B; BTLM-3B-8K; TinyLlama v1.1;
-# Gemma 2 2B; H2O-Danube2; StableLM 2 1.6B; StableLM-Base-Alpha-7B-v2). They must not fall
-# further: a result added to them without a date is caught here.
-SHORT = {"obsscaling": 0.85, "open-llm-leaderboard-v1": 0.85, "pythia-lmeval-0shot": 0.85}
+# 1b1/3b/7b1; StarCoderBase 1B/3B/7B; GPT-Neo 125M; DeciLM-7B; TinyLlama v1.1; H2O-Danube2;
+# StableLM 2 1.6B; RecurrentGemma 9B). They must not fall further: a result added to them
+# without a date is caught here.
+SHORT = {"obsscaling": 0.87, "open-llm-leaderboard-v1": 0.87, "pythia-lmeval-0shot": 0.89}
 
 
 def settings() -> list[str]:
