@@ -133,8 +133,12 @@ def _bloom(cfg: Mapping[str, Any]) -> ParamCounts:
     return ParamCounts(n_layer * layer + 2 * d + 2 * d + emb, emb, "bloom")
 
 
-def _llama_like(cfg: Mapping[str, Any], arch: str, qkv_bias_default: bool) -> ParamCounts:
+def _llama_like(cfg: Mapping[str, Any], arch: str, qkv_bias_default: bool,
+                tie_default: bool = False, layer_norms: int = 2,
+                final_norm: int = 1) -> ParamCounts:
     # Llama / Mistral / Qwen2 (and the Mixtral attention): GQA, RMSNorm (weight only), SwiGLU.
+    # Gemma is the same layer with a tied head and its own head_dim; Gemma-2 adds a norm
+    # before and after the MLP (four per layer); OLMo-1 has norms without weights.
     d, n_layer = _get(cfg, "hidden_size"), _get(cfg, "num_hidden_layers")
     n_head = _get(cfg, "num_attention_heads")
     n_kv = _get(cfg, "num_key_value_heads", default=n_head)
@@ -144,19 +148,59 @@ def _llama_like(cfg: Mapping[str, Any], arch: str, qkv_bias_default: bool) -> Pa
     o_b = 1 if attn_bias and not qkv_bias_default else 0  # Qwen2 biases q/k/v only
     attn = (d * d_head * (n_head + 2 * n_kv) + qkv_b * d_head * (n_head + 2 * n_kv)
             + n_head * d_head * d + o_b * d)
-    emb = _embeddings(cfg, _get(cfg, "vocab_size"), d, tie_default=False)
+    emb = _embeddings(cfg, _get(cfg, "vocab_size"), d, tie_default=tie_default)
     ffn = _get(cfg, "intermediate_size")
     mlp_b = 1 if cfg.get("mlp_bias", False) else 0
     expert = 3 * d * ffn + mlp_b * (2 * ffn + d)
     n_experts = _get(cfg, "num_local_experts", default=0)
     if not n_experts:
-        layer = attn + expert + 2 * d
-        return ParamCounts(n_layer * layer + d + emb, emb, arch)
+        layer = attn + expert + layer_norms * d
+        return ParamCounts(n_layer * layer + final_norm * d + emb, emb, arch)
     top_k = _get(cfg, "num_experts_per_tok")
     router = d * n_experts  # Mixtral's gate: a bias-free linear d -> n_experts
     total = n_layer * (attn + router + n_experts * expert + 2 * d) + d + emb
     active = n_layer * (attn + router + top_k * expert + 2 * d) + d + emb
     return ParamCounts(total, emb, arch, active=active, active_embedding=emb)
+
+
+def _phi(cfg: Mapping[str, Any]) -> ParamCounts:
+    # Phi-1.5 / Phi-2 (Microsoft): one LayerNorm per layer feeding attention and MLP in
+    # parallel, biased q/k/v/dense and fc1/fc2, a final LayerNorm, an untied head with a bias
+    # (the bias is not an embedding table, so it counts as non-embedding, as in the weights).
+    d, n_layer = _get(cfg, "hidden_size"), _get(cfg, "num_hidden_layers")
+    n_head = _get(cfg, "num_attention_heads")
+    n_kv = _get(cfg, "num_key_value_heads", default=n_head)
+    d_head, ffn, vocab = d // n_head, _get(cfg, "intermediate_size"), _get(cfg, "vocab_size")
+    attn = d * d_head * (n_head + 2 * n_kv) + d_head * (n_head + 2 * n_kv) + (d * d + d)
+    qk_norm = 2 * 2 * d_head if cfg.get("qk_layernorm", False) else 0
+    layer = 2 * d + attn + qk_norm + (d * ffn + ffn) + (ffn * d + d)
+    emb = _embeddings(cfg, vocab, d, tie_default=False)
+    return ParamCounts(n_layer * layer + 2 * d + vocab + emb, emb, "phi")
+
+
+def _falcon(cfg: Mapping[str, Any]) -> ParamCounts:
+    # Falcon (TII): fused qkv with multi-query (7B) or grouped kv heads (the "new decoder
+    # architecture" of 40B/180B, with one LayerNorm for attention and one for the MLP),
+    # parallel attention and MLP, no linear biases by default, tied head.
+    d, n_layer = _get(cfg, "hidden_size"), _get(cfg, "num_hidden_layers")
+    n_head = _get(cfg, "num_attention_heads")
+    d_head = d // n_head
+    new_arch = bool(cfg.get("new_decoder_architecture", False))
+    if new_arch:
+        n_kv = _get(cfg, "num_kv_heads", default=n_head)
+    else:
+        n_kv = 1 if cfg.get("multi_query", True) else n_head
+    b = 1 if cfg.get("bias", False) else 0
+    ffn = _get(cfg, "ffn_hidden_size", default=4 * d)
+    qkv = (n_head + 2 * n_kv) * d_head
+    attn = d * qkv + b * qkv + d * d + b * d
+    mlp = d * ffn + b * ffn + ffn * d + b * d
+    if new_arch:
+        norms = 2 * d * _get(cfg, "num_ln_in_parallel_attn", default=2)
+    else:
+        norms = 2 * d * (1 if cfg.get("parallel_attn", True) else 2)
+    emb = _embeddings(cfg, _get(cfg, "vocab_size"), d, tie_default=True)
+    return ParamCounts(n_layer * (attn + mlp + norms) + 2 * d + emb, emb, "falcon")
 
 
 COUNTERS: dict[str, Callable[[Mapping[str, Any]], ParamCounts]] = {
@@ -168,6 +212,13 @@ COUNTERS: dict[str, Callable[[Mapping[str, Any]], ParamCounts]] = {
     "mistral": lambda c: _llama_like(c, "mistral", qkv_bias_default=False),
     "qwen2": lambda c: _llama_like(c, "qwen2", qkv_bias_default=True),
     "mixtral": lambda c: _llama_like(c, "mixtral", qkv_bias_default=False),
+    "gemma": lambda c: _llama_like(c, "gemma", qkv_bias_default=False, tie_default=True),
+    "gemma2": lambda c: _llama_like(c, "gemma2", qkv_bias_default=False, tie_default=True,
+                                    layer_norms=4),
+    "olmo": lambda c: _llama_like(c, "olmo", qkv_bias_default=False, layer_norms=0,
+                                  final_norm=0),
+    "phi": _phi,
+    "falcon": _falcon,
 }
 
 

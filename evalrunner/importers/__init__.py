@@ -9,7 +9,8 @@ Cerebras-GPT card's tables), epoch-dates (release dates), and lmeval-json (one l
 listed in a data folder's MANIFEST.csv). Every import is idempotent: a second run changes no byte.
 
 Model facts are merged from every source present in the data folder (catalog.py), so
-model.yaml does not depend on which import ran first.
+model.yaml does not depend on which import ran first; non-embedding counts of the models in the
+reviewed architecture table (architectures.py) join them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def load_catalog(data_root: Path):
     cerebras_card, epoch_dates, gemstones = m["cerebras-card"], m["epoch-dates"], m["gemstones"]
     obsscaling, olmo_ladder, openlm_grid = m["obsscaling"], m["olmo-ladder"], m["openlm-grid"]
     pythia, sloth = m["pythia"], m["sloth"]
+    from . import architectures
     from .catalog import build_catalog
 
     facts = pythia.model_facts()
@@ -64,6 +66,7 @@ def load_catalog(data_root: Path):
         facts += obsscaling.model_facts(data_root)
     if (data_root / sloth.FILE).is_file() and (data_root / obsscaling.FILE).is_file():
         facts += sloth.model_facts(data_root)
+    facts += architectures.model_facts(facts)
     dates = {}
     if (data_root / epoch_dates.FILE).is_file():
         dates = epoch_dates.release_dates(data_root, sorted({f.hf_id for f in facts

@@ -182,7 +182,8 @@ class ImportReport:
 
 # Which source wins when two state the same fact at the same exactness (higher wins).
 PRIORITY = {"olmo-ladder": 35, "pythia": 30, "moe-table": 25, "obsscaling": 20, "sloth": 10,
-            "cerebras-card": 5, "openlm-grid": 35, "gemstones": 35}
+            "cerebras-card": 5, "openlm-grid": 35, "gemstones": 35,
+            "architecture-table": 1}  # counts only: exactness already ranks them first
 
 
 @dataclass(frozen=True)
