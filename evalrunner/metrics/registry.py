@@ -512,6 +512,11 @@ DECISIONS: tuple[Decision, ...] = (
              "tokens proportional to size (a fixed tokens-per-parameter recipe such as "
              "Cerebras-GPT's 20), log10 D varies less than 0.05 decades around a line in "
              "log10 N, the N and D terms cannot be separated, and no density is computed."),
+    Decision("Model size N", "Fits and densities use the non-embedding count (active "
+             "non-embedding for a mixture of experts): counted from the model's config or "
+             "weights, or from the reviewed architecture table (layer shapes transcribed from "
+             "litgpt's config.py, counted the same way). A model with neither keeps the "
+             "rounded total its source publishes; the N basis column says which."),
     Decision("Default reference", "Every reference family is computed in every setting; the "
              "pages lead, per setting, with the one whose headline is a number for the largest "
              "share of the setting's models (ties: the configured default, then by id)."),

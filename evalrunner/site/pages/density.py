@@ -121,8 +121,10 @@ def density_page(data: SiteData) -> Page:
             Column("n_fit", "N used by fits", "count"),
             Column("n_fit_basis", "N basis",
                    help="non_embedding: the model's non-embedding count, as the reference's; "
-                   "total: only a total (often rounded) count is known, so the density is "
-                   "against more parameters than the reference counts (a conservative figure)"),
+                   "active_non_embedding: the same for the parameters a mixture of experts "
+                   "uses per token; total or active: only a published (often rounded) count "
+                   "is known, so the density is against more parameters than the reference "
+                   "counts (a conservative figure)"),
             Column("release_date", "Released", "date"),
             Column("status", "Status", title="reason")],
             data=m.drop(columns=["name", "href", "family_href", "bound_shown",
