@@ -51,29 +51,39 @@ def catalog():
 
 def test_every_row_agrees_with_the_published_size(catalog):
     # A transcription slip (a wrong layer count or width) moves the count by far more than a
-    # rounding: the total or the non-embedding count lies within 12% of the published size
-    # (ObsScaling gives Gemma-2-2B as 2.0B, its non-embedding size; Gemma-7B as 7.0B).
+    # rounding: the total or the non-embedding count lies within 12% of the published size.
+    # A published "total" below the exact non-embedding count is a nominal size, not a total
+    # (ObsScaling's 2.0B for Gemma-2-2B, 2.6B in all): the catalogue leaves it out and says so.
     by_hf = {(m.hf_id or "").lower(): m for m in catalog.models.values()}
-    checked = 0
+    checked, dropped = 0, []
     for hf_id, row in ROWS.items():
         model = by_hf[hf_id.lower()]
-        published = model.params.total
-        assert published is not None and published.source == "published", hf_id
         counts = count_params(row.config)
+        published = model.params.total
+        if published is None:
+            assert "published total size" in model.notes and "left out" in model.notes, hf_id
+            dropped.append(hf_id)
+            continue
+        assert published.source == "published", hf_id
+        assert counts.non_embedding <= published.value, hf_id
         gap = min(abs(counts.total - published.value), abs(counts.non_embedding - published.value))
         assert gap / published.value <= 0.12, (hf_id, counts.total, published.value)
         checked += 1
-    assert checked == len(ROWS) >= 30
+    assert checked >= 24 and checked + len(dropped) == len(ROWS) >= 30
+    assert "google/gemma-2-2b" in dropped and "google/gemma-7b" in dropped
 
 
-def test_catalog_takes_the_exact_non_embedding_count_and_keeps_the_published_total(catalog):
+def test_catalog_takes_the_exact_non_embedding_count(catalog):
     by_hf = {(m.hf_id or "").lower(): m for m in catalog.models.values()}
     gemma = by_hf["google/gemma-2-2b"]
     assert gemma.params.non_embedding.value == 2_024_517_888
     assert gemma.params.non_embedding.source == "config"
-    assert gemma.params.total.value == 2e9 and gemma.params.total.source == "published"
+    assert gemma.params.total is None  # ObsScaling's 2.0B is not its total
     assert gemma.name and gemma.family == "gemma-2"  # identity from the results tables
     assert "entry Gemma-2-2b" in gemma.notes and "litgpt@0006c973" in gemma.notes
+    llama = by_hf["meta-llama/llama-2-7b-hf"]
+    assert llama.params.non_embedding.value == 6_476_271_616
+    assert llama.params.total.value == 7e9 and llama.params.total.source == "published"
     mixtral = by_hf["mistralai/mixtral-8x7b-v0.1"]
     assert mixtral.params.active_non_embedding.source == "config"
     assert mixtral.params.active_non_embedding.value == 12_617_781_248

@@ -160,6 +160,7 @@ def merge_facts(facts: list[ModelFacts], release_date: ReleaseDate | None = None
     tokens = [(count_rank(f.training_tokens)[0], f.priority, i) for i, f in enumerate(ranked)
               if f.training_tokens is not None]
     notes = list(dict.fromkeys(n for f in ranked for n in f.notes))
+    notes += _drop_impossible_totals(counts)
     top = ranked[0]
     hf_id = first("hf_id")
     return Model(
@@ -170,6 +171,21 @@ def merge_facts(facts: list[ModelFacts], release_date: ReleaseDate | None = None
         links=[Link(title="Hugging Face", url=f"https://huggingface.co/{hf_id}")] if hf_id else [],
         notes=" ".join(notes),
     )
+
+
+def _drop_impossible_totals(counts: dict) -> list[str]:
+    """A published 'total' below the exact count of a part of it is not the total (ObsScaling
+    sizes Gemma-2-2B at 2.0B, its non-embedding size, for 2.6B in all): left out, and said."""
+    notes = []
+    for whole, part in (("total", "non_embedding"), ("active", "active_non_embedding")):
+        w, p = counts.get(whole), counts.get(part)
+        if (w is not None and p is not None and w.source == "published"
+                and p.source in ("config", "safetensors") and w.value < p.value):
+            del counts[whole]
+            notes.append(f"The published {whole.replace('_', '-')} size ({w.value / 1e9:g}B) is "
+                         f"below the exact {part.replace('_', '-')} count, so it is not a "
+                         f"{whole} count and is left out.")
+    return notes
 
 
 def family_of(family_id: str, display_name: str, hf_id: str | None) -> Family:
@@ -216,6 +232,7 @@ def _merge_existing(existing: Model, ours: Model) -> Model:
     for kind in COUNT_KINDS:
         theirs, mine = getattr(existing.params, kind), getattr(ours.params, kind)
         counts[kind] = theirs if count_rank(theirs)[0] > count_rank(mine)[0] else mine
+    _drop_impossible_totals(counts)  # ours already says so in its notes
     links = list(ours.links) + [x for x in existing.links if x.url not in {y.url for y in
                                                                            ours.links}]
     return ours.model_copy(update={

@@ -36,7 +36,7 @@ _DENSITY_COLUMNS = [
     Column("density", "Density (task set)", "ratio"), Column("interval_shown", "95% interval"),
     Column("bound_shown", "Bound (out of range)"),
     Column("tasks_density", "Per-task mean", "ratio"),
-    Column("n_tasks", "Tasks in range", "int"), Column("tasks", "Tasks in range"),
+    Column("n_tasks", "Tasks in range", "int"), Column("tasks", "Which tasks"),
     Column("method", "Method"),
     Column("status", "Status", title="reason")]
 SCORE_DOWNLOAD = ["setting", "revision", "step", "tokens", "final", "task", "metric", "value",
