@@ -3,15 +3,13 @@ with the sizes the results tables publish, and give the catalogue exact non-embe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from shared_data import DATA
 
 from evalrunner.importers import architectures, load_catalog
 from evalrunner.importers.base import SourceDataError
 from evalrunner.params import count_params
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROWS = {row.models[0]: row for row in architectures.load_table()}
 
 # Totals as the weights give them (sum of tensor sizes, the figure on each model's Hub page),
@@ -44,8 +42,8 @@ def test_llama_3_and_mistral_share_their_non_embedding_layers():
 
 @pytest.fixture(scope="module")
 def catalog():
-    if not DATA.is_dir():
-        pytest.skip("no shared data folder")
+    if DATA is None:
+        pytest.skip("published data not found: set DENSITOMETER_SHARED_DATA")
     return load_catalog(DATA)
 
 
