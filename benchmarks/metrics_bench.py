@@ -67,12 +67,12 @@ def main() -> None:
         print(f"{args.results}: no results tree, skipped")
 
     if args.tree is not None:
-        from evalrunner.results.cache import default_cache_path
+        from evalrunner.memo import Memo, default_root
         from evalrunner.results.load import frames_from_tree
         from evalrunner.results.validate import validate_tree
 
-        report, _ = _timed(f"read {args.tree} (parse cache)", validate_tree, args.tree, None,
-                           None, default_cache_path(args.tree))
+        report, _ = _timed(f"read {args.tree} (memo store)", validate_tree, args.tree, None,
+                           None, Memo(default_root(args.tree)))
         frames = frames_from_tree(report.tree)
         print(f"    {len(frames.scores)} score rows, {len(frames.models)} models; "
               f"peak so far {_peak_mib():.0f} MiB")

@@ -79,7 +79,6 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     t0, c0 = time.perf_counter(), _cpu()
     clock = Clock()
     from evalrunner.results import snapshot
-    from evalrunner.results.cache import default_cache_path
     from evalrunner.results.load import frames_from_tree
     from evalrunner.results.validate import ValidationFailed, validate_tree_parsed
     from evalrunner.site import build as sb
@@ -89,20 +88,20 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
 
     opts = _opts(tree, work, site_url, stamp="2026-01-01 00:00 UTC")
     check_vendor(opts.node_modules)
-    cache = default_cache_path(tree)
-    shutil.rmtree(cache.parent, ignore_errors=True)
-    # the stages of data.load_site_data's full path, leaving the caches it leaves
+    shutil.rmtree(sb.open_memo(opts).root, ignore_errors=True)
+    memo = sb.open_memo(opts)  # empty: a cold build
+    # the stages of data.load_site_data's full path, leaving the store it leaves
     with clock.stage("read+validate"):
-        report, parsed = validate_tree_parsed(tree, cache=cache)
+        report, parsed = validate_tree_parsed(tree, memo=memo)
         if not report.ok:
             raise ValidationFailed(report)
     with clock.stage("load"):
         frames = frames_from_tree(report.tree)
-        snapshot.remember(cache, report, parsed, frames)
+        snapshot.remember(memo, report, parsed, frames)
         del parsed  # as in the build, where it goes with snapshot._full's frame
     with clock.stage("metrics"):
         tables, registry, note, reference, d0 = compute_metrics(
-            frames, fit_cache=cache.parent / "fits.json")
+            frames, memo=memo)
         data = SiteData(frames, report.tree, tables, registry, note, reference, d0,
                         report.digests, dict(report.tree.results))
     facts = {"models": int(len(frames.models)), "score_rows": int(len(frames.scores))}

@@ -1,4 +1,4 @@
-"""Smoke test of the scale benchmark on a tiny synthetic tree, and the parse-cache
+"""Smoke test of the scale benchmark on a tiny synthetic tree, and the store
 pass-through of load_frames. The benchmark itself is never run at size in the suite."""
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ def _module(name: str):
 
 
 def test_tiny_synthetic_tree_validates_and_loads_through_the_cache(tmp_path: Path) -> None:
-    from evalrunner.results.cache import default_cache_path
+    from evalrunner.memo import Memo, default_root
     from evalrunner.results.load import load_frames
 
     counts = _module("synth").write_tree(tmp_path / "results", 40, seed=1)
     assert counts["results"] == 40 and counts["models"] == 4
-    cache = default_cache_path(tmp_path / "results")
-    first = load_frames(tmp_path / "results", cache=cache)
-    assert cache.is_file()
-    again = load_frames(tmp_path / "results", cache=cache)
+    cache = Memo(default_root(tmp_path / "results"))
+    first = load_frames(tmp_path / "results", memo=cache)
+    assert cache.misses == len(list((cache.root / "memo" / "parse").rglob("*.json"))) > 40
+    again = load_frames(tmp_path / "results", memo=cache)
+    assert cache.hits == cache.misses
     assert len(first.scores) == len(again.scores) == 40 * 30
     assert first.scores["value"].equals(again.scores["value"])
 

@@ -1,5 +1,5 @@
-"""The persistent reference-fit cache (evalrunner.metrics.fitcache): exact hits, targeted
-misses, tolerant loading and a file that keeps only the fits of the last run."""
+"""Reference fits through the build's store (evalrunner.metrics.fitcache over evalrunner.memo):
+exact hits, targeted misses, tolerant reading and a store that keeps only the last run's fits."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalrunner.memo import Memo
 from evalrunner.metrics import density, fitcache
 from evalrunner.metrics.compute import MetricTables, compute_all
 from evalrunner.metrics.config import MetricsConfig
@@ -66,74 +67,70 @@ def _assert_same(got: MetricTables, want: MetricTables) -> None:
 
 @pytest.mark.parametrize("with_loss", [False, True], ids=["accuracy-only", "two-step"])
 def test_cold_and_warm_cache_equal_fresh_fits(tmp_path, fits, with_loss):
-    frames, path = _frames(with_loss=with_loss), tmp_path / "fits.json"
+    frames, memo = _frames(with_loss=with_loss), Memo(tmp_path / "store")
     fresh = compute_all(frames, CONFIG)
     assert len(fits) == FITS
-    cold = compute_all(frames, CONFIG, fit_cache=path)
-    assert len(fits) == 2 * FITS and path.exists()
-    warm = compute_all(frames, CONFIG, fit_cache=path)
+    cold = compute_all(frames, CONFIG, memo=memo)
+    assert len(fits) == 2 * FITS and len(_entries(memo)) == FITS
+    warm = compute_all(frames, CONFIG, memo=memo)
     assert len(fits) == 2 * FITS  # the warm run fits nothing
     assert (fresh.density_fits["status"] == "ok").all()
     _assert_same(cold, fresh)
     _assert_same(warm, fresh)
 
 
+def _entries(memo: Memo) -> list:
+    return sorted((memo.root / "memo" / fitcache.KIND).rglob("*.json"))
+
+
 def test_changed_input_refits_only_that_fit(tmp_path, fits):
-    path = tmp_path / "fits.json"
-    compute_all(_frames(), CONFIG, fit_cache=path)
+    path = Memo(tmp_path / "store")
+    compute_all(_frames(), CONFIG, memo=path)
     fits.clear()
     nudged = _frames(nudge="task1")
-    got = compute_all(nudged, CONFIG, fit_cache=path)
+    got = compute_all(nudged, CONFIG, memo=path)
     assert len(fits) == 2  # task1 and the task set's mean
     _assert_same(got, compute_all(nudged, CONFIG))
     changed = MetricsConfig(d0=1e12, min_reference_r2=0.7)  # a config value is part of the key
     fits.clear()
-    compute_all(nudged, changed, fit_cache=path)
+    compute_all(nudged, changed, memo=path)
     assert len(fits) == FITS
 
 
-def _spoil_types(data: dict) -> dict:
-    """Each entry broken a different way: wrong value types, missing or extra names."""
-    spoilers = [lambda r: {**r, "r2": "0.9"}, lambda r: {**r, "n_points": 30.0},
-                lambda r: {k: v for k, v in r.items() if k != "reason"},
-                lambda r: {**r, "extra": 1}, lambda r: [r], lambda r: {**r, "status": None}]
-    entries = data["entries"]
-    return {**data, "entries": {k: spoilers[i % len(spoilers)](v)
-                                for i, (k, v) in enumerate(sorted(entries.items()))}}
-
-
 @pytest.mark.parametrize("spoil", [
-    lambda text, data: "{not json",
-    lambda text, data: "\x00\xff garbage",
-    lambda text, data: "[1, 2, 3]",
-    lambda text, data: json.dumps({**data, "version": fitcache.VERSION + 1}),
-    lambda text, data: json.dumps({**data, "entries": [1, 2]}),
-    lambda text, data: json.dumps({**data, "entries": {"k": 1.5}}),
-    lambda text, data: json.dumps(_spoil_types(data)),
-], ids=["corrupt", "binary", "list", "wrong-version", "entries-list", "entry-scalar",
-        "wrong-types"])
-def test_bad_cache_file_is_ignored(tmp_path, fits, spoil):
-    frames, path = _frames(), tmp_path / "fits.json"
-    fresh = compute_all(frames, CONFIG, fit_cache=path)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(spoil(text, json.loads(text)), encoding="utf-8")
+    lambda rec: "{not json",
+    lambda rec: "\x00\xff garbage",
+    lambda rec: "[1, 2, 3]",
+    lambda rec: json.dumps({**rec, "r2": "0.9"}),
+    lambda rec: json.dumps({**rec, "n_points": 30.0}),
+    lambda rec: json.dumps({k: v for k, v in rec.items() if k != "reason"}),
+    lambda rec: json.dumps({**rec, "extra": 1}),
+    lambda rec: json.dumps({**rec, "status": None}),
+], ids=["corrupt", "binary", "list", "str-for-float", "float-for-int", "missing", "extra",
+        "none-for-str"])
+def test_bad_entries_are_refitted(tmp_path, fits, spoil):
+    frames, memo = _frames(), Memo(tmp_path / "store")
+    fresh = compute_all(frames, CONFIG, memo=memo)
+    entries = _entries(memo)
+    good = {e: e.read_text(encoding="utf-8") for e in entries}
+    for e in entries:
+        e.write_text(spoil(json.loads(good[e])), encoding="utf-8")
     fits.clear()
-    got = compute_all(frames, CONFIG, fit_cache=path)
+    got = compute_all(frames, CONFIG, memo=Memo(tmp_path / "store"))
     assert len(fits) == FITS  # nothing trusted: every fit redone
     _assert_same(got, fresh)
-    assert path.read_text(encoding="utf-8") == text  # and the file repaired
+    assert {e: e.read_text(encoding="utf-8") for e in entries} == good  # and repaired
 
 
-def test_saved_file_drops_unused_entries_and_is_not_rewritten_when_unchanged(tmp_path):
-    path = tmp_path / "cache" / "fits.json"  # the folder is created on first save
-    compute_all(_frames(), CONFIG, fit_cache=path)
-    before = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
+def test_sweep_keeps_only_the_fits_of_the_last_run(tmp_path):
+    memo = Memo(tmp_path / "store")
+    compute_all(_frames(), CONFIG, memo=memo)
+    before = set(_entries(memo))
     assert len(before) == FITS
-    inode = path.stat().st_ino
-    compute_all(_frames(), CONFIG, fit_cache=path)
-    assert path.stat().st_ino == inode  # a warm run with nothing new does not write
-    compute_all(_frames(tasks=TASKS[:2]), CONFIG, fit_cache=path)
-    after = set(json.loads(path.read_text(encoding="utf-8"))["entries"])
+    memo = Memo(tmp_path / "store")
+    compute_all(_frames(tasks=TASKS[:2]), CONFIG, memo=memo)
+    memo.sweep()
+    after = set(_entries(memo))
     # two tasks' fits kept, the three-task mean's dropped, the two-task mean's added
     assert len(after) == 3 and len(after & before) == 2
 
@@ -143,11 +140,8 @@ def test_special_floats_round_trip_exactly(tmp_path):
               "f": 0.1 + 0.2, "g": np.float64(1 / 3), "n": 7, "s": "x", "m": None}
     schema = {k: (type(v.item() if isinstance(v, np.generic) else v),)
               for k, v in record.items()}
-    path = tmp_path / "fits.json"
-    cache = fitcache.FitCache.load(path)
-    cache.put("key", record)
-    assert cache.save()
-    got = fitcache.FitCache.load(path).get("key", schema)
+    fitcache.FitCache(Memo(tmp_path / "store")).put("key", record)
+    got = fitcache.FitCache(Memo(tmp_path / "store")).get("key", schema)
     assert got is not None and got.keys() == record.keys()
     for k, v in record.items():
         assert repr(got[k]) == repr(v if not isinstance(v, np.generic) else v.item())

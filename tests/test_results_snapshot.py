@@ -11,6 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 from site_tree import build_site_tree
 
+from evalrunner.memo import Memo
 from evalrunner.results import snapshot
 from evalrunner.results.load import frames_from_tree
 from evalrunner.results.schema import Result
@@ -22,10 +23,10 @@ FRAMES = ("scores", "models", "families", "tasks", "settings")
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> tuple[Path, Path]:
-    """A results tree and its parse cache, after one full build (which saves the snapshot)."""
+def tree(tmp_path: Path) -> tuple[Path, Memo]:
+    """A results tree and its store, after one full build (which saves the snapshot)."""
     root = build_site_tree(tmp_path / "results")
-    cache = tmp_path / ".cache" / "densitometer" / "parse-cache.json"
+    cache = Memo(tmp_path / ".cache" / "densitometer")
     assert not snapshot.load_tree(root, cache).incremental
     return root, cache
 
@@ -60,7 +61,7 @@ def _assert_as_full(loaded: snapshot.Loaded, root: Path, touched: list[str]) -> 
     assert list(loaded.tree.results) == report.tree.results
 
 
-def _incremental(root: Path, cache: Path, touched: list[str]) -> snapshot.Loaded:
+def _incremental(root: Path, cache: Memo, touched: list[str]) -> snapshot.Loaded:
     loaded = snapshot.load_tree(root, cache)
     assert loaded.incremental
     _assert_as_full(loaded, root, touched)
@@ -204,8 +205,7 @@ def test_a_damaged_or_planted_snapshot_is_ignored(tree, tmp_path: Path, damage: 
 
 def test_a_snapshot_of_other_code_is_ignored(tree, monkeypatch) -> None:
     root, cache = tree
-    monkeypatch.setattr(snapshot, "_version", lambda: "other code")
-    assert not snapshot.load_tree(root, cache).incremental
+    assert not snapshot.load_tree(root, Memo(cache.root, [root])).incremental  # other code
 
 
 def test_a_result_changed_after_the_build_is_refused(tree) -> None:
@@ -217,19 +217,22 @@ def test_a_result_changed_after_the_build_is_refused(tree) -> None:
         loaded.results[rel]
 
 
-def test_many_lazy_results_come_from_the_parse_cache(tree, monkeypatch) -> None:
+def test_lazy_results_come_from_the_store_without_parsing(tree, monkeypatch) -> None:
     root, cache = tree
-    monkeypatch.setattr(snapshot, "LAZY_CACHE_AFTER", 2)
     loaded = snapshot.load_tree(root, cache)
     full = dict(validate_tree(root).tree.results)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed again although the store holds the file's data")
+
+    monkeypatch.setattr(snapshot, "parse_file", refuse)
     assert {rel: loaded.results[rel] for rel in loaded.results} == full
-    assert loaded.results._parse_cache is not None  # type: ignore[attr-defined]
 
 
 def test_site_data_incremental_and_without_cache(tree) -> None:
     root, cache = tree
     rel = _new_checkpoint(root, 1500)
-    fast = load_site_data(root, with_metrics=False, cache=cache)
+    fast = load_site_data(root, with_metrics=False, memo=cache)
     plain = load_site_data(root, with_metrics=False)
     assert isinstance(fast.result_by_path, snapshot.LazyResults)
     for name in FRAMES:

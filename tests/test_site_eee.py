@@ -82,20 +82,21 @@ def test_the_validator_refuses_a_record_that_lost_a_required_field(exported, tmp
 
 
 def test_a_rebuild_with_the_same_inputs_reuses_the_archive_and_a_change_remakes_it(tmp_path):
-    from evalrunner.site.eee import ARCHIVE, INPUTS
+    from evalrunner.memo import Memo
+    from evalrunner.site.eee import ARCHIVE, KIND
     from evalrunner.site.pages import _eee
 
     root = build_site_tree(tmp_path / "results")
     data = load_site_data(root, with_metrics=False)
-    _, files = _eee(data, STAMP, None)
-    for rel, blob in files.items():
-        (tmp_path / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "docs" / rel).write_bytes(blob if isinstance(blob, bytes) else blob.encode())
-    (tmp_path / "docs" / ARCHIVE).write_bytes(b"planted")  # reused: the inputs are the same
-    assert _eee(data, "2026-12-07 23:59 UTC", tmp_path / "docs")[1][ARCHIVE] == b"planted"
+    memo = Memo(tmp_path / "store")
+    files = _eee(data, STAMP, memo)[1]
+    assert files == _eee(data, STAMP, None)[1]  # the store changes nothing
+    (entry,) = (tmp_path / "store" / "memo" / KIND).rglob("*.zip")
+    entry.write_bytes(b"planted")  # reused: the inputs are the same
+    assert _eee(data, "2026-12-07 23:59 UTC", memo)[1][ARCHIVE] == b"planted"
     # another day, or another results tree, makes it anew
-    assert _eee(data, "2026-12-08 00:01 UTC", tmp_path / "docs")[1][ARCHIVE] not in (
+    assert _eee(data, "2026-12-08 00:01 UTC", memo)[1][ARCHIVE] not in (
         b"planted", files[ARCHIVE])
     moved = replace(data, digests={**data.digests, "x.yaml": "0"})
-    again = _eee(moved, STAMP, tmp_path / "docs")[1]
-    assert again[ARCHIVE] != b"planted" and again[INPUTS] != files[INPUTS]
+    assert _eee(moved, STAMP, memo)[1][ARCHIVE] == files[ARCHIVE]  # made anew: not planted
+    assert len(list((tmp_path / "store" / "memo" / KIND).rglob("*.zip"))) == 3

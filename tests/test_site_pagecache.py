@@ -13,7 +13,7 @@ import yaml
 from site_build import REPO, STAMP
 from site_tree import Revision, _result, _scores, build_site_tree
 
-from evalrunner.site import csvsplice, fragments, pagecache
+from evalrunner.site import csvruns, fragments, pagecache
 from evalrunner.site.build import BuildOptions, generate_docs
 from evalrunner.site.data import load_site_data
 from evalrunner.site.pages.models import DENSITY, model_pages
@@ -21,8 +21,8 @@ from evalrunner.site.pages.models import DENSITY, model_pages
 
 @pytest.fixture(autouse=True)
 def _splice_small_csvs(monkeypatch):
-    """The API's per-model CSVs are rebuilt run by run (csvsplice.py) on this small tree too."""
-    monkeypatch.setattr(csvsplice, "MIN_ROWS", 1)
+    """The API's per-model CSVs are rebuilt run by run (csvruns.py) on this small tree too."""
+    monkeypatch.setattr(csvruns, "MIN_ROWS", 1)
 
 
 def _generate(results: Path, docs: Path) -> int:
@@ -141,7 +141,7 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     assert not (docs / "data/models/evil.json").exists()
     assert b"evil" not in (docs / "api/v1/results.csv").read_bytes()
     _same_as_fresh(results, docs, fresh)
-    assert (docs / csvsplice.index_path("api/v1/results.csv")).is_file()
+    assert list((results.parent / ".cache" / "densitometer" / "memo" / csvruns.KIND).rglob("*"))
 
 
 def test_an_interrupted_build_reuses_nothing(tmp_path: Path, monkeypatch) -> None:

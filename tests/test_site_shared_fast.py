@@ -13,7 +13,7 @@ import pytest
 from site_tree import build_site_tree
 
 from evalrunner.results.load import load_frames
-from evalrunner.site import csvsplice, fmt, leaderboard, tables
+from evalrunner.site import csvruns, fmt, leaderboard, tables
 from evalrunner.site.api import _json
 from evalrunner.site.data import leaderboard_revisions
 from evalrunner.site.leaderboard import build_leaderboard
@@ -65,19 +65,17 @@ def test_boards_from_the_shared_revisions_and_missing_reasons(frames, monkeypatc
     assert {"", "missing " + ", ".join(gone)} <= set(thinner.rows["avg_reason"])
 
 
-def test_an_unchanged_csv_is_the_previous_file_with_the_same_index(tmp_path, monkeypatch):
-    monkeypatch.setattr(csvsplice, "MIN_ROWS", 1)
-    rel = "api/v1/results.csv"
-    for text in ("x", "é"):  # ASCII (hashed from the file's bytes) and not
+def test_csv_runs_from_the_store_give_the_whole_csv(tmp_path, monkeypatch):
+    from evalrunner.memo import Memo
+
+    monkeypatch.setattr(csvruns, "MIN_ROWS", 1)
+    for text in ("x", "é"):
         rows = pd.DataFrame({"model": [f"m{i // 3}" for i in range(30)],
                              "text": [text] * 30, "value": np.arange(30) / 7})
-        docs = tmp_path / text
-        first = csvsplice.csv_files(rel, rows, "model", None)
-        for path, body in first.items():
-            (docs / path).parent.mkdir(parents=True, exist_ok=True)
-            (docs / path).write_text(body, encoding="utf-8")
-        assert csvsplice.csv_files(rel, rows, "model", docs) == first
+        memo = Memo(tmp_path / text)
+        first = csvruns.csv_text(rows, "model", memo)
+        assert first == frame_csv(rows) == csvruns.csv_text(rows, "model", memo)
+        assert memo.hits == 10 and memo.misses == 10
         changed = rows.assign(value=rows["value"].where(rows["model"] != "m4", -1.0))
-        spliced = csvsplice.csv_files(rel, changed, "model", docs)
-        assert spliced == csvsplice.csv_files(rel, changed, "model", None)
-        assert spliced[rel] == frame_csv(changed)
+        assert csvruns.csv_text(changed, "model", memo) == frame_csv(changed)
+        assert memo.misses == 11  # only m4's run was formatted again

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,6 +28,9 @@ from . import (
 )
 from .config import MetricsConfig
 from .prepare import MetricsInputError, prepare
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,15 +105,15 @@ def choose_references(families: pd.DataFrame,
 def compute_all(frames: Any, config: MetricsConfig | None = None,
                 timings: dict[str, float] | None = None,
                 items: pd.DataFrame | None = None, prepared: Any = None,
-                fit_cache: Path | None = None) -> MetricTables:
+                memo: Memo | None = None) -> MetricTables:
     """All metric tables from frames following the loader's contract (evalrunner.results.load).
 
     If `timings` is given, the wall time of each stage (seconds) is recorded in it. `items`:
     per-item rows of the runner's per-sample logs (evalrunner.metrics.itemdata) for the
     diagnostics and pass@k tables, which are empty without them. `prepared`: what
     `prepare(frames, config)` returned, for a caller that needs the rows too (it is the
-    biggest intermediate at scale: made once). `fit_cache`: a JSON file of reference fits
-    (evalrunner.metrics.fitcache) read and rewritten so unchanged fits are not redone.
+    biggest intermediate at scale: made once). `memo`: the build's store
+    (evalrunner.memo), where reference fits are kept so unchanged fits are not redone.
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
@@ -123,7 +125,7 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     tasks = clock("T1-T6", task_aggregates.task_table, family, points, ckpt, config)
 
     refs, default = choose_references(frames.families, config)
-    cache = fitcache.FitCache.load(fit_cache) if fit_cache is not None else None
+    cache = fitcache.FitCache(memo) if memo is not None and memo.enabled else None
     ref_rows = density.density_rows(prep.rows, refs)
     fits = clock("reference fits", density.reference_fits, ref_rows, refs, config, cache)
     # the headline: per reference, one fit on its mean over the setting's task set
@@ -132,8 +134,6 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
                               sets, refs, config, cache)
     predicted = clock("ladder predictions", ladder.ladder_table, prep.rows, prep.finals, refs,
                       config, cache)
-    if cache is not None:
-        clock("fit cache save", cache.save)
     per_task = clock("density", density.density_table, prep.finals, fits, config)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)

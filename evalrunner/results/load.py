@@ -21,12 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .schema import Model, Result
 from .validate import Tree, ValidationFailed, validate_tree
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 SCORE_COLUMNS = [
     "path", "family", "model", "setting", "revision", "step", "tokens", "final", "task", "metric",
@@ -59,12 +63,12 @@ class Frames:
     settings: pd.DataFrame
 
 
-def load_frames(root: Path, jobs: int | None = None, cache: Path | None = None) -> Frames:
+def load_frames(root: Path, jobs: int | None = None, memo: Memo | None = None) -> Frames:
     """Validate the tree at root and load it; raises ValidationFailed listing every error.
 
-    `cache`: a parse-cache file (cache.py, e.g. `default_cache_path(root)`) so unchanged files
-    are not parsed again; None parses everything."""
-    report = validate_tree(Path(root), jobs=jobs, cache=cache)
+    `memo`: the build's store (evalrunner.memo) so unchanged files are not parsed again;
+    None parses everything."""
+    report = validate_tree(Path(root), jobs=jobs, memo=memo)
     if not report.ok:
         raise ValidationFailed(report)
     return frames_from_tree(report.tree)

@@ -1,7 +1,7 @@
 """The site build's validate + load, incremental: a rebuild checks only the result files that
 changed since the last good build, and gives exactly what the full path gives.
 
-After a full validate + load without errors, a snapshot is saved beside the parse cache: the
+After a full validate + load without errors, a snapshot is saved in the build's store: the
 scores frame (Arrow IPC, never pickle: the file may be planted) and a JSON index with the code
 version, the digest of every file, the parsed data of the registries (tasks, settings,
 families, models) and each result's revision keys (for the duplicate check). The next build
@@ -17,19 +17,18 @@ first access, after checking they are still the bytes this build checked.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
+from . import cache as parse_cache
 from . import layout
-from .cache import ParseCache, digest, dumps, loads
+from .cache import digest, dumps, loads
 from .load import (
     SCORE_COLUMNS,
     Frames,
@@ -53,13 +52,11 @@ from .validate import (
     validate_tree_parsed,
 )
 
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
+
 # More changed results than this and the full path (parallel parsing, parse cache) is faster.
 MAX_CHANGED = 1000
-# Lazy results load the parse cache (~0.6 s at 10k files) once this many were parsed one by one.
-LAZY_CACHE_AFTER = 200
-_CODE = ("read.py", "schema.py", "validate.py", "load.py", "layout.py", "cache.py",
-         "snapshot.py")
-_LIBRARIES = ("pydantic", "pandas", "numpy", "pyarrow", "PyYAML")
 
 
 class ChangedDuringBuild(RuntimeError):
@@ -78,41 +75,29 @@ class Loaded:
     validated: int  # result files validated with pydantic by this load
 
 
-def load_tree(root: Path, cache: Path | None = None) -> Loaded:
+def load_tree(root: Path, memo: Memo | None = None) -> Loaded:
     """Validate and load the tree at root; raises ValidationFailed with the full report.
 
-    With `cache` (the parse-cache file) the snapshot beside it is used when it can be, and
-    saved after every good load; None always takes the full path and saves nothing."""
+    With `memo` (the build's store, evalrunner.memo) the snapshot in it is used when it can
+    be, and saved after every good load; None always takes the full path and saves nothing."""
     root = Path(root)
-    if cache is not None:
-        loaded = _incremental(root, Path(cache))
+    if memo is not None and not memo.enabled:
+        memo = None
+    if memo is not None:
+        loaded = _incremental(root, memo)
         if loaded is not None:
             return loaded
-    return _full(root, cache)
+    return _full(root, memo)
 
 
 # ---------------------------------------------------------------------------------------------
 # Files of the snapshot
 
 
-def _version() -> str:
-    """Changes with the code and libraries that decide validation, loading and the format."""
-    here = Path(__file__).parent
-    h = hashlib.blake2b(digest_size=8)
-    for name in _CODE:
-        h.update((here / name).read_bytes())
-    for lib in _LIBRARIES:
-        try:
-            h.update(f"{lib}={importlib.metadata.version(lib)};".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{lib}=none;".encode())
-    return h.hexdigest()
-
-
-def _paths(cache: Path) -> tuple[Path, Path]:
-    """(index, scores) beside the parse cache, named after it."""
-    return (cache.with_name(f"{cache.stem}.snapshot.json"),
-            cache.with_name(f"{cache.stem}.snapshot-scores.arrow"))
+def _paths(memo: Memo) -> tuple[Path, Path]:
+    """(index, scores) in the store; the index carries the code version it was written by."""
+    assert memo.root is not None
+    return memo.root / "snapshot.json", memo.root / "snapshot-scores.arrow"
 
 
 @dataclass(frozen=True)
@@ -123,12 +108,12 @@ class _Index:
     rows: int
 
 
-def _read_index(cache: Path) -> _Index | None:
+def _read_index(memo: Memo) -> _Index | None:
     """The index, or None when missing, unreadable, malformed or of other code."""
-    path = _paths(cache)[0]
+    path = _paths(memo)[0]
     try:
         stored = loads(path.read_bytes())
-        if not isinstance(stored, dict) or stored.get("version") != _version():
+        if not isinstance(stored, dict) or stored.get("version") != memo.version.hex():
             return None
         registries = {str(r): (str(d), data) for r, (d, data) in stored["registries"].items()}
         results = {str(r): (str(d), [tuple(k) for k in keys])
@@ -138,12 +123,12 @@ def _read_index(cache: Path) -> _Index | None:
         return None
 
 
-def _read_scores(cache: Path, index: _Index) -> pd.DataFrame | None:
+def _read_scores(memo: Memo, index: _Index) -> pd.DataFrame | None:
     """The snapshot's scores frame, or None unless it is exactly the one the index names."""
     import pyarrow as pa
 
     try:
-        raw = _paths(cache)[1].read_bytes()
+        raw = _paths(memo)[1].read_bytes()
         if digest(raw) != index.frame:
             return None
         table = pa.ipc.open_file(pa.py_buffer(raw)).read_all()
@@ -180,7 +165,7 @@ def _plain_schema(schema: Any) -> Any:
                                else f.type) for f in schema], metadata=schema.metadata)
 
 
-def _save(cache: Path, registries: dict[str, tuple[str, Any]],
+def _save(memo: Memo, registries: dict[str, tuple[str, Any]],
           results: dict[str, tuple[str, list[tuple]]], scores: pd.DataFrame) -> None:
     """Write the scores, then the index: the index names the scores by digest, so a crash
     between the two writes (or another build's write) is noticed, not trusted."""
@@ -188,7 +173,7 @@ def _save(cache: Path, registries: dict[str, tuple[str, Any]],
 
     from .write import atomic_write_bytes, atomic_write_text
 
-    index_path, scores_path = _paths(cache)
+    index_path, scores_path = _paths(memo)
     sink = pa.BufferOutputStream()
     table = _dictionary_strings(pa.Table.from_pandas(scores, preserve_index=False))
     with pa.ipc.new_file(sink, table.schema) as writer:
@@ -197,7 +182,7 @@ def _save(cache: Path, registries: dict[str, tuple[str, Any]],
     atomic_write_bytes(scores_path, raw, durable=False)  # a torn file fails its digest
     # key order kept: dict fields of the registries (metric_per_task...) stay in file order
     atomic_write_text(index_path, dumps({
-        "version": _version(), "frame": digest(raw), "rows": len(scores),
+        "version": memo.version.hex(), "frame": digest(raw), "rows": len(scores),
         "registries": registries, "results": results}, sort_keys=False))
 
 
@@ -205,35 +190,35 @@ def _save(cache: Path, registries: dict[str, tuple[str, Any]],
 # The full path
 
 
-def _full(root: Path, cache: Path | None) -> Loaded:
-    report, data = validate_tree_parsed(root, cache=cache)
+def _full(root: Path, memo: Memo | None) -> Loaded:
+    report, data = validate_tree_parsed(root, memo=memo)
     if not report.ok:
         raise ValidationFailed(report)
     frames = frames_from_tree(report.tree)
-    remember(cache, report, data, frames)
+    remember(memo, report, data, frames)
     results = dict(report.tree.results)
     return Loaded(report.tree, frames, report.digests, results, False, len(results))
 
 
-def remember(cache: Path | None, report: Report, data: Mapping[str, Any],
+def remember(memo: Memo | None, report: Report, data: Mapping[str, Any],
              frames: Frames) -> None:
     """Save the snapshot of a good full load (validate_tree_parsed's report and parsed data)
     for the next build's incremental path; nothing without a cache or unless every file was
     read."""
-    if cache is None or len(report.digests) != report.files:
+    if memo is None or not memo.enabled or len(report.digests) != report.files:
         return
     results = dict(report.tree.results)
     registries = {rel: (d, data[rel]) for rel, d in report.digests.items() if rel not in results}
     facts = {rel: (report.digests[rel], revision_keys(r)) for rel, r in results.items()}
-    _save(cache, registries, facts, frames.scores)
+    _save(memo, registries, facts, frames.scores)
 
 
 # ---------------------------------------------------------------------------------------------
 # The incremental path: None whenever the full path must decide
 
 
-def _incremental(root: Path, cache: Path) -> Loaded | None:
-    index = _read_index(cache)
+def _incremental(root: Path, memo: Memo) -> Loaded | None:
+    index = _read_index(memo)
     if index is None or not index.results:
         return None
     files = _read_tree(root)
@@ -256,15 +241,15 @@ def _incremental(root: Path, cache: Path) -> Loaded | None:
     if new is None or _has_duplicates(index, result_rels, new):
         return None
     gone = index.results.keys() - (set(result_rels) - set(fresh))
-    scores = _merge(cache, index, gone, new)
+    scores = _merge(memo, index, gone, new)
     if scores is None:
         return None
-    results = LazyResults(root, {rel: digests[rel] for rel in result_rels}, new, cache)
+    results = LazyResults(root, {rel: digests[rel] for rel in result_rels}, new, memo)
     tree.results = _ResultPairs(results)  # type: ignore[assignment]
     if new or gone:
         facts = {rel: index.results[rel] for rel in result_rels if rel not in new}
         facts.update({rel: (digests[rel], revision_keys(r)) for rel, r in new.items()})
-        _save(cache, index.registries, facts, scores)
+        _save(memo, index.registries, facts, scores)
     return Loaded(tree, registry_frames(tree, scores), digests, results, True, len(new))
 
 
@@ -363,10 +348,10 @@ def _has_duplicates(index: _Index, rels: list[str], new: dict[str, Result]) -> b
     return False
 
 
-def _merge(cache: Path, index: _Index, gone: set[str],
+def _merge(memo: Memo, index: _Index, gone: set[str],
            new: dict[str, Result]) -> pd.DataFrame | None:
     """The snapshot's score rows without `gone` files, with the rows of `new` ones."""
-    scores = _read_scores(cache, index)
+    scores = _read_scores(memo, index)
     if scores is None:
         return None
     if gone:
@@ -385,13 +370,13 @@ def _merge(cache: Path, index: _Index, gone: set[str],
 
 class LazyResults(Mapping[str, Result]):
     """rel -> Result for every result file of the tree, validated on first access from the
-    file's bytes (or its parse-cache entry), which must still have this build's digest."""
+    file's bytes (or its parse entry in the store), which must still have this build's
+    digest."""
 
     def __init__(self, root: Path, digests: dict[str, str], ready: Mapping[str, Result],
-                 cache: Path | None = None):
-        self._root, self._digests, self._cache_path = root, digests, cache
+                 memo: Memo | None = None):
+        self._root, self._digests, self._memo = root, digests, memo
         self._ready: dict[str, Result] = dict(ready)
-        self._parse_cache: ParseCache | None = None
         self.loads = 0  # results validated on access (tests, benchmarks)
 
     def __getitem__(self, rel: str) -> Result:
@@ -418,21 +403,12 @@ class LazyResults(Mapping[str, Result]):
             raise ChangedDuringBuild(f"{self._root / rel}: changed while the site was being "
                                      "built; build again")
         self.loads += 1
-        data = self._cached(rel, key)
+        data = parse_cache.cached(self._memo, key)
         if data is None:
             data, problems = parse_file(self._root, PurePosixPath(rel), rel, raw)
             if data is None:  # validated bytes parse, unless the code changed under us
                 raise ChangedDuringBuild(f"{self._root / rel}: {problems[0].message}")
         return Result.model_validate(data)
-
-    def _cached(self, rel: str, key: str) -> Any | None:
-        """Parsed data from the parse cache, read once many results are asked for."""
-        if self._cache_path is None or self.loads <= LAZY_CACHE_AFTER:
-            return None
-        if self._parse_cache is None:
-            self._parse_cache = ParseCache(self._cache_path)
-        entry = self._parse_cache.entries.get(rel)
-        return entry[1] if entry is not None and entry[0] == key else None
 
 
 class _ResultPairs(Sequence[tuple[str, Result]]):

@@ -14,12 +14,16 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
+
+from . import cache as parse_cache
 from . import errors, layout
-from .cache import ParseCache, digest
+from .cache import digest
 from .read import (
     ReadError,
     bad_name_char,
@@ -327,17 +331,17 @@ def _shown(root: Path, rel: str | PurePosixPath) -> str:
 
 def validate_tree(
     root: Path, only: Iterable[Path] | None = None, jobs: int | None = None,
-    cache: Path | None = None,
+    memo: Memo | None = None,
 ) -> Report:
     """Validate the results tree at root. `only` limits per-file messages to those paths, but
-    cross-file facts are always checked against the whole tree. With `cache` (a file path),
-    files whose bytes are unchanged since the last run are not parsed again (cache.py)."""
-    return validate_tree_parsed(root, only, jobs, cache)[0]
+    cross-file facts are always checked against the whole tree. With `memo` (the build's
+    store, evalrunner.memo), files whose bytes were parsed before are not parsed again."""
+    return validate_tree_parsed(root, only, jobs, memo)[0]
 
 
 def validate_tree_parsed(
     root: Path, only: Iterable[Path] | None = None, jobs: int | None = None,
-    cache: Path | None = None,
+    memo: Memo | None = None,
 ) -> tuple[Report, dict[str, Any]]:
     """validate_tree, and the plain data each file parsed to (rel -> data), for callers that
     keep some of it (the site's snapshot, snapshot.py)."""
@@ -347,7 +351,7 @@ def validate_tree_parsed(
         return Report(Tree(root), [problem], 0), {}
     rels, problems = discover(root)
     prefix = root.as_posix().rstrip("/") + "/"
-    parsed = _parse_all(root, rels, prefix, jobs, ParseCache(cache))
+    parsed = _parse_all(root, rels, prefix, jobs, memo if memo and memo.enabled else None)
     tree = Tree(root)
     for rel, _, data, file_problems in parsed:
         obj = None
@@ -388,7 +392,7 @@ def _within(path: Path, wanted: set[Path]) -> bool:
 
 
 def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int | None,
-               cache: ParseCache) -> list[Parsed]:
+               memo: Memo | None) -> list[Parsed]:
     """(rel, digest, data or None, problems) for every file, in order: from the cache when a
     file's bytes are unchanged, else parsed, over several processes when there are many."""
     out: dict[str, Parsed] = {}
@@ -396,11 +400,11 @@ def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int
     for rel in rels:
         name = rel.as_posix()
         raw = key = None
-        if cache.path is not None and layout.kind_of(rel) is not None:
+        if memo is not None and layout.kind_of(rel) is not None:
             raw = _read(root, name, prefix)
             if raw is not None:
                 key = digest(raw)
-                data = cache.get(name, key)
+                data = parse_cache.cached(memo, key)
                 if data is not None:
                     out[name] = (name, key, data, [])
                     continue
@@ -416,10 +420,8 @@ def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int
             parsed = [row for part in pool.map(_parse_chunk, chunks) for row in part]
     for name, key, data, problems in parsed:
         out[name] = (name, key, data, problems)
-        if data is not None and key is not None and cache.path is not None:
-            cache.put(name, key, data)
-    if cache.path is not None:
-        cache.save()
+        if data is not None and key is not None and memo is not None:
+            parse_cache.store(memo, key, data)
     return [out[r.as_posix()] for r in rels]
 
 

@@ -14,15 +14,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalrunner.results.jsonschema import json_schemas
 
-from .csvsplice import csv_files
+from .csvruns import csv_text
 from .data import METRIC_TABLES, SiteData
 from .leaderboard import Leaderboard
 from .tables import frame_csv, plain_values
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 RESULT_COLUMNS = ["model", "revision", "setting", "task", "metric", "value", "stderr", "n_items",
                   "tier", "source", "family", "step", "tokens", "final", "n_shot", "primary",
@@ -62,9 +64,9 @@ def leaderboard_doc(boards: dict[str, Leaderboard]) -> dict[str, Any]:
 
 
 def api_files(data: SiteData, boards: dict[str, Leaderboard],
-              previous: Path | None = None) -> dict[str, str]:
-    """Every api/v1 file as text, keyed by path relative to docs_dir. `previous`: the docs
-    folder of the last build, whose big per-model CSVs are reused run by run (csvsplice.py)."""
+              memo: Memo | None = None) -> dict[str, str]:
+    """Every api/v1 file as text, keyed by path relative to docs_dir. `memo`: the build's
+    store, where the runs of the big per-model CSVs are kept (csvruns.py)."""
     f = data.frames
     files = {
         "api/v1/leaderboard.json": _json(leaderboard_doc(boards)),
@@ -76,17 +78,14 @@ def api_files(data: SiteData, boards: dict[str, Leaderboard],
     }
     tables = {"results": f.scores[RESULT_COLUMNS]}
     tables.update({name: data.metrics.get(name) for name in METRIC_TABLES})
-    sidecars: dict[str, str] = {}
     for name, table in tables.items():
         rel = f"api/v1/{name}.csv"
         if table is None:
             files[rel] = "\n"
         elif "model" in table.columns:
-            made = csv_files(rel, table, "model", previous)
-            files[rel] = made.pop(rel)
-            sidecars.update(made)
+            files[rel] = csv_text(table, "model", memo)
         else:
             files[rel] = frame_csv(table)
     files["api/v1/index.json"] = _json({"version": 1, "files": sorted(
         [p.removeprefix("api/v1/") for p in files] + ["eee.zip"])})  # eee.py writes it
-    return {**files, **sidecars}
+    return files

@@ -15,9 +15,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import SiteError
 from .mkdocs_build import run_mkdocs
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 MARKER = ".densitometer-generated"  # a docs folder the generator owns (safe to wipe)
 
@@ -36,9 +40,9 @@ class BuildOptions:
     stamp: str | None = None  # the build stamp shown on the home page; default: now (UTC)
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
-    # reuse the last build's work: parsed files and the last good load (results/cache.py,
-    # snapshot.py), reference fits (metrics/fitcache.py), unchanged pages (pagecache.py),
-    # unchanged HTML (mkdocs_build.py); False builds everything from scratch
+    # reuse the last build's work through the store (evalrunner.memo): parsed files, the last
+    # good load (snapshot.py), reference fits; unchanged pages (pagecache.py) and unchanged
+    # HTML (mkdocs_build.py); False builds everything from scratch
     incremental: bool = True
     jobs: int | None = None  # processes writing pages; default: the cores, for big sites only
 
@@ -63,11 +67,16 @@ def default_stamp() -> str:
     return when.strftime(STAMP_FORMAT)
 
 
-def cache_path(opts: BuildOptions) -> Path | None:
-    """The parse cache beside the results tree (<parent>/.cache/densitometer/), or None if off."""
-    from evalrunner.results.cache import default_cache_path
+def open_memo(opts: BuildOptions) -> Memo:
+    """The store beside the results tree (<parent>/.cache/densitometer/), or one that keeps
+    nothing when the build reuses nothing. Its code version covers the site sources and the
+    browser libraries in use."""
+    from evalrunner.memo import Memo, default_root
 
-    return default_cache_path(opts.results) if opts.incremental else None
+    from .assets import VENDOR
+
+    sources = [opts.src, *(opts.node_modules / p / "package.json" for p in VENDOR)]
+    return Memo(default_root(opts.results) if opts.incremental else None, sources)
 
 
 def _claim(docs: Path) -> None:
@@ -102,11 +111,13 @@ def _write_part(index: int) -> tuple[int, int, list[str]]:
     return len(pages), len(files), [p.relative_to(docs).as_posix() for p in paths]
 
 
-def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa: ANN001
+def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
+               memo: Memo | None = None) -> tuple[int, int]:
     """Generate and write every page and data file into the docs folder, in parallel processes
     on a big site (the parts are independent: pages.parts). Model and family units whose inputs
     are unchanged since the last build keep their files (pagecache.py); files no part wrote are
-    deleted. Returns the pages and the other files (data, downloads, assets) the folder holds."""
+    deleted. `memo`: the build's store (default: open_memo). Returns the pages and the other
+    files (data, downloads, assets) the folder holds."""
     global _JOB
     from . import pagecache
     from .assets import copy_own, copy_vendor
@@ -114,6 +125,7 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
     from .pages import parts
 
     _claim(opts.docs)
+    memo = memo if memo is not None else open_memo(opts)
     fps, old, stale = pagecache.plan(data, opts.docs, opts.src / "templates",
                                      reuse=opts.incremental)
     jobs = opts.jobs or os.cpu_count() or 1
@@ -121,7 +133,7 @@ def write_docs(data, opts: BuildOptions, stamp: str) -> tuple[int, int]:  # noqa
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
-                 previous=opts.docs if opts.incremental else None,
+                 memo=memo,
                  templates=opts.src / "templates", stamp=stamp)
     _JOB = (todo, opts.src / "templates", opts.docs, stamp)
     try:
@@ -157,11 +169,13 @@ def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:
     seconds: dict[str, float] = {}
     check_vendor(opts.node_modules)  # fail before the slow part
     t = time.perf_counter()
+    memo = open_memo(opts)
     data = load_site_data(opts.results, with_metrics=opts.metrics, samples=opts.samples,
-                          cache=cache_path(opts))
+                          memo=memo)
     seconds["load+metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    pages, files = write_docs(data, opts, opts.stamp or default_stamp())
+    pages, files = write_docs(data, opts, opts.stamp or default_stamp(), memo)
+    memo.sweep()
     seconds["generate"] = time.perf_counter() - t
     return pages, files, seconds
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +18,9 @@ from evalrunner.results.load import Frames
 from evalrunner.results.schema import Result
 from evalrunner.results.snapshot import load_tree
 from evalrunner.results.validate import Tree
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 # The metric tables the site publishes, in the order the API lists them.
 METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
@@ -75,15 +78,16 @@ class SiteData:
 
 
 def load_site_data(root: Path, with_metrics: bool = True,
-                   samples: Path | None = None, cache: Path | None = None) -> SiteData:
+                   samples: Path | None = None, memo: Memo | None = None) -> SiteData:
     """Validate and load results/ at root; compute metrics if the metrics stage is available.
 
     `samples`: the runner's per-sample logs (default `<root>/../samples` when it exists), read
-    for the diagnostics and pass@k tables. `cache`: a parse-cache file (results/cache.py) so
-    a rebuild does not parse unchanged files again, and only checks the result files that
-    changed since the last good build (results/snapshot.py); None checks every file.
+    for the diagnostics and pass@k tables. `memo`: the build's store (evalrunner.memo), so
+    a rebuild does not parse unchanged files again, only checks the result files that changed
+    since the last good build (results/snapshot.py) and refits only what moved; None checks
+    and fits everything.
     Raises ValidationFailed with the full report when the tree has errors."""
-    loaded = load_tree(Path(root), cache)
+    loaded = load_tree(Path(root), memo)
     frames = loaded.frames
     if not with_metrics:
         return SiteData(frames, loaded.tree, metrics_note="metrics were not computed",
@@ -92,7 +96,7 @@ def load_site_data(root: Path, with_metrics: bool = True,
 
     tables, registry, note, reference, d0 = compute_metrics(
         frames, items=_items(frames, loaded.results, Path(root), samples),
-        fit_cache=cache.parent / "fits.json" if cache is not None else None)
+        memo=memo)
     return SiteData(frames, loaded.tree, tables, registry, note, reference, d0,
                     loaded.digests, loaded.results)
 

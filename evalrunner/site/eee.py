@@ -32,7 +32,7 @@ from .tables import frame_csv
 
 SCHEMA_VERSION = "0.3.0"
 ARCHIVE = "api/v1/eee.zip"
-INPUTS = "api/v1/eee.zip.inputs"  # the inputs' digest: an unchanged archive is not rebuilt
+KIND = "eee"  # the archive in the build's store (evalrunner.memo), by the digest of its inputs
 RELATIONSHIP = {"reproduced": "third_party", "published": "other", "submitted": "other"}
 SOURCE_TYPE = {"reproduced": "evaluation_run"}  # else documentation: aggregates only
 LIBRARIES = {"lm-evaluation-harness": "lm_eval", "lighteval (Hugging Face)": "lighteval"}
@@ -77,9 +77,9 @@ def epoch_of(stamp: str) -> str:
     return str(int(when.replace(hour=0, minute=0).timestamp()))
 
 
-def inputs_key(data: SiteData, stamp: str, code: bytes) -> str:
-    """Digest of what the archive is made of: every results file, the day, the code."""
-    h = hashlib.blake2b(code, digest_size=16)
+def inputs_key(data: SiteData, stamp: str) -> str:
+    """Digest of what the archive is made of besides the code: every results file, the day."""
+    h = hashlib.blake2b(digest_size=16)
     for rel, digest in sorted(data.digests.items()):
         h.update(f"{rel}\0{digest}\0".encode())
     h.update(epoch_of(stamp).encode())

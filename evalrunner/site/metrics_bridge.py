@@ -7,8 +7,7 @@ decisions as plain dicts), the default reference family and D0.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -16,6 +15,9 @@ from evalrunner.results.load import Frames
 
 from .data import METRIC_TABLES
 from .errors import SiteError
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 
 class MetricsFailed(SiteError):
@@ -33,11 +35,11 @@ def metric_registry() -> list[dict[str, Any]]:
 
 
 def compute_metrics(
-    frames: Frames, items: pd.DataFrame | None = None, fit_cache: Path | None = None,
+    frames: Frames, items: pd.DataFrame | None = None, memo: Memo | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], str, str | None, float | None]:
     """(tables, registry, note, default reference family, D0); `items`: per-item rows of the
-    runner's per-sample logs for the diagnostics and pass@k tables; `fit_cache`: a JSON file
-    of reference fits kept between builds (evalrunner.metrics.fitcache), None fits afresh."""
+    runner's per-sample logs for the diagnostics and pass@k tables; `memo`: the build's store
+    (evalrunner.memo), where reference fits are kept between builds; None fits afresh."""
     try:
         from evalrunner.metrics.compute import compute_all
         from evalrunner.metrics.config import MetricsConfig
@@ -49,7 +51,7 @@ def compute_metrics(
     try:
         prepared = prepare(frames, config)
         result = compute_all(frames, config, items=items, prepared=prepared,
-                             fit_cache=fit_cache)
+                             memo=memo)
     except MetricsInputError as exc:
         raise MetricsFailed(f"the metrics stage rejected the results: {exc}") from exc
     tables = {name: table for name, table in result.tables().items()

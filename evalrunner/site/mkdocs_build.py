@@ -1,14 +1,15 @@
 """`mkdocs build --strict` through the Python API, incremental when nothing global changed.
 
 A rebuild after one new result file changes a few pages of a thousand, but a clean mkdocs build
-renders all of them. So the site dir keeps a state file (STATE): a fingerprint of
-everything every page depends on (the config, the theme and plugin code, the installed versions,
-the nav) and the size and mtime of every docs file at the last successful build. When the
-fingerprint matches, mkdocs builds with `dirty=True` (it renders only the pages whose source is
-newer than their output and copies only newer static files); before that, the outputs of every
-docs file that changed, appeared or vanished since the last build are deleted, so a source whose
-mtime went backwards or a page whose blocks JSON changed is rebuilt too, and a vanished source
-leaves nothing behind. The densitometer-blocks plugin merges the search index (mkdocs_plugin.py).
+renders all of them. So the site dir keeps a state file (STATE): a fingerprint of everything
+every page depends on (the config, the theme, the code version of evalrunner.memo: the package
+and every installed library's version, the nav) and the size and mtime of every docs file at the
+last successful build. When the fingerprint matches, mkdocs builds with `dirty=True` (it renders
+only the pages whose source is newer than their output and copies only newer static files);
+before that, the outputs of every docs file that changed, appeared or vanished since the last
+build are deleted, so a source whose mtime went backwards or a page whose blocks JSON changed is
+rebuilt too, and a vanished source leaves nothing behind. The densitometer-blocks plugin merges
+the search index (mkdocs_plugin.py).
 A page whose only change is a fragment it shows (fragments.py: a model's density, which every
 model page's moves with) is patched in place instead, before mkdocs runs; the state keeps each
 page's fragment references and each fragment's digest for that.
@@ -23,10 +24,10 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalrunner.memo import code_version
 from evalrunner.results.write import atomic_write_text
 
 from . import blocks, fragments
@@ -43,9 +44,6 @@ STATE = ".densitometer-build.json"
 PLUGIN = "densitometer-blocks"
 SEARCH_INDEX = "search/search_index.json"  # in site_dir, written by the search plugin
 COPYRIGHT = "Built by densitometer"  # static: a stamp here would change every page on every build
-# whatever renders the pages: a new version may change every page
-PACKAGES = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions", "Jinja2")
-_OWN_CODE = ("mkdocs_plugin.py", "blocks.py", "fragments.py", "mkdocs_build.py")
 _DIRTY_WARNING = "A 'dirty' build is being performed"
 
 log = logging.getLogger(__name__)
@@ -110,13 +108,6 @@ def _hash_tree(digest: Any, root: Path) -> None:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
 
 
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
 def fingerprint(config: MkDocsConfig, config_file: Path, overrides: dict[str, Any],
                 snapshot: Snapshot) -> str:
     """A digest of everything that affects every page; a different one means a clean build."""
@@ -124,12 +115,11 @@ def fingerprint(config: MkDocsConfig, config_file: Path, overrides: dict[str, An
 
     text = config_file.read_bytes()
     digest = hashlib.sha256(text)
-    here = Path(__file__).parent
     digest.update(json.dumps({
         "config": yaml_load(text),  # with !ENV values (SITE_URL) and INHERIT resolved
         "overrides": overrides,
-        "versions": {p: _version(p) for p in PACKAGES},
-        "code": [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _OWN_CODE],
+        # the package (plugin included) and every library's version (mkdocs, the theme...)
+        "code": code_version().hex(),
         "nav": _nav_state(config, snapshot),
     }, sort_keys=True, default=str).encode())
     if config.theme.custom_dir:

@@ -14,7 +14,8 @@ A unit's fingerprint hashes exactly what its generator reads:
   of the data holding only those tables (`scoped`), so a page that starts reading another table
   fails loudly instead of going stale;
 - a global part: the registry files, the registry frames, the metric registry, the headline
-  reference, the site code and templates, and the versions of the libraries that format output.
+  reference, and the code version (evalrunner.memo: the package, the templates in use, the
+  library versions).
 
 The manifest (`<docs>/.densitometer-pages.json`) maps unit -> fingerprint and files. It is
 removed when a build starts and written when it ends, so an interrupted build regenerates
@@ -28,12 +29,12 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
+from evalrunner.memo import code_version
 from evalrunner.results import layout
 from evalrunner.results.write import atomic_write_text
 
@@ -56,9 +57,6 @@ UNIT_TABLES = {
 }
 UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task",  # the unit's column
              "model_density": "model", "family_density": "family"}
-# Libraries whose version can change the bytes of a page or a data file.
-_LIBRARIES = ("pandas", "numpy", "pyarrow", "altair", "jinja2", "markupsafe")
-_SITE = Path(__file__).resolve().parent
 _FRAGMENT_DATA = PurePosixPath(fragments.DATA).parts
 
 
@@ -116,21 +114,10 @@ def unit_of(rel: str) -> str | None:
     return None
 
 
-def code_digest() -> bytes:
-    """The site code, the templates, and the results code (the schema decides what a result
-    file's bytes read as: its digest alone does not fix a page): a change regenerates every
-    unit."""
-    h = hashlib.blake2b(digest_size=16)
-    roots = [_SITE, _SITE.parent / "results", _SITE.parent.parent / "site_src" / "templates"]
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc"):
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    for lib in _LIBRARIES:
-        try:
-            h.update(f"{lib}={metadata.version(lib)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{lib}=none".encode())
-    return h.digest()
+def code_digest(templates: Path) -> bytes:
+    """The code version (evalrunner.memo: the whole package, the templates in use, every
+    library's version): a change regenerates every unit."""
+    return code_version((Path(templates).resolve(),))
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
@@ -153,7 +140,7 @@ def _frame_digest(frame: pd.DataFrame | None) -> bytes:
 def _global(data: SiteData, templates: Path) -> bytes:
     """What every unit reads besides its own rows."""
     f = data.frames
-    h = hashlib.blake2b(code_digest(), digest_size=16)
+    h = hashlib.blake2b(code_digest(templates), digest_size=16)
     for frame in (f.models, f.families, f.tasks, f.settings):
         h.update(_frame_digest(frame))
     h.update(frame_types(f.scores))

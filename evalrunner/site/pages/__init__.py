@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import pagecache
 from ..api import api_files
@@ -28,6 +29,9 @@ from .predictability import predictability_page
 from .submit import schema_files, submit_page
 from .tasks import task_pages
 
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
+
 Output = tuple[list[Page], dict[str, str | bytes]]  # files: text, or bytes as they are
 
 
@@ -44,23 +48,25 @@ def _boards(data: SiteData, results: Path) -> Output:
     return pages, files
 
 
-def _api(data: SiteData, results: Path, previous: Path | None) -> Output:
-    """The API files (most of it the big results.csv, reused run by run from the `previous`
-    docs folder); the boards again (a fraction of a second) so the parts stay independent."""
-    return [], api_files(data, home.boards(data), previous)
+def _api(data: SiteData, results: Path, memo: Memo | None) -> Output:
+    """The API files (most of it the big results.csv, its runs kept in `memo`); the boards
+    again (a fraction of a second) so the parts stay independent."""
+    return [], api_files(data, home.boards(data), memo)
 
 
-def _eee(data: SiteData, stamp: str, previous: Path | None) -> Output:
-    """The Every Eval Ever archive (eee.py): a record per result file; the `previous` build's
-    when its inputs are the same (a dozen seconds saved on every rebuild of a day)."""
-    from ..eee import ARCHIVE, INPUTS, archive, inputs_key
+def _eee(data: SiteData, stamp: str, memo: Memo | None) -> Output:
+    """The Every Eval Ever archive (eee.py): a record per result file, kept in `memo` under
+    the digest of its inputs (a dozen seconds saved on every rebuild of a day)."""
+    from ..eee import ARCHIVE, KIND, archive, inputs_key
 
-    key = inputs_key(data, stamp, pagecache.code_digest())
-    if previous is not None and (previous / INPUTS).is_file() \
-            and (previous / INPUTS).read_text(encoding="utf-8") == key \
-            and (previous / ARCHIVE).is_file():
-        return [], {ARCHIVE: (previous / ARCHIVE).read_bytes(), INPUTS: key}
-    return [], {ARCHIVE: archive(data, stamp), INPUTS: key}
+    if memo is None or not memo.enabled:
+        return [], {ARCHIVE: archive(data, stamp)}
+    key = memo.key(KIND, inputs_key(data, stamp))
+    made = memo.read(KIND, key, "zip")
+    if made is None:
+        made = archive(data, stamp)
+        memo.write(KIND, key, made, "zip")
+    return [], {ARCHIVE: made}
 
 
 def _compare_index(data: SiteData, results: Path) -> Output:
@@ -93,19 +99,19 @@ def _slices(ids: list[str], n: int) -> list[list[str]]:
 
 def parts(data: SiteData, results: Path, shards: int = 1,
           units: dict[str, list[str]] | None = None,
-          previous: Path | None = None,
+          memo: Memo | None = None,
           templates: Path = Path("site_src/templates"),
           stamp: str = "1970-01-01 00:00 UTC") -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
     the API, the leaderboards and small pages, the compare view's index, then the units of
     every kind (pagecache.UNIT_TABLES) in `shards` slices each: every one, or per kind the ids
-    in `units`. `previous`: the last build's docs folder, for the API's big CSVs (None: reuse
-    nothing); `templates`: for the fragments, which are rendered here; `stamp`: the build's,
+    in `units`. `memo`: the build's store, for the API's big CSVs and the archive (None:
+    reuse nothing); `templates`: for the fragments, which are rendered here; `stamp`: the build's,
     the Every Eval Ever records' creation time."""
     every = {kind: pagecache.unit_ids(data.frames, kind) for kind in pagecache.UNIT_TABLES}
     units = every if units is None else units
-    out: list[Callable[[], Output]] = [partial(_api, data, results, previous),
-                                       partial(_eee, data, stamp, previous)]
+    out: list[Callable[[], Output]] = [partial(_api, data, results, memo),
+                                       partial(_eee, data, stamp, memo)]
     out += [partial(make, data, results) for make in (_boards, _compare_index)]
     makers = [("models", _models), ("families", _families), ("tasks", _tasks)]
     makers += [(kind, partial(_fragments, fragment, kind, templates=templates))
