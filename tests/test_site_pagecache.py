@@ -14,7 +14,7 @@ from site_build import REPO, STAMP
 from site_tree import Revision, _result, _scores, build_site_tree
 
 from evalrunner.site import csvruns, fragments, pagecache
-from evalrunner.site.build import BuildOptions, generate_docs
+from evalrunner.site.build import BuildOptions, generate_docs, open_memo
 from evalrunner.site.data import load_site_data
 from evalrunner.site.pages.models import DENSITY, model_pages
 
@@ -144,33 +144,30 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     assert list((results.parent / ".cache" / "densitometer" / "memo" / csvruns.KIND).rglob("*"))
 
 
-def test_an_interrupted_build_reuses_nothing(tmp_path: Path, monkeypatch) -> None:
+def _unit_entries(results: Path) -> list[Path]:
+    return sorted((results.parent / ".cache" / "densitometer" / "memo" / pagecache.KIND)
+                  .rglob("*.json"))
+
+
+def test_a_bad_unit_entry_is_regenerated(tmp_path: Path) -> None:
+    """An entry that does not decode, or names a path its unit does not own (a planted one
+    writing over a shared page), is not used: the unit is generated again."""
     results = build_site_tree(tmp_path / "results")
-    docs = tmp_path / "docs"
+    docs, fresh = tmp_path / "docs", tmp_path / "fresh"
     _generate(results, docs)
-    assert (docs / pagecache.MANIFEST).is_file()
-
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        raise RuntimeError("interrupted")
-
-    monkeypatch.setattr("evalrunner.site.pages.parts", broken)
-    with pytest.raises(RuntimeError):
-        _generate(results, docs)
-    assert not (docs / pagecache.MANIFEST).exists()
-    monkeypatch.undo()
-    _, old, stale = pagecache.plan(load_site_data(results), docs, REPO / "site_src" / "templates")
-    assert old.units == {}
-    assert "ref-1" in stale["models"] and "ref" in stale["families"] and "piqa" in stale["tasks"]
-
-
-def test_a_manifest_that_is_not_ours_is_ignored(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for text in ("not json", '{"version": 1, "units": {"models/x": {"fp": 1, "files": "a"}}}',
-                 '[1, 2]', '{"version": 1, "units": [1]}', '{"version": 2, "units": {}}',
-                 '{"version": 1, "units": {"models/x": {"fp": "a", "files": [1]}}}'):
-        (docs / pagecache.MANIFEST).write_text(text)
-        assert pagecache.Manifest.take(docs).units == {}
+    entries = _unit_entries(results)
+    assert entries
+    spoilers = ["{not json", "[1, 2]", json.dumps({"index.md": "<script>planted</script>"}),
+                json.dumps({"models/x/index.md": 1})]
+    for n, entry in enumerate(entries):
+        entry.write_text(spoilers[n % len(spoilers)])
+    _generate(results, docs)
+    assert "planted" not in (docs / "index.md").read_text()
+    _same_as_fresh(results, docs, fresh)
+    memo = open_memo(BuildOptions(results=results, src=REPO / "site_src",
+                                  node_modules=REPO / "node_modules"))
+    plan = pagecache.plan(load_site_data(results), REPO / "site_src" / "templates", memo)
+    assert all(ids == [] for ids in plan[2].values())  # repaired: every unit from the store
 
 
 def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
@@ -202,16 +199,25 @@ def test_unit_of(rel: str, unit: str | None) -> None:
     assert pagecache.unit_of(rel) == unit
 
 
-def test_without_reuse_a_planted_page_is_regenerated(tmp_path: Path) -> None:
-    """A docs folder whose manifest matches the data (as one planted in a checkout could) is
-    reused by an incremental build, but not by `--no-cache`, which CI runs."""
+def test_a_planted_page_is_repaired_and_a_planted_entry_is_not_used_without_reuse(
+        tmp_path: Path) -> None:
+    """The docs folder is output only: a page planted there is rewritten by the next build. A
+    store entry planted under the right key is used by an incremental build (the key is of the
+    inputs, not the outputs), but not by `--no-cache`, which CI runs."""
     results = build_site_tree(tmp_path / "results")
     docs = tmp_path / "docs"
     _generate(results, docs)
     page = docs / "models" / "evil" / "index.md"
     page.write_text("<script>alert('planted')</script>")
     _generate(results, docs)
-    assert "planted" in page.read_text()  # the fingerprint is of the inputs, not the outputs
+    assert "planted" not in page.read_text()
+    for entry in _unit_entries(results):
+        files = json.loads(entry.read_text())
+        if "models/evil/index.md" in files:
+            files["models/evil/index.md"] = "<script>alert('planted')</script>"
+            entry.write_text(json.dumps(files))
+    _generate(results, docs)
+    assert "planted" in page.read_text()
     opts = BuildOptions(results=results, docs=docs, src=REPO / "site_src",
                         config=REPO / "mkdocs.yml", node_modules=REPO / "node_modules",
                         stamp=STAMP, incremental=False)

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 from .errors import SiteError
-from .files import write_bytes, write_text
 
 VENDOR_DIR = "javascripts/vendor"
 # package -> (files inside the package, license file)
@@ -51,28 +50,27 @@ def check_vendor(node_modules: Path) -> None:
             f"vega-lite {want} in package.json, then run `npm install` and `npm ci`.")
 
 
-def copy_vendor(node_modules: Path, docs: Path) -> list[Path]:
-    """Copy the libraries (source-map comments stripped) and their licenses into the docs."""
+def vendor_files(node_modules: Path) -> dict[str, str | bytes]:
+    """The libraries (source-map comments stripped) and their licenses, by path under docs."""
     check_vendor(node_modules)
-    out = []
-    target = docs / VENDOR_DIR
+    out: dict[str, str | bytes] = {}
     for package, (files, license_file) in VENDOR.items():
         for rel in files:
             text = (node_modules / package / rel).read_text(encoding="utf-8")
-            dest = target / Path(rel).name
-            write_text(dest, _SOURCE_MAP.sub("", text))
-            out.append(dest)
+            out[f"{VENDOR_DIR}/{Path(rel).name}"] = _SOURCE_MAP.sub("", text)
         version = package_version(node_modules, package)
-        dest = target / f"{package}-{version}.LICENSE.txt"
-        write_bytes(dest, (node_modules / package / license_file).read_bytes())
-        out.append(dest)
+        out[f"{VENDOR_DIR}/{package}-{version}.LICENSE.txt"] = \
+            (node_modules / package / license_file).read_bytes()
     return out
 
 
-def copy_own(src: Path, docs: Path) -> None:
-    """site_src/javascripts, site_src/stylesheets and hand-written pages (site_src/pages)."""
-    for name, into in [*((n, docs / n) for n in OWN), ("pages", docs)]:
+def own_files(src: Path) -> dict[str, str | bytes]:
+    """site_src/javascripts, site_src/stylesheets and hand-written pages (site_src/pages), by
+    path under docs."""
+    out: dict[str, str | bytes] = {}
+    for name, into in [*((n, f"{n}/") for n in OWN), ("pages", "")]:
         folder = src / name
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.is_file():
-                write_bytes(into / path.relative_to(folder), path.read_bytes())
+                out[into + path.relative_to(folder).as_posix()] = path.read_bytes()
+    return out

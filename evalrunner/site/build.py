@@ -88,77 +88,79 @@ def _claim(docs: Path) -> None:
     docs.mkdir(parents=True, exist_ok=True)
 
 
-# Below this many scores the pages are written in this process: forking costs more than it saves.
+# Below this many scores the pages are made in this process: forking costs more than it saves.
 PARALLEL_SCORES = 20_000
-_JOB: tuple[list, Path, Path, str] | None = None  # (parts, templates, docs, stamp) for workers
+_JOB: tuple[list, Path, str] | None = None  # (parts, templates, stamp) for forked workers
 
 
-def _write_part(index: int) -> tuple[int, int, list[str]]:
-    """Generate part `index` of _JOB and write its pages and files; (pages, files, the paths
-    written or confirmed unchanged, relative to docs)."""
-    from .files import recording, write_bytes, write_text
-    from .render import environment, write_page
+def _make_part(index: int) -> dict[str, str | bytes]:
+    """The files of part `index` of _JOB, by path under docs: its pages rendered, then its
+    other files."""
+    from .render import environment, page_files
 
     assert _JOB is not None
-    todo, templates, docs, stamp = _JOB
+    todo, templates, stamp = _JOB
     pages, files = todo[index]()
     env = environment(templates)
-    with recording() as paths:
-        for page in pages:
-            write_page(env, page, docs, stamp)
-        for rel, text in sorted(files.items()):
-            (write_bytes if isinstance(text, bytes) else write_text)(docs / rel, text)
-    return len(pages), len(files), [p.relative_to(docs).as_posix() for p in paths]
+    out: dict[str, str | bytes] = {}
+    for page in pages:
+        out.update(page_files(env, page, stamp))
+    out.update(files)
+    return out
 
 
 def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
                memo: Memo | None = None) -> tuple[int, int]:
-    """Generate and write every page and data file into the docs folder, in parallel processes
-    on a big site (the parts are independent: pages.parts). Model and family units whose inputs
-    are unchanged since the last build keep their files (pagecache.py); files no part wrote are
-    deleted. `memo`: the build's store (default: open_memo). Returns the pages and the other
-    files (data, downloads, assets) the folder holds."""
+    """Generate every page and data file and make the docs folder hold exactly them. The parts
+    (pages.parts) run in parallel processes on a big site; model, family and task units whose
+    inputs are unchanged come from the store (pagecache.py). `memo`: the build's store
+    (default: open_memo). Returns the pages and the other files (data, downloads, assets)."""
     global _JOB
-    from . import pagecache
-    from .assets import copy_own, copy_vendor
-    from .files import recording, write_text
+    from . import blocks, pagecache
+    from .assets import own_files, vendor_files
+    from .files import write_tree
     from .pages import parts
 
     _claim(opts.docs)
     memo = memo if memo is not None else open_memo(opts)
-    fps, old, stale = pagecache.plan(data, opts.docs, opts.src / "templates",
-                                     reuse=opts.incremental)
+    templates = opts.src / "templates"
+    keys, kept, stale = pagecache.plan(data, templates, memo)
     jobs = opts.jobs or os.cpu_count() or 1
     if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
-                 memo=memo,
-                 templates=opts.src / "templates", stamp=stamp)
-    _JOB = (todo, opts.src / "templates", opts.docs, stamp)
+                 memo=memo, templates=templates, stamp=stamp)
+    _JOB = (todo, templates, stamp)
     try:
         if jobs == 1:
-            counts = [_write_part(i) for i in range(len(todo))]
+            made = [_make_part(i) for i in range(len(todo))]
         else:  # fork: the workers share the loaded data instead of pickling it
             # frozen, the collector leaves the loaded objects alone: they stay shared (no
             # copy-on-write of every page they sit on) and a collection does not walk them
             gc.freeze()
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                counts = pool.map(_write_part, range(len(todo)), chunksize=1)
+                made = pool.map(_make_part, range(len(todo)), chunksize=1)
     finally:
         _JOB = None
         gc.unfreeze()
-    with recording() as own:
-        write_text(opts.docs / MARKER, "written by densitometer build, which deletes every "
-                   "other file it did not write\n")
-        copy_own(opts.src, opts.docs)
-        copy_vendor(opts.node_modules, opts.docs)
-    written = [rel for c in counts for rel in c[2]]
-    written += [p.relative_to(opts.docs).as_posix() for p in own]
-    regenerated = {f"{kind}/{i}" for kind, ids in stale.items() for i in ids}
-    held = pagecache.finish(opts.docs, fps, old, written, regenerated)
-    pages = sum(rel.endswith(".md") and not rel.startswith("_blocks/") for rel in held)
-    return pages, sum(not rel.startswith("_blocks/") for rel in held) - pages - 1  # the marker
+    generated = {rel: body for part in made for rel, body in part.items()}
+    pagecache.store(memo, keys, stale, generated)
+    files: dict[str, str | bytes] = {rel: body for unit in kept.values()
+                                     for rel, body in unit.items()}
+    files.update(generated)
+    files.update(own_files(opts.src))
+    files.update(vendor_files(opts.node_modules))
+    files[MARKER] = ("written by densitometer build, which deletes every other file it did "
+                     "not write\n")
+    written = write_tree(opts.docs, files)
+    prefix = f"{blocks.FOLDER}/"
+    for rel in written:  # mkdocs' dirty build sees the Markdown's mtime: new blocks move it
+        page = rel.removeprefix(prefix).removesuffix(".json") + ".md"
+        if rel.startswith(prefix) and page not in written and page in files:
+            (opts.docs / page).touch()
+    pages = sum(rel.endswith(".md") and not rel.startswith(prefix) for rel in files)
+    return pages, sum(not rel.startswith(prefix) for rel in files) - pages - 1  # the marker
 
 
 def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:

@@ -1,34 +1,21 @@
-"""Writing generated files: UTF-8, '\\n' line ends, folders made on demand.
+"""Writing the docs folder: one map of {path: text or bytes}, each file written only where its
+bytes changed, every other file deleted.
 
-A file that already holds exactly the bytes is left alone, so its mtime moves only when its
-content changes: mkdocs' dirty build re-renders a page only when its source is newer, and the
-page cache (pagecache.py) keeps the files of unchanged units. A write goes to a temporary file
-renamed into place, so a reader never sees half a file. No fsync: the docs folder is rebuilt
-from results/ at will, and an interrupted build regenerates everything (pagecache.MANIFEST).
-While `recording()` is active every path written or confirmed is collected, so the build knows
-which files this build produced and can delete the rest.
+UTF-8, '\\n' line ends, folders made on demand. A file that already holds exactly the bytes is
+left alone, so its mtime moves only when its content changes: mkdocs' dirty build re-renders a
+page only when its source is newer. A write goes to a temporary file renamed into place, so a
+reader never sees half a file. No fsync: the docs folder is made from results/ at will.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 
 from evalrunner.results.write import atomic_write_bytes
 
-_RECORD: list[Path] | None = None
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[list[Path]]:
-    """Collect the paths passed to write_text/write_bytes inside the block."""
-    global _RECORD
-    previous, _RECORD = _RECORD, []
-    try:
-        yield _RECORD
-    finally:
-        _RECORD = previous
+from .errors import SiteError
 
 
 def write_text(path: Path, text: str) -> bool:
@@ -38,8 +25,6 @@ def write_text(path: Path, text: str) -> bool:
 def write_bytes(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly that; True if written."""
     path = Path(path)
-    if _RECORD is not None:
-        _RECORD.append(path)
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
@@ -47,3 +32,29 @@ def write_bytes(path: Path, data: bytes) -> bool:
         pass
     atomic_write_bytes(path, data, durable=False)
     return True
+
+
+def _checked(rel: str) -> str:
+    p = PurePosixPath(rel)
+    if not rel or p.is_absolute() or ".." in p.parts or "\\" in rel or rel != p.as_posix():
+        raise SiteError(f"generated file {rel!r}: expected a plain path inside the docs folder")
+    return rel
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> set[str]:
+    """Make `root` hold exactly `files` (paths relative to it): each written where its bytes
+    differ, every other file deleted, folders left empty removed. Returns the paths written."""
+    written = set()
+    for rel, body in files.items():
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        if write_bytes(root / _checked(rel), raw):
+            written.add(rel)
+    for folder, _dirs, names in os.walk(root, topdown=False):
+        rel_folder = Path(folder).relative_to(root).as_posix()
+        for name in names:
+            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+            if rel not in files:
+                os.unlink(os.path.join(folder, name))
+        if folder != str(root) and not os.listdir(folder):
+            os.rmdir(folder)
+    return written

@@ -17,32 +17,28 @@ A unit's fingerprint hashes exactly what its generator reads:
   reference, and the code version (evalrunner.memo: the package, the templates in use, the
   library versions).
 
-The manifest (`<docs>/.densitometer-pages.json`) maps unit -> fingerprint and files. It is
-removed when a build starts and written when it ends, so an interrupted build regenerates
-everything the next time. JSON only: it sits in a folder anyone could write to.
+A unit's files are kept in the build's store (evalrunner.memo) under its fingerprint, as one
+JSON object {path: text}; an entry is only ever written whole, and one that is not a map of the
+unit's own paths is regenerated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
-from evalrunner.memo import code_version
+from evalrunner.memo import Memo, code_version
 from evalrunner.results import layout
-from evalrunner.results.write import atomic_write_text
 
 from . import blocks, fragments
 from .data import SiteData
 
-MANIFEST = ".densitometer-pages.json"
-_VERSION = 1
+KIND = "unit"
 # The metric tables each kind of unit reads (pages/models.py, families.py, tasks.py,
 # science.py). The fragment kinds (fragments.py) are what many pages show and what moves
 # without them: a reference family's new checkpoint moves every density, and only they follow.
@@ -221,85 +217,52 @@ def _units(f, kind: str) -> list[str]:  # noqa: ANN001
     return [f"{kind}/{i}" for i in unit_ids(f, kind)]
 
 
-@dataclass
-class Manifest:
-    """unit -> {"fp": fingerprint, "files": [docs-relative paths]} of the last finished build."""
-
-    units: dict[str, dict] = field(default_factory=dict)
-
-    @classmethod
-    def take(cls, docs: Path) -> Manifest:
-        """Read and remove the manifest: until this build ends, nothing may be reused."""
-        path = docs / MANIFEST
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            doc = None
-        path.unlink(missing_ok=True)
-        if not (isinstance(doc, dict) and doc.get("version") == _VERSION
-                and isinstance(doc.get("units"), dict)):
-            return cls()
-        units = {k: v for k, v in doc["units"].items()
-                 if isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("fp"), str)
-                 and isinstance(v.get("files"), list)
-                 and all(isinstance(x, str) for x in v["files"])}
-        return cls(units)
-
-    def reusable(self, unit: str, fp: str, docs: Path) -> bool:
-        entry = self.units.get(unit)
-        return (entry is not None and entry["fp"] == fp
-                and all((docs / rel).is_file() for rel in entry["files"]))
-
-    def save(self, docs: Path) -> None:
-        atomic_write_text(docs / MANIFEST, json.dumps({"version": _VERSION, "units": self.units},
-                                                      sort_keys=True, separators=(",", ":")))
+def _read_unit(memo: Memo, unit: str, key: str) -> dict[str, str] | None:
+    """A unit's stored files, or None unless every path is a string the unit owns."""
+    raw = memo.read(KIND, key)
+    try:
+        files = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
+        return None
+    if not (isinstance(files, dict) and all(
+            isinstance(rel, str) and isinstance(body, str) and unit_of(rel) == unit
+            for rel, body in files.items())):
+        return None
+    return files
 
 
-def plan(data: SiteData, docs: Path, templates: Path, reuse: bool = True
-         ) -> tuple[dict[str, str], Manifest, dict[str, list[str]]]:
-    """(fingerprints, the previous manifest, kind -> ids of the units to generate);
-    `reuse` False generates every unit."""
-    fps = fingerprints(data, templates) or {}
-    old = Manifest.take(docs)
-    if not reuse:
-        old = Manifest()
+def plan(data: SiteData, templates: Path, memo: Memo
+         ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, list[str]]]:
+    """(unit -> its entry's key, the files of every unit the store holds, kind -> ids of the
+    units to generate)."""
+    fps = (fingerprints(data, templates) or {}) if memo.enabled else {}
+    keys = {unit: memo.key(KIND, fp) for unit, fp in fps.items()}
+    kept: dict[str, dict[str, str]] = {}
     stale: dict[str, list[str]] = {}
     for kind in UNIT_TABLES:
-        stale[kind] = [u.split("/", 1)[1] for u in _units(data.frames, kind)
-                       if not (u in fps and old.reusable(u, fps[u], docs))]
-    return fps, old, stale
+        stale[kind] = []
+        for i in unit_ids(data.frames, kind):
+            unit = f"{kind}/{i}"
+            files = _read_unit(memo, unit, keys[unit]) if unit in keys else None
+            if files is None:
+                stale[kind].append(i)
+            else:
+                kept[unit] = files
+    return keys, kept, stale
 
 
-def finish(docs: Path, fps: dict[str, str], old: Manifest, written: Iterable[str],
-           regenerated: set[str]) -> set[str]:
-    """Record this build's units, delete every docs file this build did not produce, and save
-    the manifest. `regenerated`: the units generated this build (the others kept their files).
-    Returns the files the docs folder now holds (the manifest aside)."""
-    written = set(written)
-    new = Manifest()
-    produced = set(written)
-    by_unit: dict[str, list[str]] = {}
-    for rel in sorted(written):
-        unit = unit_of(rel)
-        if unit is not None:
-            by_unit.setdefault(unit, []).append(rel)
-    for unit, fp in fps.items():
-        if unit in regenerated:
-            new.units[unit] = {"fp": fp, "files": by_unit.get(unit, [])}
-        elif unit in old.units:
-            new.units[unit] = old.units[unit]
-            produced.update(old.units[unit]["files"])
-    _delete_others(docs, produced | {MANIFEST})
-    new.save(docs)
-    return produced
-
-
-def _delete_others(docs: Path, produced: set[str]) -> None:
-    for folder, _dirs, names in os.walk(docs, topdown=False):
-        rel_folder = Path(folder).relative_to(docs).as_posix()
-        for name in names:
-            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-            if rel not in produced:
-                os.unlink(os.path.join(folder, name))
-        if folder != str(docs) and not os.listdir(folder):
-            os.rmdir(folder)
+def store(memo: Memo, keys: dict[str, str], stale: dict[str, list[str]],
+          made: Mapping[str, str | bytes]) -> None:
+    """Keep the files of every unit generated this build (`made`: every generated file)."""
+    by_unit: dict[str, dict[str, str]] = {f"{kind}/{i}": {} for kind, ids in stale.items()
+                                          for i in ids}
+    for rel, body in made.items():
+        files = by_unit.get(unit_of(rel) or "")
+        if files is not None:
+            if not isinstance(body, str):
+                raise TypeError(f"{rel}: a unit's files are text")
+            files[rel] = body
+    for unit, files in by_unit.items():
+        if unit in keys:
+            memo.write(KIND, keys[unit], json.dumps(files, ensure_ascii=False,
+                                                    sort_keys=True).encode("utf-8"))

@@ -18,8 +18,7 @@ from markupsafe import Markup
 from . import blocks, escape, fmt
 from .boarddata import head_path
 from .charts import ChartBlock
-from .files import write_text
-from .tables import Table, frame_csv, write_downloads
+from .tables import Table, download_files, frame_csv
 
 
 @dataclass
@@ -77,19 +76,16 @@ def render_page(env: jinja2.Environment, page: Page, stamp: str) -> str:
                            tables=tables, charts=charts, search=page.search)
 
 
-def write_page(env: jinja2.Environment, page: Page, docs: Path, stamp: str) -> None:
+def page_files(env: jinja2.Environment, page: Page, stamp: str) -> dict[str, str]:
     """The page's Markdown, its HTML blocks (blocks.py) and everything offered beside it (table
-    and chart downloads)."""
-    target = docs / page.path
+    and chart downloads), by path under docs_dir."""
     text, found = blocks.split(render_page(env, page, stamp))
-    moved = bool(found) and write_text(blocks.path_for(docs, page.path), blocks.dump(found))
-    if not write_text(target, text) and moved:
-        # mkdocs' dirty build only sees the Markdown's mtime: new blocks must move it too
-        target.touch()
-    folder = target.parent
-    for table in page.tables:
-        write_downloads(table, folder)
-    for chart in page.charts:
-        write_text(folder / f"{chart.id}.csv", frame_csv(chart.data))
-    for name, text in page.files.items():
-        write_text(folder / name, text)
+    out = {page.path: text}
+    if found:
+        out[blocks.path_for(PurePosixPath(), page.path).as_posix()] = blocks.dump(found)
+    folder = PurePosixPath(page.path).parent
+    beside = {name: body for table in page.tables for name, body in download_files(table).items()}
+    beside.update({f"{chart.id}.csv": frame_csv(chart.data) for chart in page.charts})
+    beside.update(page.files)
+    out.update({(folder / name).as_posix(): body for name, body in beside.items()})
+    return out

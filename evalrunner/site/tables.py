@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,7 +18,6 @@ from evalrunner.metrics.output import csv_text
 
 from . import fmt
 from .escape import safe_url
-from .files import write_text
 
 # kind -> (formatter, numeric?)
 KINDS: dict[str, tuple[Callable[[Any], str], bool]] = {
@@ -196,12 +194,8 @@ def frame_json(frame: pd.DataFrame) -> str:
                        force_ascii=False) + "\n"
 
 
-def write_downloads(table: Table, folder: Path) -> list[Path]:
-    """`<id>.csv` and `<id>.json` beside the page."""
+def download_files(table: Table) -> dict[str, str]:
+    """`<id>.csv` and `<id>.json`, to go beside the page."""
     if not table.downloads or table.data is None:
-        return []
-    csv_path = folder / f"{table.id}.csv"
-    json_path = folder / f"{table.id}.json"
-    write_text(csv_path, frame_csv(table.data))
-    write_text(json_path, frame_json(table.data))
-    return [csv_path, json_path]
+        return {}
+    return {f"{table.id}.csv": frame_csv(table.data), f"{table.id}.json": frame_json(table.data)}
