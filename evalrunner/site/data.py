@@ -19,12 +19,6 @@ from evalrunner.results.schema import Result
 from evalrunner.results.snapshot import load_tree
 from evalrunner.results.validate import Tree
 
-# The metric tables the site publishes, in the order the API lists them.
-METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
-                 "density_models", "densing_law", "density_fits", "twostage", "diagnostics",
-                 "passk", "coverage", "passuntil", "ladder", "ladder_summary",
-                 "checkpoint_density")
-
 
 @dataclass(frozen=True)
 class SiteData:

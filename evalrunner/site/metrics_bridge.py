@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from evalrunner.metrics.registry import METRIC_TABLES
 from evalrunner.results.load import Frames
 
-from .data import METRIC_TABLES
 from .errors import SiteError
 
 
