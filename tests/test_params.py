@@ -24,7 +24,7 @@ PYTHIA = {
     "1b": (2048, 16, 8, 50304), "1.4b": (2048, 24, 16, 50304), "2.8b": (2560, 32, 32, 50304),
     "6.9b": (4096, 32, 32, 50432), "12b": (5120, 36, 40, 50688),
 }
-# Total / non-embedding, from /work/shared/data/README.md.
+# Total / non-embedding: the published Pythia counts (the ones results/pythia*/*/model.yaml record).
 PYTHIA_COUNTS = {
     "70m": (70_426_624, 18_915_328), "160m": (162_322_944, 85_056_000),
     "410m": (405_334_016, 302_311_424), "1b": (1_011_781_632, 805_736_448),

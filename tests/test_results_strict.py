@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, ValidationError
 from pydantic import Strict as NoCoercion
 
 import evalrunner.run.plan  # noqa: F401 - registers the plan models
-import evalrunner.run.slurm  # noqa: F401 - registers SlurmOptions
+import evalrunner.run.slurm_options  # noqa: F401 - registers SlurmOptions
 from evalrunner.results import errors, schema
 
 KEYS = {"seeds": "random"}  # dict fields whose keys are not task ids

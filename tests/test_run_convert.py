@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from evalrunner.results.samples import read_samples, render
 from evalrunner.results.schema import Score
 from evalrunner.run import tinydata
 from evalrunner.run.convert import (
@@ -17,7 +18,7 @@ from evalrunner.run.convert import (
     scored_continuation,
     to_scores,
 )
-from evalrunner.run.samples import read_samples, render, write_samples
+from evalrunner.run.samples import write_samples
 from evalrunner.run.suite import TaskFileError, load_task_file, packaged_registry, packaged_tasks
 
 

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from evalrunner.cli import app
 from evalrunner.results.read import read_yaml
+from evalrunner.results.samples import read_samples
 from evalrunner.results.schema import Result
 from evalrunner.results.validate import validate_tree
 from evalrunner.run.runner import RunArgs, prepare, run_plan
-from evalrunner.run.samples import read_samples
 
 TASKS = ["tiny_facts_mc", "tiny_colors_ll", "tiny_arith_gen"]
 

@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from evalrunner.cli import app
 from evalrunner.results.read import read_yaml
+from evalrunner.results.samples import read_samples
 from evalrunner.results.schema import Result, Task
 from evalrunner.results.validate import validate_tree
 from evalrunner.run import tiny
 from evalrunner.run.registry import merge_tasks, registry_lock
 from evalrunner.run.runner import RunArgs, prepare, resolve
-from evalrunner.run.samples import read_samples
 from evalrunner.run.shard import run_shard
 from evalrunner.run.tinydata import corpus_lines
 

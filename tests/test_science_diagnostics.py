@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from evalrunner.metrics import diagnostics, itemdata
-from evalrunner.run import items
-from evalrunner.run.samples import render, sample_path
+from evalrunner.results import items
+from evalrunner.results.samples import render, sample_path
 
 MC = {"task": "mc", "doc_id": 0, "filter": "none", "target": 1, "acc": 1.0,
       "arguments": [["q", " a"], ["q", " b"], ["q", " c"]],

@@ -57,3 +57,10 @@ def test_methodology_titles_every_table():
     topics = {d.topic for d in registry.DECISIONS}
     assert {"Two-stage points", "Diagnostics points", "Repeated sampling",
             "Coverage fit"} <= topics
+
+
+def test_metric_tables_are_the_stage_tables():
+    """METRIC_TABLES (the API's list, in its order) is every table the stage computes, in
+    compute.MetricTables' order, and every registry entry belongs to one of them."""
+    assert tuple(compute_all(family()).tables()) == registry.METRIC_TABLES
+    assert {m.table for m in registry.METRICS} == set(registry.METRIC_TABLES)

@@ -10,7 +10,12 @@ import pytest
 
 from evalrunner.run.matrix import expand
 from evalrunner.run.plan import load_plan
-from evalrunner.run.slurm import SlurmOptions, SlurmOptionsError, merge_options, time_minutes
+from evalrunner.run.slurm_options import (
+    SlurmOptions,
+    SlurmOptionsError,
+    merge_options,
+    time_minutes,
+)
 
 PYTHIA = Path(str(resources.files("evalrunner.run") / "plans" / "pythia-full.yaml"))
 

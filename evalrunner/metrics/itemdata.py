@@ -1,5 +1,5 @@
 """Per-item data for the diagnostics and pass@k tables: the runner's per-sample logs, read
-through their compact summaries (evalrunner/run/items.py).
+through their compact summaries (formats: evalrunner/results/samples.py and items.py).
 
 Only results the runner wrote have logs. The log of a result is found from its ids
 (`<samples>/<family>/<model>/<setting>/<revision>.jsonl.gz`, never from a path inside a result
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from evalrunner.run.items import FIELDS, items_path, read_items, summarise_all
-from evalrunner.run.samples import sample_path
+from evalrunner.results.items import FIELDS, items_path, read_items, summarise_all
+from evalrunner.results.samples import log_sha256, sample_path
 
 KEYS = ("family", "model", "setting", "revision")
 COLUMNS = [*KEYS, *FIELDS]
@@ -87,7 +86,7 @@ def _rows_for(samples_dir: Path, r: RunnerResult) -> tuple[list[dict], str]:
     if not log.is_file():
         return [], why or f"no per-sample log at {log}"
     blob = log.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != r.samples_sha256:
+    if log_sha256(blob) != r.samples_sha256:
         return [], f"{log.name}: sha256 differs from the result's provenance"
     try:
         lines = [json.loads(line) for line in gzip.decompress(blob).splitlines() if line]

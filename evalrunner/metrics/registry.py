@@ -56,7 +56,11 @@ def _m(table: str, column: str, name: str, direction: Direction, unit: str, desc
 F, C, T = "predictability_family_task", "checkpoints", "tasks"
 TS, DG, PK, CV, PU = "twostage", "diagnostics", "passk", "coverage", "passuntil"
 LD, LS, CD = "ladder", "ladder_summary", "checkpoint_density"
-D, DM, DL = "density", "density_models", "densing_law"
+D, DM, DL, DF = "density", "density_models", "densing_law", "density_fits"
+
+# The metric tables the stage publishes (compute.MetricTables), in the order the site's API
+# lists them; every table of METRICS is one of them.
+METRIC_TABLES: tuple[str, ...] = (F, C, T, D, DM, DL, DF, TS, DG, PK, CV, PU, LD, LS, CD)
 
 METRICS: tuple[MetricSpec, ...] = (
     # capacity density
@@ -68,7 +72,7 @@ METRICS: tuple[MetricSpec, ...] = (
        DENSING),
     _m(D, "density", "Capacity density (task)", "higher", "ratio",
        "Effective over actual non-embedding parameters on one task.", "rho = N^/N_M", DENSING),
-    _m("density_fits", "r2", "Reference fit R^2", "higher", "fraction",
+    _m(DF, "r2", "Reference fit R^2", "higher", "fraction",
        "Share of the reference scores' variance the fitted curve explains; below 0.8 the task "
        "is not used for density.", "1 - SS_res/SS_tot on S", DENSING),
     _m(D, "n_hat_bound", "Effective parameters, bound", "neither", "parameters",
@@ -80,18 +84,18 @@ METRICS: tuple[MetricSpec, ...] = (
     _m(D, "density_bound", "Capacity density, bound", "neither", "ratio",
        "The bound on N^ over the model's own size: the density is above it ('>') or below it "
        "('<').", "n_bound/N_M", DENSING),
-    _m("density_fits", "n_informative", "Informative reference points", "higher", "count",
+    _m(DF, "n_informative", "Informative reference points", "higher", "count",
        "Reference points clearly above chance and below saturation (point status ok); a task "
        "with fewer than 4, or from fewer than 3 sizes, is not used: the reference does not "
        "measure it.", "#{points: ok}", DENSING),
-    _m("density_fits", "n_min", "Smallest reference model", "neither", "parameters",
+    _m(DF, "n_min", "Smallest reference model", "neither", "parameters",
        "Non-embedding parameters of the smallest reference model fitted.", "min N", DENSING),
-    _m("density_fits", "n_max", "Largest reference model", "neither", "parameters",
+    _m(DF, "n_max", "Largest reference model", "neither", "parameters",
        "Non-embedding parameters of the largest reference model fitted.", "max N", DENSING),
-    _m("density_fits", "n_lo", "Range floor", "neither", "parameters",
+    _m(DF, "n_lo", "Range floor", "neither", "parameters",
        "Below this N^ is an upper bound, not a number: the smallest reference model over the "
        "extrapolation factor f (3).", "n_min/f", DENSING),
-    _m("density_fits", "n_hi", "Range ceiling", "neither", "parameters",
+    _m(DF, "n_hi", "Range ceiling", "neither", "parameters",
        "Above this N^ is a lower bound, not a number: the largest reference model times the "
        "extrapolation factor f (3).", "n_max*f", DENSING),
     _m(D, "loss_hat", "Implied loss", "lower", "nats",

@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from evalrunner.results.samples import gold_index
 from evalrunner.results.schema import AnswerLoss, Score, Task
 
 # Output types whose items carry one log-likelihood per candidate answer.
@@ -40,23 +41,6 @@ def _number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _gold(sample: dict[str, Any], output_type: str) -> int | None:
-    if output_type == "loglikelihood":
-        return 0
-    target = sample.get("target")
-    if isinstance(target, bool):
-        return None
-    if isinstance(target, int):
-        return target
-    if isinstance(target, str):
-        choices = [cont.strip() for _, cont in sample.get("arguments", [])]
-        if target.strip() in choices:
-            return choices.index(target.strip())
-        if target.isdigit():
-            return int(target)
-    return None  # several gold answers: no single conditional loss
-
-
 def scored_continuation(context: str, continuation: str) -> str:
     """The text lm-eval scores: trailing spaces of the context move to the continuation."""
     n = len(context) - len(context.rstrip())
@@ -74,7 +58,7 @@ def answer_loss(samples: list[dict[str, Any]], output_type: str,
         if s.get("doc_id") in seen:
             continue  # one entry per filter: count each item once
         seen.add(s.get("doc_id"))
-        gold = _gold(s, output_type)
+        gold = gold_index(s, output_type)
         if gold is None or gold >= len(s["resps"]):
             continue
         context, continuation = s["arguments"][gold]

@@ -47,7 +47,7 @@ from evalrunner.results.schema import (
     Text,
 )
 
-from .slurm import SlurmOptions
+from .slurm_options import SlurmOptions
 
 # Backend arguments are any YAML scalar by design: the union keeps the type YAML gave (smart mode
 # picks the exact match), so nothing is coerced here either.

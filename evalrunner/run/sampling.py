@@ -10,7 +10,7 @@ form, on the task's inline config (packaged suite or plan task file):
                  reach the metric: exact_match of n answers against one gold is then the item's
                  pass rate c/n (and the task's score the unbiased pass@1)
 
-The per-sample log keeps the n filtered answers; evalrunner/run/items.py counts c per item.
+The per-sample log keeps the n filtered answers; evalrunner/results/items.py counts c per item.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from typing import Any
 
 from evalrunner import __version__
 from evalrunner.results import layout
+from evalrunner.results.samples import sample_path
 from evalrunner.results.schema import Count, Model, Result, RunnerProvenance, Setting
 from evalrunner.results.write import write_file
 
@@ -31,7 +32,7 @@ from .convert import answer_loss, derive_task, to_scores
 from .items import write_items
 from .matrix import SettingJob, ShardSpec
 from .resolve import TaskSpec, task_manager
-from .samples import remove_stale_temps, sample_path, write_samples
+from .samples import remove_stale_temps, write_samples
 
 HARNESS = "lm-evaluation-harness"
 MERGED_KEYS = ("results", "configs", "versions", "n-shot", "higher_is_better", "n-samples",

@@ -5,8 +5,8 @@
     api/v1/results.csv        one row per score: model, revision, setting, task, metric, value,
                               stderr, n_items, tier, source (+ family, step, tokens, final, ...)
     api/v1/families.csv, settings.csv, task_registry.csv   the registries
-    api/v1/<metric table>.csv for predictability_family_task, checkpoints, tasks, density,
-                              density_models, densing_law (empty with a header when not computed)
+    api/v1/<metric table>.csv for each table of metrics.registry.METRIC_TABLES, in its order
+                              (a lone newline when not computed)
     api/v1/schema.json        the JSON Schemas of every results file kind, by file name
     api/v1/index.json         the list of files above
 """
@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from evalrunner.metrics.registry import METRIC_TABLES
 from evalrunner.results.jsonschema import json_schemas
 
 from .csvruns import csv_text
-from .data import METRIC_TABLES, SiteData
+from .data import SiteData
 from .leaderboard import Leaderboard
 from .tables import frame_csv, plain_values
 

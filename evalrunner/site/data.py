@@ -22,12 +22,6 @@ from evalrunner.results.validate import Tree
 if TYPE_CHECKING:
     from evalrunner.memo import Memo
 
-# The metric tables the site publishes, in the order the API lists them.
-METRIC_TABLES = ("predictability_family_task", "checkpoints", "tasks", "density",
-                 "density_models", "densing_law", "density_fits", "twostage", "diagnostics",
-                 "passk", "coverage", "passuntil", "ladder", "ladder_summary",
-                 "checkpoint_density")
-
 
 @dataclass(frozen=True)
 class SiteData:

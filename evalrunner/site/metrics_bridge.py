@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evalrunner.metrics.registry import METRIC_TABLES
 from evalrunner.results.load import Frames
 
-from .data import METRIC_TABLES
 from .errors import SiteError
 
 if TYPE_CHECKING:
