@@ -77,6 +77,7 @@ class Memo:
         self.root = Path(root) if root is not None else None
         self.version = code_version(tuple(Path(s).resolve() for s in sources))
         self.hits = self.misses = 0
+        self.held: set[str] = set()  # kinds sweep leaves alone (hold)
         # an entry whose mtime is older than this was not used by this run; the time is the
         # file system's own (its timestamps are coarser than time.time())
         self.started: int | None = None
@@ -144,6 +145,11 @@ class Memo:
                                          allow_nan=True).encode())
         return value
 
+    def hold(self, kind: str) -> None:
+        """Keep every entry of `kind` at the next sweep: this run relied on them without
+        reading each one (an incremental load reads only the changed files)."""
+        self.held.add(kind)
+
     def sweep(self) -> int:
         """Delete every entry not read or written since this store was opened (by this process
         or the workers it forked); the number deleted."""
@@ -151,6 +157,8 @@ class Memo:
             return 0
         removed = 0
         for folder, _dirs, names in os.walk(self.root / FOLDER, topdown=False):
+            if Path(folder).relative_to(self.root / FOLDER).parts[:1] in {(k,) for k in self.held}:
+                continue
             for name in names:
                 path = Path(folder) / name
                 try:

@@ -100,3 +100,27 @@ def test_a_rebuild_with_the_same_inputs_reuses_the_archive_and_a_change_remakes_
     moved = replace(data, digests={**data.digests, "x.yaml": "0"})
     assert _eee(moved, STAMP, memo)[1][ARCHIVE] == files[ARCHIVE]  # made anew: not planted
     assert len(list((tmp_path / "store" / "memo" / KIND).rglob("*.zip"))) == 3
+
+
+def test_records_from_the_store_are_the_fresh_ones_and_a_change_makes_one(tmp_path,
+                                                                          monkeypatch):
+    from evalrunner.memo import Memo
+    from evalrunner.site import eee
+
+    root = build_site_tree(tmp_path / "results")
+    data = load_site_data(root, with_metrics=False)
+    memo = Memo(tmp_path / "store")
+    fresh = archive(data, STAMP)
+    assert archive(data, STAMP, memo) == fresh  # filling the store
+    made: list[str] = []
+    real = eee._made
+    monkeypatch.setattr(eee, "_made", lambda rows, *a: made.append(rows[0].path) or
+                        real(rows, *a))
+    assert archive(data, STAMP, memo) == fresh and made == []
+    scores = data.frames.scores
+    first = scores["path"].iloc[0]
+    moved = scores.assign(value=scores["value"].where(scores["path"] != first, 0.125))
+    changed = replace(data, frames=replace(data.frames, scores=moved))
+    from_store = archive(changed, STAMP, memo)
+    assert made == [first]  # only the changed file's record is made again
+    assert from_store == archive(changed, STAMP) != fresh

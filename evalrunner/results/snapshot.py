@@ -244,6 +244,7 @@ def _incremental(root: Path, memo: Memo) -> Loaded | None:
     scores = _merge(memo, index, gone, new)
     if scores is None:
         return None
+    memo.hold(parse_cache.KIND)  # unchanged files' entries stay current, unread
     results = LazyResults(root, {rel: digests[rel] for rel in result_rels}, new, memo)
     tree.results = _ResultPairs(results)  # type: ignore[assignment]
     if new or gone:

@@ -10,6 +10,9 @@ keeps its name across builds. Our tier goes into the evaluator relationship (rep
 third party; published and submitted: other) and, verbatim, into the source's additional
 details; the checkpoint step, tokens seen and parameter counts go into the model's.
 Built from the loaded frames alone: every value here is one the results tree validated.
+With the build's store (evalrunner.memo) each record is kept under the digest of what it is
+made of (its file's score rows, its model's row, the registries, the day), so a rebuild after
+one new result makes one record; the zip of an unchanged tree is kept whole.
 """
 
 from __future__ import annotations
@@ -21,18 +24,23 @@ import itertools
 import json
 import uuid
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import fmt
 from .data import SiteData
+from .pagecache import frame_digest, grouped_digests
 from .tables import frame_csv
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 SCHEMA_VERSION = "0.3.0"
 ARCHIVE = "api/v1/eee.zip"
 KIND = "eee"  # the archive in the build's store (evalrunner.memo), by the digest of its inputs
+RECORD_KIND = "eee-record"  # one record, by the digest of what it is made of
 RELATIONSHIP = {"reproduced": "third_party", "published": "other", "submitted": "other"}
 SOURCE_TYPE = {"reproduced": "evaluation_run"}  # else documentation: aggregates only
 LIBRARIES = {"lm-evaluation-harness": "lm_eval", "lighteval (Hugging Face)": "lighteval"}
@@ -181,13 +189,37 @@ def _by_key(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     return {row[key]: row for row in frame.to_dict("records")}
 
 
-def records(data: SiteData, stamp: str) -> dict[str, str]:
+def _made(rows: list[Any], model: dict[str, Any], setting: dict[str, Any],
+          tasks: dict[str, dict[str, Any]], organisation: Any, when: str) -> dict[str, Any]:
+    """{"file": path in the archive, "text": the record's JSON, "index": its index row}."""
+    head = rows[0]
+    doc = record(rows, model, setting, tasks, organisation, when)
+    developer, name = doc["model_info"]["id"].split("/", 1)
+    rel = f"data/{head.setting}/{developer}/{name.replace('/', '_')}/{record_uuid(head.path)}.json"
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, sort_keys=True,
+                      separators=(",", ":"))
+    return {"file": rel, "text": text,
+            "index": {"file": rel, "model": head.model, "setting": head.setting,
+                      "revision": head.revision, "tier": head.tier, "result": head.path}}
+
+
+def _is_made(doc: Any) -> bool:
+    return (isinstance(doc, dict) and isinstance(doc.get("file"), str)
+            and isinstance(doc.get("text"), str) and isinstance(doc.get("index"), dict))
+
+
+def records(data: SiteData, stamp: str, memo: Memo | None = None) -> dict[str, str]:
     """Every record, keyed by its path inside the archive, and the index."""
     f = data.frames
     models, settings = _by_key(f.models, "model"), _by_key(f.settings, "setting")
     tasks = _by_key(f.tasks, "task")
     organisation = f.families.set_index("family")["organisation"].to_dict()
     when = epoch_of(stamp)
+    if memo is not None and memo.enabled:
+        shared = b"".join(frame_digest(t) for t in (f.tasks, f.settings, f.families)) + \
+            when.encode()
+        by_path = grouped_digests(f.scores, f.scores["path"])
+        by_model = grouped_digests(f.models, f.models["model"])
     out: dict[str, str] = {}
     index = []
     # a result file's rows are contiguous: the scores are sorted by model, setting, revision
@@ -195,27 +227,28 @@ def records(data: SiteData, stamp: str) -> dict[str, str]:
                                          key=lambda r: r.path):
         rows = list(group)
         head, model = rows[0], models[rows[0].model]
-        doc = record(rows, model, settings[head.setting], tasks,
-                     organisation.get(model["family"]), when)
-        developer, name = doc["model_info"]["id"].split("/", 1)
-        rel = f"data/{head.setting}/{developer}/{name.replace('/', '_')}/{record_uuid(path)}.json"
-        if rel in out:
+        args = (rows, model, settings[head.setting], tasks, organisation.get(model["family"]),
+                when)
+        if memo is not None and memo.enabled:
+            key = memo.key(RECORD_KIND, shared, by_path[path], by_model[head.model])
+            made = memo.json(RECORD_KIND, key, lambda a=args: _made(*a), check=_is_made)
+        else:
+            made = _made(*args)
+        if made["file"] in out:
             raise ValueError(f"{path}: its rows are not contiguous in the scores frame")
-        out[rel] = json.dumps(doc, ensure_ascii=False, allow_nan=False, sort_keys=True,
-                              separators=(",", ":"))
-        index.append({"file": rel, "model": head.model, "setting": head.setting,
-                      "revision": head.revision, "tier": head.tier, "result": path})
+        out[made["file"]] = made["text"]
+        index.append(made["index"])
     out["index.csv"] = frame_csv(pd.DataFrame(
         index, columns=["file", "model", "setting", "revision", "tier", "result"]))
     return out
 
 
-def archive(data: SiteData, stamp: str) -> bytes:
+def archive(data: SiteData, stamp: str, memo: Memo | None = None) -> bytes:
     """The records as one zip, entries sorted and dated 1980-01-01: the same bytes for the
-    same results and stamp."""
+    same results and stamp (`memo`: the build's store, for the records)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for rel, text in sorted(records(data, stamp).items()):
+        for rel, text in sorted(records(data, stamp, memo).items()):
             info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
             zf.writestr(info, text.encode("utf-8"))

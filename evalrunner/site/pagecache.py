@@ -126,7 +126,7 @@ def frame_types(frame: pd.DataFrame) -> bytes:
     return repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
 
 
-def _frame_digest(frame: pd.DataFrame | None) -> bytes:
+def frame_digest(frame: pd.DataFrame | None) -> bytes:
     if frame is None:
         return b"none"
     return hashlib.blake2b(frame_types(frame) + row_hashes(frame).tobytes(),
@@ -138,7 +138,7 @@ def _global(data: SiteData, templates: Path) -> bytes:
     f = data.frames
     h = hashlib.blake2b(code_digest(templates), digest_size=16)
     for frame in (f.models, f.families, f.tasks, f.settings):
-        h.update(_frame_digest(frame))
+        h.update(frame_digest(frame))
     h.update(frame_types(f.scores))
     registries = sorted((k, v) for k, v in data.digests.items()
                         if layout.kind_of(PurePosixPath(k)) != "result")
@@ -147,7 +147,7 @@ def _global(data: SiteData, templates: Path) -> bytes:
     return h.digest()
 
 
-def _grouped(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
+def grouped_digests(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
     """Per value of `key`, a digest of its rows of `frame` (in frame order)."""
     if frame.empty:
         return {}
@@ -182,14 +182,14 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
 
     scores = f.scores
     for kind, col in UNIT_KEYS.items():
-        add(kind, _grouped(scores, scores[col]), b"scores")
+        add(kind, grouped_digests(scores, scores[col]), b"scores")
     files = scores.drop_duplicates("path")[["path", "model", "family"]]
     for kind in ("models", "families"):  # provenance (a model page shows its files' origin)
         for key, paths in files.groupby(UNIT_KEYS[kind], sort=False)["path"]:
             parts.setdefault(f"{kind}/{key}", []).append(
                 b"files" + json.dumps([[p, digests.get(p)] for p in paths]).encode())
     # a task page ranks the revision each model shows, chosen across all its tasks
-    every("tasks", b"shown" + _frame_digest(data.shown_revisions))
+    every("tasks", b"shown" + frame_digest(data.shown_revisions))
     for kind, names in UNIT_TABLES.items():
         col = UNIT_KEYS[kind]
         for name in names:
@@ -198,11 +198,11 @@ def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
                 continue
             label = name.encode()
             if col in table.columns:
-                add(kind, _grouped(table, table[col].fillna("")), label)
+                add(kind, grouped_digests(table, table[col].fillna("")), label)
             elif col == "family" and "model" in table.columns:
-                add(kind, _grouped(table, table["model"].map(family_of).fillna("")), label)
+                add(kind, grouped_digests(table, table["model"].map(family_of).fillna("")), label)
             else:  # no unit column: every unit of the kind reads all of it
-                every(kind, label + _frame_digest(table))
+                every(kind, label + frame_digest(table))
     return {unit: hashlib.blake2b(g + b"".join(parts.get(unit, [])), digest_size=16).hexdigest()
             for kind in UNIT_TABLES for unit in _units(f, kind)}
 

@@ -64,7 +64,7 @@ def _eee(data: SiteData, stamp: str, memo: Memo | None) -> Output:
     key = memo.key(KIND, inputs_key(data, stamp))
     made = memo.read(KIND, key, "zip")
     if made is None:
-        made = archive(data, stamp)
+        made = archive(data, stamp, memo)
         memo.write(KIND, key, made, "zip")
     return [], {ARCHIVE: made}
 
