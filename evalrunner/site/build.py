@@ -90,23 +90,30 @@ def _claim(docs: Path) -> None:
 
 # Below this many scores the pages are made in this process: forking costs more than it saves.
 PARALLEL_SCORES = 20_000
-_JOB: tuple[list, Path, str] | None = None  # (parts, templates, stamp) for forked workers
+# (parts, templates, stamp, docs, store, unit -> entry key, units to generate) for the workers
+_JOB: tuple[list, Path, str, Path, Memo, dict[str, str], set[str]] | None = None
 
 
-def _make_part(index: int) -> dict[str, str | bytes]:
-    """The files of part `index` of _JOB, by path under docs: its pages rendered, then its
-    other files."""
+def _write_part(index: int) -> list[str]:
+    """Make part `index` of _JOB (its pages rendered, its other files), write its files where
+    they changed and keep the units it generated in the store; the paths it made. The workers
+    write, so the files never travel between processes."""
+    from . import pagecache
+    from .files import write_files
     from .render import environment, page_files
 
     assert _JOB is not None
-    todo, templates, stamp = _JOB
+    todo, templates, stamp, docs, memo, keys, stale = _JOB
     pages, files = todo[index]()
     env = environment(templates)
     out: dict[str, str | bytes] = {}
     for page in pages:
         out.update(page_files(env, page, stamp))
     out.update(files)
-    return out
+    write_files(docs, out)
+    made = {pagecache.unit_of(rel) for rel in out} & stale
+    pagecache.store(memo, keys, made, out)  # type: ignore[arg-type]
+    return list(out)
 
 
 def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
@@ -118,7 +125,7 @@ def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
     global _JOB
     from . import blocks, pagecache
     from .assets import own_files, vendor_files
-    from .files import write_tree
+    from .files import delete_others, write_files
     from .pages import parts
 
     _claim(opts.docs)
@@ -131,36 +138,35 @@ def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
                  memo=memo, templates=templates, stamp=stamp)
-    _JOB = (todo, templates, stamp)
+    regenerated = {f"{kind}/{i}" for kind, ids in stale.items() for i in ids}
+    _JOB = (todo, templates, stamp, opts.docs, memo, keys, regenerated)
     try:
         if jobs == 1:
-            made = [_make_part(i) for i in range(len(todo))]
+            made = [_write_part(i) for i in range(len(todo))]
         else:  # fork: the workers share the loaded data instead of pickling it
             # frozen, the collector leaves the loaded objects alone: they stay shared (no
             # copy-on-write of every page they sit on) and a collection does not walk them
             gc.freeze()
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                made = pool.map(_make_part, range(len(todo)), chunksize=1)
+                made = pool.map(_write_part, range(len(todo)), chunksize=1)
     finally:
         _JOB = None
         gc.unfreeze()
-    generated = {rel: body for part in made for rel, body in part.items()}
-    pagecache.store(memo, keys, stale, generated)
+    held = {rel for part in made for rel in part}
+    # a unit that made no file is kept as such
+    pagecache.store(memo, keys, regenerated - {pagecache.unit_of(rel) for rel in held}, {})
     files: dict[str, str | bytes] = {rel: body for unit in kept.values()
                                      for rel, body in unit.items()}
-    files.update(generated)
     files.update(own_files(opts.src))
     files.update(vendor_files(opts.node_modules))
     files[MARKER] = ("written by densitometer build, which deletes every other file it did "
                      "not write\n")
-    written = write_tree(opts.docs, files)
+    write_files(opts.docs, files)
+    held.update(files)
+    delete_others(opts.docs, held)
     prefix = f"{blocks.FOLDER}/"
-    for rel in written:  # mkdocs' dirty build sees the Markdown's mtime: new blocks move it
-        page = rel.removeprefix(prefix).removesuffix(".json") + ".md"
-        if rel.startswith(prefix) and page not in written and page in files:
-            (opts.docs / page).touch()
-    pages = sum(rel.endswith(".md") and not rel.startswith(prefix) for rel in files)
-    return pages, sum(not rel.startswith(prefix) for rel in files) - pages - 1  # the marker
+    pages = sum(rel.endswith(".md") and not rel.startswith(prefix) for rel in held)
+    return pages, sum(not rel.startswith(prefix) for rel in held) - pages - 1  # the marker
 
 
 def generate_docs(opts: BuildOptions) -> tuple[int, int, dict[str, float]]:

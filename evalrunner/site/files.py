@@ -1,5 +1,5 @@
-"""Writing the docs folder: one map of {path: text or bytes}, each file written only where its
-bytes changed, every other file deleted.
+"""Writing the docs folder: maps of {path: text or bytes}, each file written only where its
+bytes changed, then every file no map named deleted.
 
 UTF-8, '\\n' line ends, folders made on demand. A file that already holds exactly the bytes is
 left alone, so its mtime moves only when its content changes: mkdocs' dirty build re-renders a
@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from evalrunner.results.write import atomic_write_bytes
 
+from .blocks import FOLDER as BLOCKS
 from .errors import SiteError
 
 
@@ -41,20 +42,30 @@ def _checked(rel: str) -> str:
     return rel
 
 
-def write_tree(root: Path, files: Mapping[str, str | bytes]) -> set[str]:
-    """Make `root` hold exactly `files` (paths relative to it): each written where its bytes
-    differ, every other file deleted, folders left empty removed. Returns the paths written."""
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> set[str]:
+    """Write each of `files` (paths relative to root) where its bytes differ; the paths
+    written. A page's Markdown is touched when only its blocks changed: mkdocs' dirty build
+    sees the Markdown's mtime."""
     written = set()
     for rel, body in files.items():
         raw = body.encode("utf-8") if isinstance(body, str) else body
         if write_bytes(root / _checked(rel), raw):
             written.add(rel)
+    prefix = f"{BLOCKS}/"
+    for rel in written:
+        page = rel.removeprefix(prefix).removesuffix(".json") + ".md"
+        if rel.startswith(prefix) and page not in written and page in files:
+            (root / page).touch()
+    return written
+
+
+def delete_others(root: Path, keep: set[str]) -> None:
+    """Delete every file under root not in `keep` (relative paths), and emptied folders."""
     for folder, _dirs, names in os.walk(root, topdown=False):
         rel_folder = Path(folder).relative_to(root).as_posix()
         for name in names:
             rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-            if rel not in files:
+            if rel not in keep:
                 os.unlink(os.path.join(folder, name))
         if folder != str(root) and not os.listdir(folder):
             os.rmdir(folder)
-    return written

@@ -251,11 +251,10 @@ def plan(data: SiteData, templates: Path, memo: Memo
     return keys, kept, stale
 
 
-def store(memo: Memo, keys: dict[str, str], stale: dict[str, list[str]],
+def store(memo: Memo, keys: Mapping[str, str], units: Iterable[str],
           made: Mapping[str, str | bytes]) -> None:
-    """Keep the files of every unit generated this build (`made`: every generated file)."""
-    by_unit: dict[str, dict[str, str]] = {f"{kind}/{i}": {} for kind, ids in stale.items()
-                                          for i in ids}
+    """Keep the files of `units` (generated this build) found in `made`, a part's files."""
+    by_unit: dict[str, dict[str, str]] = {unit: {} for unit in units}
     for rel, body in made.items():
         files = by_unit.get(unit_of(rel) or "")
         if files is not None:
