@@ -26,8 +26,8 @@ def build(
         "(default: <results>/../samples when it exists).")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Build everything from scratch: reuse none of the last build's work "
-        "(the caches in <results>/../.cache/densitometer/, unchanged pages in --docs, unchanged "
-        "HTML in --out). CI uses it: state found in a checkout is not trusted.")] = False,
+        "(the store in <results>/../.cache/densitometer/, unchanged HTML in --out). CI uses "
+        "it: state found in a checkout is not trusted.")] = False,
 ) -> None:
     """Build the static leaderboard: validate, compute metrics, generate pages, mkdocs build.
 
