@@ -125,23 +125,21 @@ class Memo:
             pass  # a read-only cache costs speed, never the build
 
     def json(self, kind: str, key: str, compute: Callable[[], T],
-             check: Callable[[Any], bool] = lambda _: True,
-             encode: Callable[[T], Any] = lambda v: v,
-             decode: Callable[[Any], T] = lambda v: v) -> T:
-        """The entry (kind, key) if it decodes and passes `check`, else compute and store it.
-        `encode` makes the value plain JSON data, `decode` makes it back."""
+             check: Callable[[Any], bool] = lambda _: True) -> T:
+        """The entry (kind, key) if it decodes and passes `check`, else compute (plain JSON
+        data) and store it."""
         raw = self.read(kind, key)
         if raw is not None:
             try:
                 stored = json.loads(raw)
                 if check(stored):
-                    return decode(stored)
+                    return stored
             except (ValueError, TypeError, KeyError, RecursionError):
                 pass
-            self.hits -= 1
+            self.hits -= 1  # read counted it: unusable, it is a miss
             self.misses += 1
         value = compute()
-        self.write(kind, key, json.dumps(encode(value), separators=(",", ":"),
+        self.write(kind, key, json.dumps(value, separators=(",", ":"),
                                          allow_nan=True).encode())
         return value
 

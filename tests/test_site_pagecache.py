@@ -166,7 +166,7 @@ def test_a_bad_unit_entry_is_regenerated(tmp_path: Path) -> None:
     _same_as_fresh(results, docs, fresh)
     memo = open_memo(BuildOptions(results=results, src=REPO / "site_src",
                                   node_modules=REPO / "node_modules"))
-    plan = pagecache.plan(load_site_data(results), REPO / "site_src" / "templates", memo)
+    plan = pagecache.plan(load_site_data(results), memo)
     assert all(ids == [] for ids in plan[2].values())  # repaired: every unit from the store
 
 

@@ -49,11 +49,10 @@ def _matches(record: Any, schema: Schema) -> bool:
 
 
 class FitCache:
-    """Fit records by fit_key, in `memo`; hits and misses counted."""
+    """Fit records by fit_key, in `memo`."""
 
     def __init__(self, memo: Memo):
         self.memo = memo
-        self.hits = self.misses = 0
 
     def get(self, key: str, schema: Schema) -> Record | None:
         """The stored record for key if it fits the schema (a copy: callers may change it)."""
@@ -62,11 +61,7 @@ class FitCache:
             record = json.loads(raw) if raw is not None else None
         except (ValueError, RecursionError):
             record = None
-        if not _matches(record, schema):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return dict(record)
+        return dict(record) if _matches(record, schema) else None
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
         plain = {k: _plain(v) for k, v in record.items()}

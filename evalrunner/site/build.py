@@ -131,7 +131,7 @@ def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
     _claim(opts.docs)
     memo = memo if memo is not None else open_memo(opts)
     templates = opts.src / "templates"
-    keys, kept, stale = pagecache.plan(data, templates, memo)
+    keys, kept, stale = pagecache.plan(data, memo)
     jobs = opts.jobs or os.cpu_count() or 1
     if opts.jobs is None and len(data.frames.scores) < PARALLEL_SCORES:
         jobs = 1

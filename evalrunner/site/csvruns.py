@@ -47,14 +47,14 @@ def csv_text(frame: pd.DataFrame, key: str, memo: Memo | None) -> str:
              for a, b in zip(*cuts, strict=True)]
     found = [memo.read(KIND, name, "csv") for name in names]
     missing = [i for i, raw in enumerate(found) if raw is None]
+    header = frame_csv(frame.iloc[:0])
     if missing:
         # mostly new (a first build): one pass over every row is faster than a call per run
         cut = cut_csv(frame, cuts[1] - cuts[0]) if len(missing) > len(found) // 2 else None
         for i in missing:
             a, b = cuts[0][i], cuts[1][i]
             text = cut[1][i] if cut is not None else \
-                frame_csv(frame.iloc[a:b])[len(frame_csv(frame.iloc[:0])):]
+                frame_csv(frame.iloc[a:b])[len(header):]
             found[i] = text.encode("utf-8")
             memo.write(KIND, names[i], found[i], "csv")
-    header = frame_csv(frame.iloc[:0]).encode("utf-8")
-    return b"".join([header, *found]).decode("utf-8")  # type: ignore[list-item]
+    return b"".join([header.encode("utf-8"), *found]).decode("utf-8")  # type: ignore[list-item]

@@ -13,9 +13,8 @@ A unit's fingerprint hashes exactly what its generator reads:
 - its rows of the metric tables its page kind declares (UNIT_TABLES); the generator gets a view
   of the data holding only those tables (`scoped`), so a page that starts reading another table
   fails loudly instead of going stale;
-- a global part: the registry files, the registry frames, the metric registry, the headline
-  reference, and the code version (evalrunner.memo: the package, the templates in use, the
-  library versions).
+- a global part: the registry files, the registry frames, the metric registry and the headline
+  reference. The code version is not hashed here: the store's key of every entry carries it.
 
 A unit's files are kept in the build's store (evalrunner.memo) under its fingerprint, as one
 JSON object {path: text}; an entry is only ever written whole, and one that is not a map of the
@@ -27,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
 
-from evalrunner.memo import Memo, code_version
+from evalrunner.memo import Memo
 from evalrunner.results import layout
 
 from . import blocks, fragments
@@ -110,12 +109,6 @@ def unit_of(rel: str) -> str | None:
     return None
 
 
-def code_digest(templates: Path) -> bytes:
-    """The code version (evalrunner.memo: the whole package, the templates in use, every
-    library's version): a change regenerates every unit."""
-    return code_version((Path(templates).resolve(),))
-
-
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     """A 64-bit hash per row, of every column (frame_types says which columns)."""
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
@@ -133,10 +126,10 @@ def frame_digest(frame: pd.DataFrame | None) -> bytes:
                            digest_size=16).digest()
 
 
-def _global(data: SiteData, templates: Path) -> bytes:
+def _global(data: SiteData) -> bytes:
     """What every unit reads besides its own rows."""
     f = data.frames
-    h = hashlib.blake2b(code_digest(templates), digest_size=16)
+    h = hashlib.blake2b(digest_size=16)
     for frame in (f.models, f.families, f.tasks, f.settings):
         h.update(frame_digest(frame))
     h.update(frame_types(f.scores))
@@ -161,14 +154,14 @@ def grouped_digests(frame: pd.DataFrame, key: pd.Series) -> dict[str, bytes]:
             for v, n, e in zip(values, counts, ends, strict=True)}
 
 
-def fingerprints(data: SiteData, templates: Path) -> dict[str, str] | None:
+def fingerprints(data: SiteData) -> dict[str, str] | None:
     """unit -> fingerprint for every model, family and task unit; None when the files'
     digests are unknown: then nothing is reused."""
     digests = data.digests
     if not digests:
         return None
     f = data.frames
-    g = _global(data, templates)
+    g = _global(data)
     family_of = dict(zip(f.models["model"], f.models["family"], strict=True))
     parts: dict[str, list[bytes]] = {}
 
@@ -231,11 +224,11 @@ def _read_unit(memo: Memo, unit: str, key: str) -> dict[str, str] | None:
     return files
 
 
-def plan(data: SiteData, templates: Path, memo: Memo
+def plan(data: SiteData, memo: Memo
          ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, list[str]]]:
     """(unit -> its entry's key, the files of every unit the store holds, kind -> ids of the
     units to generate)."""
-    fps = (fingerprints(data, templates) or {}) if memo.enabled else {}
+    fps = (fingerprints(data) or {}) if memo.enabled else {}
     keys = {unit: memo.key(KIND, fp) for unit, fp in fps.items()}
     kept: dict[str, dict[str, str]] = {}
     stale: dict[str, list[str]] = {}
