@@ -149,6 +149,30 @@ def test_chart_renders_with_marks_and_tooltip(page, site):
     assert page.watch.problems() == []
 
 
+def test_live_blocks_draw_densities(page, site):
+    """A model's density table and a family's density over training come from data files
+    the page fills in (live.py): the table sorts, the chart draws, its CSV link resolves."""
+    page.goto(site.origin + "/models/evil/")
+    rows = page.locator("#table-density tbody tr")
+    expect(rows).to_have_count(2)
+    assert page.locator("#table-density th").first.text_content() == "Setting"
+    bound = page.locator("#table-density td[title]").last
+    assert "lower bound" in bound.get_attribute("title")
+    head = page.locator("#table-density th").first
+    head.click()  # tablesort: by setting, then the other way round
+    first = rows.first.locator("td").first.text_content()
+    head.click()
+    assert {first, rows.first.locator("td").first.text_content()} == {"five-shot", "zero-shot"}
+    page.goto(site.origin + "/families/ref/")
+    chart = "#chart-density-zero-shot"
+    page.wait_for_selector(f"{chart} svg .mark-line path")
+    link = page.locator(f"figure:has({chart}) figcaption a").get_attribute("href")
+    assert link.endswith("/data/family_density/ref/density-zero-shot.csv")
+    assert page.request.get(link).ok
+    assert page.locator(".dm-loading").count() == 0
+    assert page.watch.problems() == []
+
+
 def test_instant_navigation_draws_charts(page, site):
     page.goto(site.origin + "/")
     page.wait_for_selector(".dm-board tbody tr")

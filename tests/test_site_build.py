@@ -147,15 +147,25 @@ def test_generation_is_deterministic(built, tmp_path, jobs):
 
 
 def _spec(docs: Path, page: str, chart_id: str) -> str:
+    """A chart's spec: in the page, or in a live block the page shows (live.py)."""
     text = assembled(docs, page)
     found = re.search(rf'id="chart-{re.escape(chart_id)}" data-spec="([^"]*)"', text)
-    assert found, chart_id
-    return json.dumps(json.loads(html.unescape(found.group(1))), indent=1, sort_keys=True) + "\n"
+    if found:
+        spec = json.loads(html.unescape(found.group(1)))
+    else:
+        live = [json.loads((docs / page).parent.joinpath(html.unescape(src)).resolve()
+                           .read_text())
+                for src in re.findall(r'class="dm-live" data-src="([^"]*)"', text)]
+        charts = [d["chart"]["spec"] for d in live if d.get("chart", {}).get("id") == chart_id]
+        assert charts, chart_id
+        spec = charts[0]
+    return json.dumps(spec, indent=1, sort_keys=True) + "\n"
 
 
 GOLDEN_FILES = {
     "home.md": lambda d: assembled(d, "index.md"),
     "model-evil.md": lambda d: assembled(d, "models/evil/index.md"),
+    "density-evil.json": lambda d: (d / "data" / "model_density" / "evil.json").read_text(),
     "leaderboard-zero-shot.json": lambda d: (d / "data" / "lb" / "zero-shot.json").read_text(),
     "chart-scaling.json": lambda d: _spec(d, "families/ref/index.md",
                                                    "scaling-zero-shot"),

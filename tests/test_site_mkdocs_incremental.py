@@ -19,7 +19,7 @@ import pytest
 from site_build import REPO, STAMP
 from site_tree import build_site_tree
 
-from evalrunner.site import fragments
+from evalrunner.site import live
 from evalrunner.site.build import BuildOptions, generate_docs
 from evalrunner.site.errors import MkdocsFailed
 from evalrunner.site.mkdocs_build import STATE, run_mkdocs
@@ -256,48 +256,16 @@ def test_without_reuse_the_previous_html_is_not_trusted(project, renders):
     assert_same_as_clean(project)
 
 
-def _fragments(project: Project) -> dict[str, Path]:
-    """The model density fragments (fragments.py), by model."""
-    folder = fragments.path_for(project.docs, f"{DENSITY}/x").parent
-    return {p.stem: p for p in folder.glob("*.json")}
-
-
-def _change_fragments(project: Project, change) -> None:  # noqa: ANN001
-    shown = {k: json.loads(p.read_text()) for k, p in _fragments(project).items()}
-    change(shown)
-    for key, path in _fragments(project).items():
-        if key not in shown:
-            path.unlink()
-        elif json.loads(path.read_text()) != shown[key]:
-            _rewrite(path, json.dumps(shown[key]))
-
-
-def test_a_changed_fragment_is_patched_without_rendering(project, renders):
-    """Every model's density moves with the reference fits: the pages are patched in place,
-    byte for byte what a clean build renders, whatever line breaks the fragment holds."""
-    def change(shown: dict) -> None:
-        for key in shown:
-            shown[key] = f"<p>density of {key}: 1.5\r\n× ü</p>\n"
-
-    _change_fragments(project, change)
+def test_a_changed_live_block_is_copied_without_rendering(project, renders):
+    """Every model's density moves with the reference fits: only the data files the pages
+    show in the browser (live.py) change, and the dirty build renders no page for that."""
+    folder = project.docs / "data" / DENSITY
+    shown = sorted(folder.glob("*.json"))
+    assert {p.stem for p in shown} >= {"evil", "ref-1"}
+    for path in shown:
+        _rewrite(path, live.note(f"density of {path.stem}: 1.5\r\n× ü"))
     project.build()
     assert renders == []
-    html = (project.site / "models" / "evil" / "index.html").read_bytes()
-    assert "<p>density of evil: 1.5\r\n× ü</p>\n<!--/dm:fragment-->".encode() in html
+    assert (project.site / "data" / DENSITY / "evil.json").read_text() == (
+        live.note("density of evil: 1.5\r\n× ü"))
     assert_same_as_clean(project)
-
-
-def test_a_page_that_cannot_be_patched_is_rendered_again(project, renders):
-    page = project.site / "models" / "evil" / "index.html"
-    page.write_text(page.read_text().replace(fragments.END, ""))  # its markers tampered with
-    _change_fragments(project, lambda shown: shown.update(evil="<p>new</p>"))
-    project.build()
-    assert renders == [MODEL]
-    assert_same_as_clean(project)
-
-
-def test_a_fragment_gone_fails_the_build(project, renders):
-    _change_fragments(project, lambda shown: shown.pop("evil"))
-    with pytest.raises(MkdocsFailed, match=f"fragment {DENSITY}/evil: .* does not exist"):
-        project.build()
-    assert not (project.site / STATE).exists()  # so the next build is clean

@@ -13,7 +13,7 @@ import yaml
 from site_build import REPO, STAMP
 from site_tree import Revision, _result, _scores, build_site_tree
 
-from evalrunner.site import csvruns, fragments, pagecache
+from evalrunner.site import csvruns, pagecache
 from evalrunner.site.build import BuildOptions, generate_docs, open_memo
 from evalrunner.site.data import load_site_data
 from evalrunner.site.pages.models import DENSITY, model_pages
@@ -59,9 +59,8 @@ def _changed_units(docs: Path, before: dict[str, int]) -> set[str | None]:
             if pagecache.unit_of(k) and now.get(k) != before.get(k)}
 
 
-def _density_fragments(docs: Path) -> dict[str, str]:
-    folder = fragments.path_for(docs, f"{DENSITY}/x").parent
-    return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+def _density_blocks(docs: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (docs / "data" / DENSITY).glob("*.json")}
 
 
 def _edit(path: Path, change) -> None:  # noqa: ANN001
@@ -84,7 +83,7 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     assert units and all(after[k] == before[k] for k in units)
 
     # a new revision of a model outside the reference family: its unit, its family's and
-    # task pages only (the family's density fragment too, if the density it shows moved: a
+    # task pages only (the family's density block too, if the density it shows moved: a
     # bound that stays a bound does not)
     _result(results, "other", "other-big", "zero-shot",
             Revision(id="v2", commit="1234567"), _scores(7e9, 2e12, 0.04, mmlu=False))
@@ -107,9 +106,9 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     _same_as_fresh(results, docs, fresh)
 
     # a checkpoint score of the reference family: the fits, so densities everywhere, move;
-    # they are fragments (fragments.py), so no other model's or family's unit is generated
-    # again: only the fragment units that changed
-    before, shown = _mtimes(docs), _density_fragments(docs)
+    # they are live blocks (live.py), so no other model's or family's unit is generated
+    # again: only the live block units that changed
+    before, shown = _mtimes(docs), _density_blocks(docs)
     _edit(results / "ref/ref-2/zero-shot/step8000.yaml",
           lambda d: d["scores"]["arc_easy"].update(value=d["scores"]["arc_easy"]["value"] + .01))
     _generate(results, docs)
@@ -120,7 +119,7 @@ def test_incremental_docs_equal_fresh_ones(tmp_path: Path) -> None:
     # at the range's edge, which this edit does not move, so its family's density over
     # training, the family_density unit, stays as it was)
     assert "model_density/other-chat" in changed
-    moved = _density_fragments(docs)
+    moved = _density_blocks(docs)
     assert moved.keys() == shown.keys() and moved["other-chat"] != shown["other-chat"]
     _same_as_fresh(results, docs, fresh)
 
@@ -176,7 +175,7 @@ def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
     assert scoped.metrics.get("checkpoint_density") is not None
     with pytest.raises(pagecache.UndeclaredTable):
         scoped.metrics.get("densing_law")
-    # model and family pages do not read densities: they show them as fragments
+    # model and family pages do not read densities: they show them as live blocks
     models = pagecache.scoped(data, "models")
     with pytest.raises(pagecache.UndeclaredTable):
         models.metrics.get("density_models")
@@ -191,10 +190,10 @@ def test_a_unit_reading_an_undeclared_table_fails(tmp_path: Path) -> None:
     ("tasks/piqa/index.md", "tasks/piqa"), ("models/index.md", None), ("tasks/index.md", None),
     ("data/compare.json", None), ("api/v1/results.csv", None),
     ("_blocks/families/index.json", None),
-    ("_blocks/_fragments/model_density/ref-1.json", "model_density/ref-1"),
-    ("_blocks/_fragments/family_density/ref@zero-shot.json", "family_density/ref"),
-    ("data/fragments/family_density/ref/density-zero-shot.csv", "family_density/ref"),
-    ("data/fragments/x.csv", None)])
+    ("data/model_density/ref-1.json", "model_density/ref-1"),
+    ("data/family_density/ref/zero-shot.json", "family_density/ref"),
+    ("data/family_density/ref/density-zero-shot.csv", "family_density/ref"),
+    ("data/family_density.csv", None), ("data/lb/zero-shot.json", None)])
 def test_unit_of(rel: str, unit: str | None) -> None:
     assert pagecache.unit_of(rel) == unit
 

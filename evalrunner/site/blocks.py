@@ -81,11 +81,8 @@ def load(docs: Path, page: str) -> list[str] | None:
 
 
 def assembled(docs: Path, page: str) -> str:
-    """A generated page's Markdown with its blocks and their fragments back in (what the site
-    shows, before mkdocs)."""
-    from . import fragments  # it builds on this module
-
+    """A generated page's Markdown with its blocks back in (what the site shows, before
+    mkdocs)."""
     text = (docs / page).read_text(encoding="utf-8")
     blocks = load(docs, page)
-    text = text if blocks is None else fill(text, blocks, page)
-    return fragments.fill(text, fragments.Library(docs))[0]
+    return text if blocks is None else fill(text, blocks, page)

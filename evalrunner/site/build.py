@@ -137,7 +137,7 @@ def write_docs(data, opts: BuildOptions, stamp: str,  # noqa: ANN001
         jobs = 1
     # more slices than processes, so the processes finish at about the same time
     todo = parts(data, opts.results, shards=1 if jobs == 1 else 2 * jobs, units=stale,
-                 memo=memo, templates=templates, stamp=stamp)
+                 memo=memo, stamp=stamp)
     regenerated = {f"{kind}/{i}" for kind, ids in stale.items() for i in ids}
     _JOB = (todo, templates, stamp, opts.docs, memo, keys, regenerated)
     try:

@@ -37,9 +37,8 @@ class ChartBlock:
     id: str
     title: str
     spec: str  # Vega-Lite JSON
-    data: pd.DataFrame  # offered as <id>.csv beside the page, or at `csv`
+    data: pd.DataFrame  # offered as <id>.csv beside the page
     note: str = ""
-    csv: str = ""  # the data's link when it is not beside the page (a fragment's chart)
 
 
 def records_json(frame: pd.DataFrame) -> str:

@@ -9,11 +9,8 @@ only the pages whose source is newer than their output and copies only newer sta
 before that, the outputs of every docs file that changed, appeared or vanished since the last
 build are deleted, so a source whose mtime went backwards or a page whose blocks JSON changed is
 rebuilt too, and a vanished source leaves nothing behind. The densitometer-blocks plugin merges
-the search index (mkdocs_plugin.py).
-A page whose only change is a fragment it shows (fragments.py: a model's density, which every
-model page's moves with) is patched in place instead, before mkdocs runs; the state keeps each
-page's fragment references and each fragment's digest for that.
-Anything else -> a clean build. The result is byte-identical to a clean build of the same docs.
+the search index (mkdocs_plugin.py). Anything else -> a clean build. The result is
+byte-identical to a clean build of the same docs.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from evalrunner.memo import code_version
 from evalrunner.results.write import atomic_write_text
 
-from . import blocks, fragments
+from . import blocks
 from .errors import MkdocsFailed
 
 if TYPE_CHECKING:
@@ -137,10 +134,8 @@ def read_state(site: Path) -> dict[str, Any] | None:
     return state if ok else None
 
 
-def write_state(site: Path, digest: str, snapshot: Snapshot, shown: dict) -> None:
-    """`shown`: fragments.state of every page."""
-    atomic_write_text(site / STATE, json.dumps({"fingerprint": digest, "docs": snapshot,
-                                                "fragments": shown},
+def write_state(site: Path, digest: str, snapshot: Snapshot) -> None:
+    atomic_write_text(site / STATE, json.dumps({"fingerprint": digest, "docs": snapshot},
                                                sort_keys=True, separators=(",", ":")))
 
 
@@ -206,28 +201,17 @@ def build_incrementally(config: MkDocsConfig, config_file: Path,
     snapshot = docs_snapshot(Path(config.docs_dir))
     digest = fingerprint(config, config_file, overrides, snapshot)
     state = read_state(site)
-    shown = fragments.read_state(state.get("fragments")) if state else None
-    dirty = reuse and shown is not None and _can_be_dirty(config, state, digest)
+    dirty = reuse and _can_be_dirty(config, state, digest)
     (site / STATE).unlink(missing_ok=True)  # an interrupted build must not pass as complete
-    library = fragments.Library(Path(config.docs_dir))
-    kept: fragments.Uses = {}  # fragment references of the pages this build may not render
     if dirty:
-        assert state is not None and shown is not None
+        assert state is not None
         removed = remove_outputs(changed_sources(state["docs"], snapshot), config)
-        uses, digests = shown
-        outputs = {src: path for src in uses if (path := output_of(src, config)).is_file()}
-        patched, _ = fragments.patch_pages(outputs, uses, digests, library)
-        # a page deleted by remove_outputs or patch_pages is rendered: its references too
-        kept = {src: uses[src] for src in outputs}
         config.plugins[PLUGIN].dirty = True
-        log.info("incremental mkdocs build: %d stale outputs removed, %d pages patched",
-                 removed, patched)
+        log.info("incremental mkdocs build: %d stale outputs removed", removed)
     with _dirty_warning_dropped():
         build(config, dirty=dirty)
     if reuse:  # a from-scratch build (CI, the published site) leaves no state to publish
-        plugin = config.plugins.get(PLUGIN)
-        rendered = plugin.fragment_uses if plugin is not None else {}
-        write_state(site, digest, snapshot, fragments.state({**kept, **rendered}, library))
+        write_state(site, digest, snapshot)
     return dirty
 
 

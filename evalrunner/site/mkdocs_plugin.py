@@ -4,8 +4,6 @@ and keeps what every page downloads at start from growing with the number of mod
 Registered as an entry point (pyproject.toml) and listed in mkdocs.yml after `search`, so a
 plain `mkdocs build` of a generated docs folder gives the same site as `densitometer build`.
 - Blocks: see blocks.py for why tables and charts are kept out of the Markdown.
-- Fragments: then the fragments the blocks refer to (fragments.py); the references of each
-  rendered page are kept (`fragment_uses`) for the next dirty build, which patches them.
 - Sitemap: Material's instant navigation fetches sitemap.xml on every first page load; the model
   pages (one per model) move to sitemap-models.xml, which robots.txt names for crawlers (links
   to a model page are then ordinary page loads).
@@ -28,7 +26,7 @@ from mkdocs.plugins import BasePlugin
 
 from evalrunner.results.write import atomic_write_bytes, atomic_write_text
 
-from . import blocks, fragments
+from . import blocks
 from .mkdocs_build import SEARCH_INDEX
 
 _URL = re.compile(r"\s*<url>.*?</url>", re.S)
@@ -79,8 +77,6 @@ class BlocksPlugin(BasePlugin):
         self._old_index: dict | None = None  # the previous search index, on a dirty build
         self._pages: list[str] = []  # urls of the documentation pages, in build order
         self._rebuilt: set[str] = set()  # urls of the pages rendered by this build
-        self._library: fragments.Library | None = None
-        self.fragment_uses: fragments.Uses = {}  # of the pages rendered by this build
 
     def on_pre_build(self, config, **kwargs) -> None:  # noqa: ANN001
         # before the search plugin's on_post_build overwrites it
@@ -88,8 +84,6 @@ class BlocksPlugin(BasePlugin):
         self._old_index = (json.loads(path.read_text(encoding="utf-8"))
                            if self.dirty and path.is_file() else None)
         self._rebuilt = set()
-        self._library = fragments.Library(Path(config["docs_dir"]))
-        self.fragment_uses = {}
 
     def on_nav(self, nav, config, files, **kwargs):  # noqa: ANN001, ANN201
         # as Page.url (not every page has its Page yet): the home page's url is ''
@@ -101,18 +95,12 @@ class BlocksPlugin(BasePlugin):
         return context
 
     def on_post_page(self, output: str, page, config, **kwargs) -> str:  # noqa: ANN001
-        docs, src = Path(config["docs_dir"]), page.file.src_uri
-        assert self._library is not None
+        src = page.file.src_uri
         try:
-            found = blocks.load(docs, src)
-            if found is not None:
-                output = blocks.fill(output, found, src)
-            output, refs = fragments.fill(output, self._library)
+            found = blocks.load(Path(config["docs_dir"]), src)
+            return output if found is None else blocks.fill(output, found, src)
         except ValueError as exc:  # a BlockError, or a blocks file that is not JSON
             raise PluginError(f"densitometer-blocks: {src}: {exc}") from exc
-        if refs:
-            self.fragment_uses[src] = refs
-        return output
 
     def on_post_build(self, config, **kwargs) -> None:  # noqa: ANN001
         site = Path(config["site_dir"])

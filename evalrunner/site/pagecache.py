@@ -3,7 +3,7 @@ what they are made from changed (a rebuild after one new result touches one mode
 
 A *unit* is the files one model owns (its page, blocks, downloads, compare data), one family
 owns (its page, blocks, chart data) or one task owns (its page, rankings, charts), or the
-fragments (fragments.py) of one model's density or one family's density over training;
+live blocks (live.py) of one model's density or one family's density over training;
 `unit_of` tells them by path. Everything else (leaderboards, API, indexes) is shared and
 generated on every build.
 
@@ -34,12 +34,12 @@ import pandas as pd
 from evalrunner.memo import Memo
 from evalrunner.results import layout
 
-from . import blocks, fragments
+from . import blocks
 from .data import SiteData
 
 KIND = "unit"
 # The metric tables each kind of unit reads (pages/models.py, families.py, tasks.py,
-# science.py). The fragment kinds (fragments.py) are what many pages show and what moves
+# science.py). The live block kinds (live.py) are what many pages show and what moves
 # without them: a reference family's new checkpoint moves every density, and only they follow.
 UNIT_TABLES = {
     "models": (),
@@ -52,7 +52,6 @@ UNIT_TABLES = {
 }
 UNIT_KEYS = {"models": "model", "families": "family", "tasks": "task",  # the unit's column
              "model_density": "model", "family_density": "family"}
-_FRAGMENT_DATA = PurePosixPath(fragments.DATA).parts
 
 
 class UndeclaredTable(KeyError):
@@ -100,12 +99,12 @@ def unit_of(rel: str) -> str | None:
         parts = parts[1:]
     if len(parts) >= 3 and parts[0] in UNIT_TABLES:
         return f"{parts[0]}/{parts[1]}"
-    if len(parts) == 3 and parts[:2] == ("data", "models") and parts[2].endswith(".json"):
-        return f"models/{parts[2].removesuffix('.json')}"
-    if len(parts) == 3 and parts[0] == fragments.SUBFOLDER and parts[1] in UNIT_TABLES:
-        return f"{parts[1]}/{parts[2].removesuffix('.json').partition('@')[0]}"
-    if len(parts) >= 5 and parts[:2] == _FRAGMENT_DATA and parts[2] in UNIT_TABLES:
-        return f"{parts[2]}/{parts[3]}"
+    # browser data: data/models/<id>.json (compare), data/<live kind>/<id>[/...]
+    if len(parts) >= 3 and parts[0] == "data" and parts[1] in UNIT_TABLES:
+        if len(parts) > 3:
+            return f"{parts[1]}/{parts[2]}"
+        if parts[2].endswith(".json"):
+            return f"{parts[1]}/{parts[2].removesuffix('.json')}"
     return None
 
 

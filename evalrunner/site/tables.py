@@ -66,33 +66,60 @@ class Table:
     classes: list[str] = field(default_factory=list)
 
 
-def _cells(column: Column, lists: dict[str, list[Any]], n: int) -> list[str]:
-    """The `<td>` of every row in one column: text, sort value, link and tooltip, escaped."""
+Cell = tuple[str, str | None, str | None, str | None]  # text, sort value, tooltip, link
+
+
+def _cell_parts(column: Column, lists: dict[str, list[Any]], n: int) -> list[Cell]:
+    """Every row's cell in one column, unescaped: its text, sort value (numeric columns),
+    tooltip and link (checked: an outside link only as http(s))."""
     values = lists.get(column.key, [None] * n)
     errors = lists.get(column.stderr) if column.stderr else None
     links = lists.get(column.link) if column.link else None
     titles = lists.get(column.title) if column.title else None
     instead = lists.get(column.missing) if column.missing else None
     formatter, numeric = KINDS[column.kind]
-    out = []
+    out: list[Cell] = []
     for i, value in enumerate(values):
         text = formatter(value)
         if errors is not None and not fmt.is_missing(value):
             text = fmt.score(value, errors[i])
         elif instead is not None and fmt.is_missing(value) and isinstance(instead[i], str):
             text = instead[i]
-        attrs = f' data-sort="{escape(fmt.sort_value(value))}" class="dm-num"' if numeric else ""
+        title = None
         if titles is not None and not fmt.is_missing(titles[i]) and str(titles[i]):
-            attrs += f' title="{escape(str(titles[i]))}"'
-        inner = escape(text)
+            title = str(titles[i])
         href = links[i] if links is not None else None
-        if isinstance(href, str) and href.startswith(("http://", "https://")):
-            inner = Markup(f'<a href="{escape(safe_url(href))}" rel="nofollow noopener">'
-                           f"{inner}</a>")
-        elif href and not fmt.is_missing(href):
+        if not isinstance(href, str) or not href:
+            href = None
+        elif href.startswith(("http://", "https://")):
+            href = safe_url(href)
+        out.append((text, fmt.sort_value(value) if numeric else None, title, href))
+    return out
+
+
+def _cells(column: Column, lists: dict[str, list[Any]], n: int) -> list[str]:
+    """The `<td>` of every row in one column: text, sort value, link and tooltip, escaped."""
+    out = []
+    for text, sort, title, href in _cell_parts(column, lists, n):
+        attrs = f' data-sort="{escape(sort)}" class="dm-num"' if sort is not None else ""
+        if title is not None:
+            attrs += f' title="{escape(title)}"'
+        inner = escape(text)
+        if href is not None and href.startswith(("http://", "https://")):
+            inner = Markup(f'<a href="{escape(href)}" rel="nofollow noopener">{inner}</a>')
+        elif href is not None:
             inner = Markup(f'<a href="{escape(href)}">{inner}</a>')
         out.append(f"<td{attrs}>{inner}</td>")
     return out
+
+
+def rows_data(lists: dict[str, list[Any]], n: int,
+              columns: Sequence[Column]) -> list[list[dict[str, str]]]:
+    """The cells of each of the `n` rows as data (text, and sort, title and href where a cell
+    has them), for a table the browser renders."""
+    cells = [_cell_parts(c, lists, n) for c in columns]
+    return [[{k: v for k, v in zip(("text", "sort", "title", "href"), cell, strict=True)
+              if v is not None} for cell in row] for row in zip(*cells, strict=True)]
 
 
 def make_table(table_id: str, frame: pd.DataFrame, columns: Sequence[Column],

@@ -2,7 +2,9 @@
  * - draws every <div class="vega-chart" data-spec="..."> with vega-embed, loading the Vega
  *   libraries (javascripts/vendor/, copied from node_modules at build time) only on pages that
  *   have a chart;
- * - makes every content table sortable (tablesort), numeric columns by their data-sort value.
+ * - makes every content table sortable (tablesort), numeric columns by their data-sort value;
+ * - fills every <div class="dm-live" data-src="..."> from its data file (a note, a table or a
+ *   chart: what moves without the page, such as a model's capacity density).
  * Other scripts (board.js, compare.js) register with Densitometer.onEachPage and use its
  * el (build an element), getJSON and MISSING.
  */
@@ -58,13 +60,22 @@
     actions: { export: true, source: false, compiled: false, editor: false },
   };
 
+  function embed(el, spec) {
+    var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
+    vegaEmbed(el, spec, Object.assign({ theme: dark ? "dark" : undefined }, options))
+      .then(function (result) { embedded.push(result); })
+      .catch(function (err) {
+        el.textContent = "Chart failed to render: " + err.message;
+        console.error(err);
+      });
+  }
+
   function renderCharts() {
     embedded.forEach(function (r) { r.finalize(); });
     embedded = [];
-    var charts = document.querySelectorAll("div.vega-chart");
+    var charts = document.querySelectorAll("div.vega-chart[data-spec]");
     if (!charts.length) return;
     loadVega().then(function () {
-      var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
       charts.forEach(function (el) {
         var spec;
         try {
@@ -74,12 +85,7 @@
           console.error(err);
           return;
         }
-        vegaEmbed(el, spec, Object.assign({ theme: dark ? "dark" : undefined }, options))
-          .then(function (result) { embedded.push(result); })
-          .catch(function (err) {
-            el.textContent = "Chart failed to render: " + err.message;
-            console.error(err);
-          });
+        embed(el, spec);
       });
     }).catch(function (err) { console.error(err); });
   }
@@ -98,6 +104,58 @@
     document.querySelectorAll("article table:not([class])").forEach(function (table) {
       if (table.closest(".dm-board") || table.closest(".dm-compare")) return;
       if (table.tHead && table.tBodies.length) new Tablesort(table);
+    });
+  }
+
+  // A live block's data file (evalrunner/site/live.py): {note}, {table} or {chart}; links in
+  // it are relative to the file. Text only through textContent (el).
+  function liveTable(t) {
+    var wrap = el("div", { "class": "dm-table-wrap", id: "table-" + t.id });
+    var table = wrap.appendChild(el("table"));
+    var head = table.appendChild(el("thead")).appendChild(el("tr"));
+    t.columns.forEach(function (c) {
+      var attrs = c.numeric ? { "data-sort-method": "dm-number", "class": "dm-num" } : {};
+      if (c.help) attrs.title = c.help;
+      head.appendChild(el("th", attrs, c.label));
+    });
+    var body = table.appendChild(el("tbody"));
+    t.rows.forEach(function (row) {
+      var tr = body.appendChild(el("tr"));
+      row.forEach(function (cell) {
+        var attrs = {};
+        if (cell.sort !== undefined) { attrs["data-sort"] = cell.sort; attrs["class"] = "dm-num"; }
+        if (cell.title) attrs.title = cell.title;
+        tr.appendChild(el("td", attrs, cell.text));
+      });
+    });
+    if (typeof Tablesort !== "undefined") new Tablesort(table);
+    return wrap;
+  }
+
+  function liveChart(c, url) {
+    var figure = el("figure", { "class": "dm-chart" });
+    var target = figure.appendChild(el("div", { "class": "vega-chart", id: "chart-" + c.id }));
+    var caption = figure.appendChild(el("figcaption", {}, c.title + " \u00b7 "));
+    caption.appendChild(el("a", { href: new URL(c.csv, url).href, download: "" },
+                           "chart data (CSV)"));
+    loadVega().then(function () { embed(target, c.spec); })
+      .catch(function (err) { console.error(err); });
+    return figure;
+  }
+
+  function renderLive() {
+    document.querySelectorAll("div.dm-live[data-src]").forEach(function (box) {
+      var url = new URL(box.dataset.src, document.baseURI).href;
+      getJSON(url).then(function (doc) {
+        var shown = doc.table ? liveTable(doc.table)
+          : doc.chart ? liveChart(doc.chart, url)
+          : el("p", { "class": "dm-note" }, doc.note);
+        box.replaceChildren(shown);
+      }).catch(function (err) {
+        box.replaceChildren(el("p", { "class": "dm-note" }, "Could not load " + url + ": " +
+                               err.message));
+        console.error(err);
+      });
     });
   }
 
@@ -120,4 +178,5 @@
                           MISSING: "\u2014" };
   onEachPage(renderCharts);
   onEachPage(sortableTables);
+  onEachPage(renderLive);
 })();

@@ -17,7 +17,7 @@ from .. import pagecache
 from ..api import api_files
 from ..boarddata import with_head
 from ..data import SiteData
-from ..render import Page, environment
+from ..render import Page
 from . import compare, home
 from .changelog import changelog_page
 from .density import density_page
@@ -87,10 +87,9 @@ def _tasks(data: SiteData, ids: list[str]) -> Output:
     return task_pages(pagecache.scoped(data, "tasks"), ids), {}
 
 
-def _fragments(make: Callable, kind: str, data: SiteData, ids: list[str],
-               templates: Path) -> Output:
-    """Fragment units (fragments.py): what many pages show and moves without them."""
-    return [], make(pagecache.scoped(data, kind), environment(templates), ids)
+def _live(make: Callable, kind: str, data: SiteData, ids: list[str]) -> Output:
+    """Live block units (live.py): what many pages show and moves without them."""
+    return [], make(pagecache.scoped(data, kind), ids)
 
 
 def _slices(ids: list[str], n: int) -> list[list[str]]:
@@ -100,23 +99,21 @@ def _slices(ids: list[str], n: int) -> list[list[str]]:
 def parts(data: SiteData, results: Path, shards: int = 1,
           units: dict[str, list[str]] | None = None,
           memo: Memo | None = None,
-          templates: Path = Path("site_src/templates"),
           stamp: str = "1970-01-01 00:00 UTC") -> list[Callable[[], Output]]:
     """The generator cut into independent parts with disjoint pages and files, biggest first:
     the API, the leaderboards and small pages, the compare view's index, then the units of
     every kind (pagecache.UNIT_TABLES) in `shards` slices each: every one, or per kind the ids
     in `units`. `memo`: the build's store, for the API's big CSVs and the archive (None:
-    reuse nothing); `templates`: for the fragments, which are rendered here; `stamp`: the build's,
-    the Every Eval Ever records' creation time."""
+    reuse nothing); `stamp`: the build's, the Every Eval Ever records' creation time."""
     every = {kind: pagecache.unit_ids(data.frames, kind) for kind in pagecache.UNIT_TABLES}
     units = every if units is None else units
     out: list[Callable[[], Output]] = [partial(_api, data, results, memo),
                                        partial(_eee, data, stamp, memo)]
     out += [partial(make, data, results) for make in (_boards, _compare_index)]
     makers = [("models", _models), ("families", _families), ("tasks", _tasks)]
-    makers += [(kind, partial(_fragments, fragment, kind, templates=templates))
-               for kind, fragment in (("model_density", model_density),
-                                      ("family_density", family_density))]
+    makers += [(kind, partial(_live, make, kind))
+               for kind, make in (("model_density", model_density),
+                                  ("family_density", family_density))]
     for kind, make in makers:
         out += [partial(make, data, ids) for ids in _slices(units.get(kind, []), shards)]
     return out

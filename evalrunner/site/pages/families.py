@@ -8,16 +8,14 @@ and tables are referred to by id (the page's `charts` / `tables`).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from .. import fmt, fragments
+from .. import fmt, live
 from ..charts import ChartBlock, scaling_chart, series_chart, trajectory_chart
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
@@ -37,7 +35,7 @@ class FamilySetting:
     name: str
     charts: list[str]  # scaling chart ids, one per x axis (each with a task picker)
     trajectory: str | None
-    density: Markup | None  # the fragment of its density over training (family_density)
+    density: Markup | None  # where its density over training goes (live.py)
     predictability: str | None
 
 
@@ -150,11 +148,11 @@ def _trajectory(sid: str, scores: pd.DataFrame, names: dict[str, str],
                             frame.reset_index(drop=True), shown)
 
 
-DENSITY = "family_density"  # the fragments of a family's density over training
+DENSITY = "family_density"  # the live blocks of a family's density over training
 
 
 def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFrame,
-                      names: dict[str, str], csv: str) -> ChartBlock | None:
+                      names: dict[str, str]) -> ChartBlock | None:
     """The headline density of each checkpoint against tokens seen, with its 95% interval as
     a band (the metrics' checkpoint_density table)."""
     if density is None:
@@ -168,37 +166,36 @@ def _density_training(sid: str, density: pd.DataFrame | None, models: pd.DataFra
                           "revision": d["revision"], "x": d["tokens"], "y": d["density"],
                           "y_low": d["density_low"], "y_high": d["density_high"]})
     ref = str(d["reference"].iloc[0])
-    chart = series_chart(f"density-{sid}", f"Capacity density over training (headline, "
-                         f"against {ref}; band: 95% interval)", frame.reset_index(drop=True),
-                         "training tokens", "capacity density", log_y=True)
-    return dataclasses.replace(chart, csv=csv)
+    return series_chart(f"density-{sid}", f"Capacity density over training (headline, "
+                        f"against {ref}; band: 95% interval)", frame.reset_index(drop=True),
+                        "training tokens", "capacity density", log_y=True)
 
 
-def family_density(data: SiteData, env: jinja2.Environment,
-                   ids: list[str] | None = None) -> dict[str, str]:
+_NO_DENSITY = ("No checkpoint of this family has a capacity density in this setting (against "
+               "the default reference family).")
+
+
+def family_density(data: SiteData, ids: list[str] | None = None) -> dict[str, str]:
     """The density-over-training chart of every family (or of those in `ids`) in each setting
-    it has scores in, as the fragments its page shows (fragments.py), with the charts' data:
-    a new checkpoint of the headline reference family moves every family's densities, and then
-    only these files. A family page refers to the fragment of a setting with checkpoints."""
+    it has scores in, as the live blocks its page shows (live.py), with the charts' data: a
+    new checkpoint of the headline reference family moves every family's densities, and then
+    only these files. A family page shows the block of a setting with checkpoints."""
     f = data.frames
     ids = list(f.families["family"]) if ids is None else ids
     density = metric_table(data, "checkpoint_density")
     names = dict(zip(f.models["model"], f.models["name"], strict=True))
     models = dict(tuple(f.models.groupby("family", sort=False)))
     pairs = f.scores.loc[f.scores["family"].isin(ids), ["family", "setting"]].drop_duplicates()
-    html = env.get_template("_macros.j2").module.chart_html
-    none = Markup('<p class="dm-note">No checkpoint of this family has a capacity density in '
-                  'this setting (against the default reference family).</p>\n')
     out: dict[str, str] = {}
     for fid, sid in zip(pairs["family"], pairs["setting"], strict=True):
-        data_path = f"{fragments.DATA}/{DENSITY}/{fid}/density-{sid}.csv"
-        chart = _density_training(sid, density, models.get(fid, f.models.iloc[:0]), names,
-                                  f"../../{data_path}")
-        if chart is not None:
-            out[data_path] = frame_csv(chart.data)
-        path, text = fragments.file(DENSITY, f"{fid}@{sid}",
-                                    none if chart is None else str(html(chart)))
-        out[path] = text
+        chart = _density_training(sid, density, models.get(fid, f.models.iloc[:0]), names)
+        if chart is None:
+            out[live.path(DENSITY, fid, sid)] = live.note(_NO_DENSITY)
+            continue
+        csv = live.path(DENSITY, fid, f"density-{sid}", suffix=".csv")
+        out[csv] = frame_csv(chart.data)
+        out[live.path(DENSITY, fid, sid)] = live.chart(chart.id, chart.title, chart.spec,
+                                                       csv.rpartition("/")[2])
     return out
 
 
@@ -281,7 +278,8 @@ def family_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
             sections.append(FamilySetting(
                 sid, str(setting_names[sid]), ids,
                 traj.id if traj else None,
-                fragments.reference(DENSITY, f"{fid}@{sid}") if traj else None, pred_id))
+                live.placeholder(f"{root}{live.path(DENSITY, fid, sid)}",
+                                 "the density over training") if traj else None, pred_id))
         facts = [("Organisation", fam["organisation"]), ("License", fam["license"]),
                  ("Training data", fam["training_data"] or fmt.MISSING),
                  ("Tokenizer", fam["tokenizer"] or fmt.MISSING),

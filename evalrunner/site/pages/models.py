@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from .. import fmt, fragments
+from .. import fmt, live
 from ..data import SiteData, leaderboard_revisions
 from ..escape import link
 from ..render import Page
@@ -25,12 +24,12 @@ from ..tables import (
     csv_by,
     frame_csv,
     make_table,
-    rows_html,
+    rows_data,
     table_from_lists,
 )
 from .common import family_href, setting_href, task_href
 
-DENSITY = "model_density"  # the fragment of a model's capacity density (model_density)
+DENSITY = "model_density"  # the live block of a model's capacity density
 _DENSITY_COLUMNS = [
     Column("setting", "Setting"), Column("reference", "Reference family"),
     Column("density", "Density (task set)", "ratio"), Column("interval_shown", "95% interval"),
@@ -78,7 +77,7 @@ class ModelPage:
     links: list[Markup]
     notes: str
     settings: list[ModelSetting]
-    density: Markup  # where its capacity density goes (model_density)
+    density: Markup  # where its capacity density goes (live.py)
 
 
 def _facts(m: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -254,7 +253,8 @@ def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
         ctx = ModelPage(mid, m["name"], m["family"], fam_names.get(m["family"], m["family"]),
                         family_href(root, m["family"]), _facts(m),
                         [link(x.url, x.title) for x in model.links], model.notes, settings,
-                        fragments.reference(DENSITY, mid))
+                        live.placeholder(f"{root}{live.path(DENSITY, mid)}",
+                                         "the capacity density"))
         # not in the search index: it would grow with the number of models, and every page
         # loads it (the leaderboards and the models index search models instead)
         page = Page(f"models/{mid}/index.md", "model.md.j2", ctx, m["name"], tables,
@@ -265,29 +265,28 @@ def model_pages(data: SiteData, ids: list[str] | None = None) -> list[Page]:
     return out
 
 
-def model_density(data: SiteData, env: jinja2.Environment,
-                  ids: list[str] | None = None) -> dict[str, str]:
-    """The capacity density table of every model (or of those in `ids`), as the fragments the
-    model pages show (fragments.py): a move of the reference fits changes every model's
+def model_density(data: SiteData, ids: list[str] | None = None) -> dict[str, str]:
+    """The capacity density table of every model (or of those in `ids`), as the live blocks
+    the model pages show (live.py): a move of the reference fits changes every model's
     density, and then only these small files, not a thousand model pages. Rows in the order of
     density_models."""
     table = data.metrics.get("density_models")
     ids = list(data.frames.models["model"]) if ids is None else ids
-    rows: dict[str, list[str]] = {}
+    out: dict[str, str] = {}
     if table is not None and len(table):
         table = table[table["model"].isin(ids)]
         table = table.assign(bound_shown=fmt.bound_column(table),
                              interval_shown=fmt.interval_column(table))
         keys = {k for c in _DENSITY_COLUMNS for k in (c.key, c.title) if k}
         lists = table[[k for k in table.columns if k in keys]].to_dict("list")
-        for mid, row in zip(table["model"], rows_html(lists, len(table), _DENSITY_COLUMNS),
+        rows: dict[str, list] = {}
+        for mid, row in zip(table["model"], rows_data(lists, len(table), _DENSITY_COLUMNS),
                             strict=True):
             rows.setdefault(mid, []).append(row)
-    html = env.get_template("_macros.j2").module.table_html
-    none = Markup('<p class="dm-note">{}</p>\n').format(
+        out = {live.path(DENSITY, mid): live.table("density", _DENSITY_COLUMNS, r)
+               for mid, r in rows.items()}
+    none = live.note(
         "Capacity density was not computed for this build." if table is None else
         "No capacity density: none of the settings this model was evaluated in has a "
         "fitted reference family.")
-    return dict(fragments.file(DENSITY, mid, str(html(Table(
-        "density", _DENSITY_COLUMNS, Markup("".join(rows[mid])), None, downloads=False)))
-        if mid in rows else none) for mid in ids)
+    return {live.path(DENSITY, mid): out.get(live.path(DENSITY, mid), none) for mid in ids}
