@@ -4,8 +4,8 @@
 
 Generates a synthetic tree (synth.py) in a temp dir unless --tree is given, then measures:
 - floor: parse every YAML file with libyaml's C loader (one core), nothing else;
-- a cold build in a child process, stage by stage: read + validate (filling a fresh parse
-  cache), load (frames), metrics, page generation (docs folder), mkdocs build; the child's
+- a cold build in a child process, stage by stage: read + validate + load (filling a fresh
+  store), metrics, page generation (docs folder), mkdocs build; the child's
   end-to-end wall time is the whole build, its peak RSS (self and its parse workers) the memory;
 - incremental rebuilds (`build_site` as `densitometer build` runs it: parse, fit and page
   caches on) after adding one result file to a family that is not a density reference (the
@@ -78,9 +78,7 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     `until` stops after the named stage (the data stages alone at sizes where pages are slow)."""
     t0, c0 = time.perf_counter(), _cpu()
     clock = Clock()
-    from evalrunner.results import snapshot
-    from evalrunner.results.load import frames_from_tree
-    from evalrunner.results.validate import ValidationFailed, validate_tree_parsed
+    from evalrunner.results.groups import load_tree
     from evalrunner.site import build as sb
     from evalrunner.site.assets import check_vendor
     from evalrunner.site.data import SiteData
@@ -90,20 +88,15 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     check_vendor(opts.node_modules)
     shutil.rmtree(sb.open_memo(opts).root, ignore_errors=True)
     memo = sb.open_memo(opts)  # empty: a cold build
-    # the stages of data.load_site_data's full path, leaving the store it leaves
-    with clock.stage("read+validate"):
-        report, parsed = validate_tree_parsed(tree, memo=memo)
-        if not report.ok:
-            raise ValidationFailed(report)
-    with clock.stage("load"):
-        frames = frames_from_tree(report.tree)
-        snapshot.remember(memo, report, parsed, frames)
-        del parsed  # as in the build, where it goes with snapshot._full's frame
+    # data.load_site_data's stages, leaving the store it leaves
+    with clock.stage("read+validate+load"):
+        loaded = load_tree(tree, memo)
+        frames = loaded.frames
     with clock.stage("metrics"):
         tables, registry, note, reference, d0 = compute_metrics(
             frames, memo=memo)
-        data = SiteData(frames, report.tree, tables, registry, note, reference, d0,
-                        report.digests, dict(report.tree.results))
+        data = SiteData(frames, loaded.tree, tables, registry, note, reference, d0,
+                        loaded.digests, loaded.results)
     facts = {"models": int(len(frames.models)), "score_rows": int(len(frames.scores))}
     if until == "metrics":
         return {"stages": clock.stages, "pages": 0, "data_files": 0, **facts,
@@ -287,7 +280,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def _summary(res: dict) -> dict:
     cold = res["cold"]
-    rv = cold["stages"]["read+validate"]
+    rv = cold["stages"]["read+validate+load"]
     return {"full_build_wall": cold["process"]["wall"], "full_build_cpu": cold["process"]["cpu"],
             "peak_mib": cold["peak_mib"],
             "rebuild_wall": res["rebuild"]["process"]["wall"] if res["rebuild"] else None,
@@ -319,7 +312,7 @@ def report(res: dict) -> None:
               f" ({b['all_gzip_bytes'] / 1e6:.2f} MB gzip), interactive in {b['tti_s']:.2f} s, "
               f"every row in {b['all_rows_s']:.2f} s")
     s = res["summary"]
-    print(f"  read+validate / floor: wall {s['validate_over_floor_wall']:.2f}x, "
+    print(f"  read+validate+load / floor: wall {s['validate_over_floor_wall']:.2f}x, "
           f"cpu {s['validate_over_floor_cpu']:.2f}x")
 
 

@@ -40,6 +40,6 @@ def test_scale_benchmark_data_stages_write_json(tmp_path: Path) -> None:
                                   "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["floor"]["files"] == 30 + 2 + res["synth"]["families"] + res["synth"]["models"]
-    assert set(res["cold"]["stages"]) == {"read+validate", "load", "metrics"}
+    assert set(res["cold"]["stages"]) == {"read+validate+load", "metrics"}
     assert res["cold"]["score_rows"] == 30 * 30
     assert res["summary"]["peak_mib"] > 0

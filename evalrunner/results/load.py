@@ -150,7 +150,7 @@ def scores_frame(results: Iterable[tuple[str, Result]]) -> pd.DataFrame:
 def sort_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Score rows in their published order. In a valid tree the keys are unique (a file is one
     model, setting and revision; a file's rows differ in task, primary or metric), so the
-    order does not depend on the order rows came in: a snapshot's rows plus new ones sort
+    order does not depend on the order rows came in: stored groups' rows plus new ones sort
     exactly as the whole tree does."""
     return scores.sort_values(["family", "model", "setting", "step", "revision", "task",
                                "primary", "metric"], ascending=[True] * 6 + [False, True],

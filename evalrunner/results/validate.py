@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -336,22 +336,13 @@ def validate_tree(
     """Validate the results tree at root. `only` limits per-file messages to those paths, but
     cross-file facts are always checked against the whole tree. With `memo` (the build's
     store, evalrunner.memo), files whose bytes were parsed before are not parsed again."""
-    return validate_tree_parsed(root, only, jobs, memo)[0]
-
-
-def validate_tree_parsed(
-    root: Path, only: Iterable[Path] | None = None, jobs: int | None = None,
-    memo: Memo | None = None,
-) -> tuple[Report, dict[str, Any]]:
-    """validate_tree, and the plain data each file parsed to (rel -> data), for callers that
-    keep some of it (the site's snapshot, snapshot.py)."""
     root = Path(root)
     if not root.is_dir():
         problem = Problem(str(root), None, "", "not a directory; expected a results tree")
-        return Report(Tree(root), [problem], 0), {}
+        return Report(Tree(root), [problem], 0)
     rels, problems = discover(root)
     prefix = root.as_posix().rstrip("/") + "/"
-    parsed = _parse_all(root, rels, prefix, jobs, memo if memo and memo.enabled else None)
+    parsed = parse_files(root, rels, prefix, jobs, memo if memo and memo.enabled else None)
     tree = Tree(root)
     for rel, _, data, file_problems in parsed:
         obj = None
@@ -367,8 +358,7 @@ def validate_tree_parsed(
         wanted = {Path(p).resolve() for p in only}
         problems = [p for p in problems if _within(Path(p.path).resolve(), wanted)]
     digests = {rel: key for rel, key, _, _ in parsed if key is not None}
-    report = Report(tree, sorted(set(problems), key=Problem.sort_key), len(rels), digests)
-    return report, {rel: data for rel, _, data, _ in parsed if data is not None}
+    return Report(tree, sorted(set(problems), key=Problem.sort_key), len(rels), digests)
 
 
 def add_document(tree: Tree, rel: str, obj: Any, shown: str) -> list[Problem]:
@@ -391,17 +381,18 @@ def _within(path: Path, wanted: set[Path]) -> bool:
     return any(path == w or w in path.parents for w in wanted)
 
 
-def _parse_all(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int | None,
-               memo: Memo | None) -> list[Parsed]:
+def parse_files(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: int | None,
+                memo: Memo | None, raws: Mapping[str, bytes] | None = None) -> list[Parsed]:
     """(rel, digest, data or None, problems) for every file, in order: from the cache when a
-    file's bytes are unchanged, else parsed, over several processes when there are many."""
+    file's bytes are unchanged, else parsed, over several processes when there are many.
+    `raws`: the bytes of files already read (by rel), so they are not read again."""
     out: dict[str, Parsed] = {}
     misses: list[tuple[str, str | None, bytes | None]] = []
     for rel in rels:
         name = rel.as_posix()
         raw = key = None
         if memo is not None and layout.kind_of(rel) is not None:
-            raw = _read(root, name, prefix)
+            raw = raws[name] if raws is not None and name in raws else _read(root, name, prefix)
             if raw is not None:
                 key = digest(raw)
                 data = parse_cache.cached(memo, key)

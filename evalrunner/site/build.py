@@ -40,8 +40,8 @@ class BuildOptions:
     stamp: str | None = None  # the build stamp shown on the home page; default: now (UTC)
     metrics: bool = True
     samples: Path | None = None  # per-sample logs; default: <results>/../samples if it exists
-    # reuse the last build's work through the store (evalrunner.memo): parsed files, the last
-    # good load (snapshot.py), reference fits; unchanged pages (pagecache.py) and unchanged
+    # reuse the last build's work through the store (evalrunner.memo): parsed files, checked
+    # groups of results (groups.py), reference fits; unchanged pages (pagecache.py) and unchanged
     # HTML (mkdocs_build.py); False builds everything from scratch
     incremental: bool = True
     jobs: int | None = None  # processes writing pages; default: the cores, for big sites only

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evalrunner.results.groups import load_tree
 from evalrunner.results.load import Frames
 from evalrunner.results.schema import Result
-from evalrunner.results.snapshot import load_tree
 from evalrunner.results.validate import Tree
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class SiteData:
     # rel path under the results root -> blake2b digest of its bytes, every file (registries
     # and results): what the pages' fingerprints are made of
     digests: Mapping[str, str] = field(default_factory=dict)
-    # rel -> Result; load_site_data gives a lazy mapping (snapshot.LazyResults) on a rebuild
+    # rel -> Result; load_site_data gives a lazy mapping (groups.LazyResults) on a rebuild
     results: Mapping[str, Result] | None = None
 
     def with_metrics(self, metrics: Mapping[str, pd.DataFrame]) -> SiteData:
@@ -77,9 +77,8 @@ def load_site_data(root: Path, with_metrics: bool = True,
 
     `samples`: the runner's per-sample logs (default `<root>/../samples` when it exists), read
     for the diagnostics and pass@k tables. `memo`: the build's store (evalrunner.memo), so
-    a rebuild does not parse unchanged files again, only checks the result files that changed
-    since the last good build (results/snapshot.py) and refits only what moved; None checks
-    and fits everything.
+    a rebuild checks and loads only the models whose result files changed (results/groups.py)
+    and refits only what moved; None checks and fits everything.
     Raises ValidationFailed with the full report when the tree has errors."""
     loaded = load_tree(Path(root), memo)
     frames = loaded.frames

@@ -1,5 +1,6 @@
-"""The incremental validate + load (results/snapshot.py) gives exactly what the full path gives,
-and falls back to it whenever anything is new to the registries, wrong, or odd."""
+"""The validate + load through the store (results/groups.py) gives exactly what the full
+validation gives, checks only the groups whose files changed, and leaves every decision on a
+problem to the full validation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pandas.testing import assert_frame_equal
 from site_tree import build_site_tree
 
 from evalrunner.memo import Memo
-from evalrunner.results import snapshot
+from evalrunner.results import groups
 from evalrunner.results.load import frames_from_tree
 from evalrunner.results.schema import Result
 from evalrunner.results.validate import ValidationFailed, validate_tree
@@ -24,11 +25,20 @@ FRAMES = ("scores", "models", "families", "tasks", "settings")
 
 @pytest.fixture
 def tree(tmp_path: Path) -> tuple[Path, Memo]:
-    """A results tree and its store, after one full build (which saves the snapshot)."""
+    """A results tree and its store, after one cold build (which writes every group)."""
     root = build_site_tree(tmp_path / "results")
     cache = Memo(tmp_path / ".cache" / "densitometer")
-    assert not snapshot.load_tree(root, cache).incremental
+    cold = groups.load_tree(root, cache)
+    assert cold.incremental and cold.validated == len(cold.results) > 0
+    _assert_as_full(cold, root, list(cold.results))
     return root, cache
+
+
+def _entries(cache: Memo) -> dict[str, bytes]:
+    """The group entries in the store: name -> bytes."""
+    assert cache.root is not None
+    return {p.name: p.read_bytes() for p in (cache.root / "memo" / groups.KIND).rglob("*")
+            if p.is_file()}
 
 
 def _result_rels(root: Path) -> list[str]:
@@ -43,7 +53,7 @@ def _write(root: Path, rel: str, result: Result) -> None:
     write_file(root, PurePosixPath(rel), "result", result)
 
 
-def _assert_as_full(loaded: snapshot.Loaded, root: Path, touched: list[str]) -> None:
+def _assert_as_full(loaded: groups.Loaded, root: Path, touched: list[str]) -> None:
     """The loaded tree equals a from-scratch validate_tree + frames_from_tree (no cache)."""
     report = validate_tree(root)
     assert report.ok
@@ -61,8 +71,8 @@ def _assert_as_full(loaded: snapshot.Loaded, root: Path, touched: list[str]) -> 
     assert list(loaded.tree.results) == report.tree.results
 
 
-def _incremental(root: Path, cache: Memo, touched: list[str]) -> snapshot.Loaded:
-    loaded = snapshot.load_tree(root, cache)
+def _incremental(root: Path, cache: Memo, touched: list[str]) -> groups.Loaded:
+    loaded = groups.load_tree(root, cache)
     assert loaded.incremental
     _assert_as_full(loaded, root, touched)
     return loaded
@@ -91,11 +101,10 @@ def test_an_unchanged_rebuild_validates_no_result(tree, monkeypatch) -> None:
         return real(cls, *args, **kwargs)
 
     monkeypatch.setattr(Result, "model_validate", classmethod(spy))
-    index, scores = snapshot._paths(cache)
-    before = (index.stat().st_mtime_ns, scores.stat().st_mtime_ns)
-    loaded = snapshot.load_tree(root, cache)
+    before = _entries(cache)
+    loaded = groups.load_tree(root, cache)
     assert loaded.incremental and loaded.validated == 0 and calls == []
-    assert (index.stat().st_mtime_ns, scores.stat().st_mtime_ns) == before  # nothing rewritten
+    assert _entries(cache) == before  # no entry added or changed
     _assert_as_full(loaded, root, [])
 
 
@@ -103,9 +112,9 @@ def test_added_result(tree) -> None:
     root, cache = tree
     rel = _new_checkpoint(root, 1500)
     loaded = _incremental(root, cache, [rel])
-    assert loaded.validated == 1
-    # the snapshot now holds it: the next build validates nothing
-    assert snapshot.load_tree(root, cache).validated == 0
+    # the model's group is checked again, no other: its files are validated, the others not
+    assert loaded.validated == len([r for r in loaded.results if r.startswith("ref/ref-2/")])
+    assert groups.load_tree(root, cache).validated == 0  # the store holds it now
 
 
 def test_changed_value(tree) -> None:
@@ -116,7 +125,8 @@ def test_changed_value(tree) -> None:
     score = result.scores[task].model_copy(update={"value": 0.123456789})
     _write(root, rel, result.model_copy(update={"scores": {**result.scores, task: score}}))
     loaded = _incremental(root, cache, [rel])
-    assert loaded.validated == 1
+    group = rel.rsplit("/", 2)[0] + "/"
+    assert loaded.validated == len([r for r in loaded.results if r.startswith(group)])
     assert 0.123456789 in set(loaded.frames.scores.loc[loaded.frames.scores["path"] == rel,
                                                        "value"])
 
@@ -126,7 +136,9 @@ def test_deleted_result(tree) -> None:
     rel = _result_rels(root)[5]
     (root / rel).unlink()
     loaded = _incremental(root, cache, [])
-    assert loaded.validated == 0 and rel not in loaded.results
+    group = rel.rsplit("/", 2)[0] + "/"
+    assert loaded.validated == len([r for r in loaded.results if r.startswith(group)])
+    assert rel not in loaded.results
     assert rel not in set(loaded.frames.scores["path"])
 
 
@@ -137,15 +149,14 @@ def test_add_change_and_delete_at_once(tree) -> None:
     _incremental(root, cache, added)
 
 
-def test_a_changed_registry_takes_the_full_path(tree) -> None:
+def test_a_changed_registry_checks_every_group_again(tree) -> None:
     root, cache = tree
     tasks = root / "tasks.yaml"
     tasks.write_text(tasks.read_text().replace("name: MMLU", "name: MMLU all"))
-    loaded = snapshot.load_tree(root, cache)
-    assert not loaded.incremental
-    _assert_as_full(loaded, root, [])
+    loaded = _incremental(root, cache, [])
+    assert loaded.validated == len(loaded.results)  # every result may read differently now
     assert (loaded.frames.tasks["name"] == "MMLU all").any()
-    assert snapshot.load_tree(root, cache).incremental  # saved again
+    assert groups.load_tree(root, cache).validated == 0
 
 
 @pytest.mark.parametrize("bad", ["setting", "value", "duplicate", "not yaml"])
@@ -167,65 +178,84 @@ def test_an_invalid_result_reports_as_the_full_path(tree, bad: str) -> None:
     if bad == "not yaml":
         (root / rel).write_text("model: [unclosed\n")
     with pytest.raises(ValidationFailed) as err:
-        snapshot.load_tree(root, cache)
+        groups.load_tree(root, cache)
     full = validate_tree(root)
     assert not full.ok and err.value.report.problems == full.problems
 
 
-@pytest.mark.parametrize("damage", ["garbage scores", "garbage index", "truncated scores",
-                                    "other scores", "pickle", "rows of another tree"])
-def test_a_damaged_or_planted_snapshot_is_ignored(tree, tmp_path: Path, damage: str) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "pickle", "other columns",
+                                    "rows of another group", "keys of another group",
+                                    "a duplicate planted"])
+def test_a_damaged_or_planted_entry_is_checked_again(tree, damage: str) -> None:
+    """An entry that is not exactly its group's checked rows (torn, planted, of another
+    group, one hiding a duplicate) is a miss: the group is parsed and checked again."""
+    import pyarrow as pa
+
     root, cache = tree
-    index, scores = snapshot._paths(cache)
-    raw = scores.read_bytes()
-    if damage == "garbage scores":
-        scores.write_bytes(b"ARROW1\x00\x00garbage")
-    elif damage == "garbage index":
-        index.write_text("{not json")
-    elif damage == "truncated scores":
-        scores.write_bytes(raw[: len(raw) // 2])
+    assert cache.root is not None
+    found = {p.name: p for p in (cache.root / "memo" / groups.KIND).rglob("*.arrow")}
+    paths = sorted(found.values())
+    victim, other = paths[0], paths[1]
+    raw = victim.read_bytes()
+    table = pa.ipc.open_file(pa.py_buffer(raw)).read_all()
+
+    def arrow(t: pa.Table) -> bytes:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, t.schema) as writer:
+            writer.write_table(t)
+        return sink.getvalue().to_pybytes()
+
+    if damage == "garbage":
+        victim.write_bytes(b"ARROW1\x00\x00garbage")
+    elif damage == "truncated":
+        victim.write_bytes(raw[: len(raw) // 2])
     elif damage == "pickle":
         import pickle
-        scores.write_bytes(pickle.dumps(pd.DataFrame({"path": ["x"]})))
-    elif damage == "other scores":  # valid Arrow, named by the index, wrong columns
-        idx = snapshot._read_index(cache)
-        assert idx is not None
-        snapshot._save(cache, idx.registries, idx.results, pd.DataFrame({"path": ["x"]}))
-    elif damage == "rows of another tree":  # consistent pair, but its paths are not the index's
-        stored = json.loads(index.read_text())
-        first = next(iter(stored["results"]))
-        stored["results"]["x/y/z/w.yaml"] = stored["results"].pop(first)
-        index.write_text(json.dumps(stored))
-    rel = _new_checkpoint(root, 1500)
-    loaded = snapshot.load_tree(root, cache)
-    assert not loaded.incremental
-    _assert_as_full(loaded, root, [rel])
-    assert snapshot.load_tree(root, cache).incremental  # and replaced by a good one
-
-
-def test_a_snapshot_of_other_code_is_ignored(tree, monkeypatch) -> None:
-    root, cache = tree
-    assert not snapshot.load_tree(root, Memo(cache.root, [root])).incremental  # other code
+        victim.write_bytes(pickle.dumps(pd.DataFrame({"path": ["x"]})))
+    elif damage == "other columns":
+        victim.write_bytes(arrow(table.drop_columns(["value"])))
+    elif damage == "rows of another group":
+        victim.write_bytes(other.read_bytes())
+    elif damage == "keys of another group":
+        theirs = pa.ipc.open_file(pa.py_buffer(other.read_bytes())).read_all().schema.metadata
+        victim.write_bytes(arrow(table.replace_schema_metadata(theirs)))
+    elif damage == "a duplicate planted":  # its own keys, but one of another group's results
+        ours = json.loads(table.schema.metadata[b"densitometer.revision_keys"])
+        theirs = json.loads(pa.ipc.open_file(pa.py_buffer(other.read_bytes())).read_all()
+                            .schema.metadata[b"densitometer.revision_keys"])
+        first = next(iter(ours))
+        ours[first] = ours[first] + next(iter(theirs.values()))
+        victim.write_bytes(arrow(table.replace_schema_metadata(
+            {**table.schema.metadata, b"densitometer.revision_keys": json.dumps(ours)})))
+    loaded = groups.load_tree(root, cache)
+    _assert_as_full(loaded, root, [])
+    if damage == "a duplicate planted":  # a claim the store cannot check: the full validation
+        assert not loaded.incremental
+        return
+    mine = set(table.column("path").to_pylist())
+    assert loaded.incremental and loaded.validated == len(mine)
+    assert victim.read_bytes() == raw  # written again, whole
+    assert groups.load_tree(root, cache).validated == 0
 
 
 def test_a_result_changed_after_the_build_is_refused(tree) -> None:
     root, cache = tree
-    loaded = snapshot.load_tree(root, cache)
+    loaded = groups.load_tree(root, cache)
     rel = _result_rels(root)[2]
     (root / rel).write_text((root / rel).read_text() + "\n# edited\n")
-    with pytest.raises(snapshot.ChangedDuringBuild):
+    with pytest.raises(groups.ChangedDuringBuild):
         loaded.results[rel]
 
 
 def test_lazy_results_come_from_the_store_without_parsing(tree, monkeypatch) -> None:
     root, cache = tree
-    loaded = snapshot.load_tree(root, cache)
+    loaded = groups.load_tree(root, cache)
     full = dict(validate_tree(root).tree.results)
 
     def refuse(*args, **kwargs):
         raise AssertionError("parsed again although the store holds the file's data")
 
-    monkeypatch.setattr(snapshot, "parse_file", refuse)
+    monkeypatch.setattr(groups, "parse_file", refuse)
     assert {rel: loaded.results[rel] for rel in loaded.results} == full
 
 
@@ -234,7 +264,7 @@ def test_site_data_incremental_and_without_cache(tree) -> None:
     rel = _new_checkpoint(root, 1500)
     fast = load_site_data(root, with_metrics=False, memo=cache)
     plain = load_site_data(root, with_metrics=False)
-    assert isinstance(fast.result_by_path, snapshot.LazyResults)
+    assert isinstance(fast.result_by_path, groups.LazyResults)
     for name in FRAMES:
         assert_frame_equal(getattr(fast.frames, name), getattr(plain.frames, name),
                            check_exact=True)
