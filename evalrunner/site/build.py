@@ -67,16 +67,20 @@ def default_stamp() -> str:
     return when.strftime(STAMP_FORMAT)
 
 
-def open_memo(opts: BuildOptions) -> Memo:
-    """The store beside the results tree (<parent>/.cache/densitometer/), or one that keeps
-    nothing when the build reuses nothing. Its code version covers the site sources and the
+def code_sources(opts: BuildOptions) -> list[Path]:
+    """What the site's code version covers besides the package: the site sources and the
     browser libraries in use."""
-    from evalrunner.memo import Memo, default_root
-
     from .assets import VENDOR
 
-    sources = [opts.src, *(opts.node_modules / p / "package.json" for p in VENDOR)]
-    return Memo(default_root(opts.results) if opts.incremental else None, sources)
+    return [opts.src, *(opts.node_modules / p / "package.json" for p in VENDOR)]
+
+
+def open_memo(opts: BuildOptions) -> Memo:
+    """The store beside the results tree (<parent>/.cache/densitometer/), or one that keeps
+    nothing when the build reuses nothing; its code version covers code_sources."""
+    from evalrunner.memo import Memo, default_root
+
+    return Memo(default_root(opts.results) if opts.incremental else None, code_sources(opts))
 
 
 def _claim(docs: Path) -> None:

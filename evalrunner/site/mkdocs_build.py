@@ -2,15 +2,15 @@
 
 A rebuild after one new result file changes a few pages of a thousand, but a clean mkdocs build
 renders all of them. So the site dir keeps a state file (STATE): a fingerprint of everything
-every page depends on (the config, the theme, the code version of evalrunner.memo: the package
-and every installed library's version, the nav) and the size and mtime of every docs file at the
-last successful build. When the fingerprint matches, mkdocs builds with `dirty=True` (it renders
-only the pages whose source is newer than their output and copies only newer static files);
-before that, the outputs of every docs file that changed, appeared or vanished since the last
-build are deleted, so a source whose mtime went backwards or a page whose blocks JSON changed is
-rebuilt too, and a vanished source leaves nothing behind. The densitometer-blocks plugin merges
-the search index (mkdocs_plugin.py). Anything else -> a clean build. The result is
-byte-identical to a clean build of the same docs.
+every page depends on (the config, the theme, the code version of the build's store: the
+package, the site sources and every installed library's version, the nav) and the size and
+mtime of every docs file at the last successful build. When the fingerprint matches, mkdocs
+builds with `dirty=True` (it renders only the pages whose source is newer than their output and
+copies only newer static files); before that, the outputs of every docs file that changed,
+appeared or vanished since the last build are deleted, so a source whose mtime went backwards
+or a page whose blocks JSON changed is rebuilt too, and a vanished source leaves nothing
+behind. The densitometer-blocks plugin merges the search index (mkdocs_plugin.py). Anything
+else -> a clean build. The result is byte-identical to a clean build of the same docs.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _hash_tree(digest: Any, root: Path) -> None:
 
 
 def fingerprint(config: MkDocsConfig, config_file: Path, overrides: dict[str, Any],
-                snapshot: Snapshot) -> str:
+                snapshot: Snapshot, code: bytes) -> str:
     """A digest of everything that affects every page; a different one means a clean build."""
     from mkdocs.utils import yaml_load
 
@@ -115,8 +115,9 @@ def fingerprint(config: MkDocsConfig, config_file: Path, overrides: dict[str, An
     digest.update(json.dumps({
         "config": yaml_load(text),  # with !ENV values (SITE_URL) and INHERIT resolved
         "overrides": overrides,
-        # the package (plugin included) and every library's version (mkdocs, the theme...)
-        "code": code_version().hex(),
+        # the store's code version: the package (plugin included), the site sources and
+        # every library's version (mkdocs, the theme...)
+        "code": code.hex(),
         "nav": _nav_state(config, snapshot),
     }, sort_keys=True, default=str).encode())
     if config.theme.custom_dir:
@@ -193,13 +194,13 @@ def _dirty_warning_dropped() -> Iterator[None]:
 
 
 def build_incrementally(config: MkDocsConfig, config_file: Path,
-                        overrides: dict[str, Any], reuse: bool = True) -> bool:
+                        overrides: dict[str, Any], code: bytes, reuse: bool = True) -> bool:
     """Build the site, dirty when safe (and `reuse`); True if it was a dirty build."""
     from mkdocs.commands.build import build
 
     site = Path(config.site_dir)
     snapshot = docs_snapshot(Path(config.docs_dir))
-    digest = fingerprint(config, config_file, overrides, snapshot)
+    digest = fingerprint(config, config_file, overrides, snapshot, code)
     state = read_state(site)
     dirty = reuse and _can_be_dirty(config, state, digest)
     (site / STATE).unlink(missing_ok=True)  # an interrupted build must not pass as complete
@@ -231,13 +232,16 @@ def run_mkdocs(opts: BuildOptions, stamp: str | None = None) -> list[str]:
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
+    from .build import code_sources  # it runs this module
+
     overrides = mkdocs_overrides(opts)
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
     try:
         config = load_config(config_file=str(opts.config), **overrides)
-        build_incrementally(config, opts.config, overrides, reuse=opts.incremental)
+        code = code_version(tuple(p.resolve() for p in code_sources(opts)))
+        build_incrementally(config, opts.config, overrides, code, reuse=opts.incremental)
     except (Abort, MkDocsException) as exc:
         shown = "\n".join(collect.messages[:30])
         raise MkdocsFailed(f"mkdocs build --strict failed: {exc}\n{shown}") from exc
