@@ -215,31 +215,41 @@ def records(data: SiteData, stamp: str, memo: Memo | None = None) -> dict[str, s
     tasks = _by_key(f.tasks, "task")
     organisation = f.families.set_index("family")["organisation"].to_dict()
     when = epoch_of(stamp)
+    # a result file's rows are one run: the scores are sorted by model, setting, revision
+    paths = f.scores["path"].to_numpy(object)
+    starts = np.flatnonzero(np.r_[True, paths[1:] != paths[:-1]]) if len(paths) else \
+        np.zeros(0, dtype=int)
+    ends = np.r_[starts[1:], len(paths)].astype(int)
+    if len(set(paths[starts])) != len(starts):
+        raise ValueError("a result file's rows are not contiguous in the scores frame")
+
+    def make(which: list[int]) -> list[dict[str, Any]]:
+        # the score rows as tuples only for the records made (iterating them all is seconds)
+        rows = f.scores.iloc[np.concatenate([np.arange(starts[i], ends[i]) for i in which])]
+        it = rows.itertuples(index=False)
+        out = []
+        for i in which:
+            group = list(itertools.islice(it, ends[i] - starts[i]))
+            model = models[group[0].model]
+            out.append(_made(group, model, settings[group[0].setting], tasks,
+                             organisation.get(model["family"]), when))
+        return out
+
     if memo is not None and memo.enabled:
         shared = b"".join(frame_digest(t) for t in (f.tasks, f.settings, f.families)) + \
             when.encode()
         by_path = grouped_digests(f.scores, f.scores["path"])
         by_model = grouped_digests(f.models, f.models["model"])
-    out: dict[str, str] = {}
-    index = []
-    # a result file's rows are contiguous: the scores are sorted by model, setting, revision
-    for path, group in itertools.groupby(f.scores.itertuples(index=False),
-                                         key=lambda r: r.path):
-        rows = list(group)
-        head, model = rows[0], models[rows[0].model]
-        args = (rows, model, settings[head.setting], tasks, organisation.get(model["family"]),
-                when)
-        if memo is not None and memo.enabled:
-            key = memo.key(RECORD_KIND, shared, by_path[path], by_model[head.model])
-            made = memo.json(RECORD_KIND, key, lambda a=args: _made(*a), check=_is_made)
-        else:
-            made = _made(*args)
-        if made["file"] in out:
-            raise ValueError(f"{path}: its rows are not contiguous in the scores frame")
-        out[made["file"]] = made["text"]
-        index.append(made["index"])
+        keys = [memo.key(RECORD_KIND, shared, by_path[p], by_model[m])
+                for p, m in zip(paths[starts], f.scores["model"].to_numpy(object)[starts],
+                                strict=True)]
+        made = memo.json_many(RECORD_KIND, keys, make, lambda _i, doc: _is_made(doc))
+    else:
+        made = make(list(range(len(starts)))) if len(starts) else []
+    out = {m["file"]: m["text"] for m in made}
     out["index.csv"] = frame_csv(pd.DataFrame(
-        index, columns=["file", "model", "setting", "revision", "tier", "result"]))
+        [m["index"] for m in made],
+        columns=["file", "model", "setting", "revision", "tier", "result"]))
     return out
 
 
