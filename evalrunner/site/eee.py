@@ -44,6 +44,10 @@ RECORD_KIND = "eee-record"  # one record, by the digest of what it is made of
 RELATIONSHIP = {"reproduced": "third_party", "published": "other", "submitted": "other"}
 SOURCE_TYPE = {"reproduced": "evaluation_run"}  # else documentation: aggregates only
 LIBRARIES = {"lm-evaluation-harness": "lm_eval", "lighteval (Hugging Face)": "lighteval"}
+# deflate level: at 10,000 records (180 MB of JSON) level 3 takes 0.43 s of CPU for 20.4 MB
+# of members, level 6 (zlib's default) 1.1 s for 18.8 MB; the whole zip is deflated again
+# on every change, so the faster one
+LEVEL = 3
 NOT_FRACTIONS = {"perplexity", "likelihood_difference"}  # extra metrics with no upper bound
 
 
@@ -257,9 +261,10 @@ def archive(data: SiteData, stamp: str, memo: Memo | None = None) -> bytes:
     """The records as one zip, entries sorted and dated 1980-01-01: the same bytes for the
     same results and stamp (`memo`: the build's store, for the records)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for rel, text in sorted(records(data, stamp, memo).items()):
             info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
-            zf.writestr(info, text.encode("utf-8"))
+            # a ZipInfo member takes its level here, not from ZipFile(compresslevel=...)
+            zf.writestr(info, text.encode("utf-8"), compresslevel=LEVEL)
     return buf.getvalue()
