@@ -228,15 +228,16 @@ def records(data: SiteData, stamp: str, memo: Memo | None = None) -> dict[str, s
         raise ValueError("a result file's rows are not contiguous in the scores frame")
 
     def make(which: list[int]) -> list[dict[str, Any]]:
-        # the score rows as tuples only for the records made (iterating them all is seconds)
-        rows = f.scores.iloc[np.concatenate([np.arange(starts[i], ends[i]) for i in which])]
-        it = rows.itertuples(index=False)
+        # the score rows as tuples only for the records made (iterating them all is seconds),
+        # consecutive records' from one slice of the frame (a view: a first build copies none)
         out = []
-        for i in which:
-            group = list(itertools.islice(it, ends[i] - starts[i]))
-            model = models[group[0].model]
-            out.append(_made(group, model, settings[group[0].setting], tasks,
-                             organisation.get(model["family"]), when))
+        for run in np.split(np.asarray(which), np.flatnonzero(np.diff(which) != 1) + 1):
+            it = f.scores.iloc[starts[run[0]]:ends[run[-1]]].itertuples(index=False)
+            for i in run:
+                group = list(itertools.islice(it, ends[i] - starts[i]))
+                model = models[group[0].model]
+                out.append(_made(group, model, settings[group[0].setting], tasks,
+                                 organisation.get(model["family"]), when))
         return out
 
     if memo is not None and memo.enabled:
