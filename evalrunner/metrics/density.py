@@ -458,7 +458,7 @@ def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.n
         low[at], high[at] = _draws(target[li[at]], boot[ri[at]], edges[ri[at]])
         return low, high
     # per model, in row order: its rows' target inputs and the digests of their fits' inputs
-    codes = pd.factorize(finals["model"].to_numpy(object)[li[at]])[0]
+    codes = pd.factorize(finals["model"].to_numpy(object)[li[at]], use_na_sentinel=False)[0]
     order = np.argsort(codes, kind="stable")
     groups = np.split(at[order], np.cumsum(np.bincount(codes))[:-1])
     fit_digest = np.array([digest(boot[i].tobytes(), edges[i].tobytes())
