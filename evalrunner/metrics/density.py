@@ -455,7 +455,7 @@ def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.n
                               finals["n_fit"].to_numpy(float)])  # score, its error, N_M
     edges = fits[["n_lo", "n_hi", "d0"]].to_numpy(float)
     if memo is None or not memo.enabled:
-        low[at], high[at] = _draws(target[li[at]], boot[ri[at]], edges[ri[at]])
+        low[at], high[at] = _draws(target[li[at]], ri[at], boot, edges)
         return low, high
     # per model, in row order: its rows' target inputs and the digests of their fits' inputs
     codes = pd.factorize(finals["model"].to_numpy(object)[li[at]], use_na_sentinel=False)[0]
@@ -468,7 +468,7 @@ def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.n
 
     def compute(missing: list[int]) -> list[list[list[float]]]:
         rows = np.concatenate([groups[i] for i in missing])
-        lo, hi = _draws(target[li[rows]], boot[ri[rows]], edges[ri[rows]])
+        lo, hi = _draws(target[li[rows]], ri[rows], boot, edges)
         cuts = np.cumsum([len(groups[i]) for i in missing])[:-1]
         return [[a.tolist(), b.tolist()] for a, b in zip(np.split(lo, cuts), np.split(hi, cuts),
                                                          strict=True)]
@@ -484,20 +484,21 @@ def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.n
     return low, high
 
 
-def _draws(target: np.ndarray, boot: np.ndarray, edges: np.ndarray,
+def _draws(target: np.ndarray, f: np.ndarray, boot: np.ndarray, edges: np.ndarray,
            chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """_interval's ends (density, NaN without ten draws per score quantile) of rows with
-    target (score, error, N_M), bootstrap draws (rows, draws, PARAMS) and fit edges (n_lo,
-    n_hi, d0)."""
+    target (score, error, N_M) and fit `f` (positions in the fits' bootstrap draws `boot`,
+    (fits, draws, PARAMS), and edges (n_lo, n_hi, d0)); the draws are taken a chunk of rows
+    at a time (all at once they are 6 kB a row)."""
     low, high = np.full(len(target), np.nan), np.full(len(target), np.nan)
     z = SCORE_QUANTILES[None, None, :]
     for part in np.array_split(np.arange(len(target)), -(-len(target) // chunk)):
         score, err, n_m = (target[part, j] for j in range(3))
-        p = boot[part][..., None]  # (k, draws, 1) per parameter
+        p = boot[f[part]][..., None]  # (k, draws, 1) per parameter
         drawn = np.isfinite(p[..., 0, :]) & np.ones_like(z, dtype=bool)
         params = {k: p[:, :, j] for j, k in enumerate(PARAMS)}
         sc = score[:, None, None] + z * err[:, None, None]
-        lo, hi, d0 = (edges[part, j][:, None, None] for j in range(3))
+        lo, hi, d0 = (edges[f[part], j][:, None, None] for j in range(3))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             _, n_hat, below, above = _invert(sc, params, d0)
             n_hat = np.where(below, lo, np.where(above, hi, np.clip(n_hat, lo, hi)))
