@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent
 FOLDER = "memo"
+_MISS = object()  # what _load returns for no usable entry
 
 
 def _hash_tree(h: Any, root: Path) -> None:
@@ -124,24 +125,47 @@ class Memo:
         except OSError:
             pass  # a read-only cache costs speed, never the build
 
+    def _load(self, kind: str, key: str, check: Callable[[Any], bool]) -> Any:
+        """The entry (kind, key) decoded if it passes `check`, else _MISS."""
+        raw = self.read(kind, key)
+        if raw is None:
+            return _MISS
+        try:
+            stored = json.loads(raw)
+            if check(stored):
+                return stored
+        except (ValueError, TypeError, KeyError, RecursionError):
+            pass
+        self.hits -= 1  # read counted it: unusable, it is a miss
+        self.misses += 1
+        return _MISS
+
+    def _dump(self, kind: str, key: str, value: Any) -> None:
+        self.write(kind, key, json.dumps(value, separators=(",", ":"), allow_nan=True).encode())
+
     def json(self, kind: str, key: str, compute: Callable[[], T],
              check: Callable[[Any], bool] = lambda _: True) -> T:
         """The entry (kind, key) if it decodes and passes `check`, else compute (plain JSON
         data) and store it."""
-        raw = self.read(kind, key)
-        if raw is not None:
-            try:
-                stored = json.loads(raw)
-                if check(stored):
-                    return stored
-            except (ValueError, TypeError, KeyError, RecursionError):
-                pass
-            self.hits -= 1  # read counted it: unusable, it is a miss
-            self.misses += 1
-        value = compute()
-        self.write(kind, key, json.dumps(value, separators=(",", ":"),
-                                         allow_nan=True).encode())
+        value = self._load(kind, key, check)
+        if value is _MISS:
+            value = compute()
+            self._dump(kind, key, value)
         return value
+
+    def json_many(self, kind: str, keys: list[str],
+                  compute: Callable[[list[int]], list[T]],
+                  check: Callable[[int, Any], bool] = lambda _i, _v: True) -> list[T]:
+        """The entries of `keys` as json() reads them (`check(position, value)`); the missing
+        or unusable ones computed in one call (`compute(positions)`: their values, in that
+        order) and stored, so a vectorised computation stays one pass however many miss."""
+        out = [self._load(kind, key, lambda v, i=i: check(i, v)) for i, key in enumerate(keys)]
+        missing = [i for i, value in enumerate(out) if value is _MISS]
+        if missing:
+            for i, value in zip(missing, compute(missing), strict=True):
+                out[i] = value
+                self._dump(kind, keys[i], value)
+        return out
 
     def hold(self, kind: str) -> None:
         """Keep every entry of `kind` at the next sweep: this run relied on them without

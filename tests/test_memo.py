@@ -93,3 +93,26 @@ def test_a_store_without_a_folder_keeps_nothing(tmp_path: Path) -> None:
     off.write("x", "k", b"1")
     assert len(calls) == 2 and off.read("x", "k") is None and off.sweep() == 0
     assert not off.enabled and list(tmp_path.iterdir()) == []
+
+
+def test_json_many_computes_only_the_missing_or_unusable_entries_in_one_call(
+        tmp_path: Path) -> None:
+    store = Memo(tmp_path)
+    keys = [store.key("many", str(i)) for i in range(4)]
+    calls: list[list[int]] = []
+
+    def compute(missing: list[int]) -> list[list[int]]:
+        calls.append(missing)
+        return [[i, i * i] for i in missing]
+
+    def check(i: int, v: object) -> bool:
+        return isinstance(v, list) and len(v) == 2 and v[0] == i
+
+    assert store.json_many("many", keys, compute, check) == [[i, i * i] for i in range(4)]
+    assert calls == [[0, 1, 2, 3]]
+    entries = {p.stem: p for p in (tmp_path / "memo" / "many").rglob("*.json")}
+    entries[keys[1]].write_text("[1")  # torn
+    entries[keys[3]].write_text("[0, 0]")  # decodes, fails the check
+    again = Memo(tmp_path)
+    assert again.json_many("many", keys, compute, check) == [[i, i * i] for i in range(4)]
+    assert calls[1] == [1, 3] and again.misses == 2 and again.hits == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -467,3 +468,44 @@ def test_a_ladder_fits_its_loss_law_on_the_final_checkpoints():
     every = density.fit.fit_loss_law(rows["n_fit"].to_numpy(float), rows["tokens"].to_numpy(float),
                                      rows["answer_nll_token"].to_numpy(float))
     assert abs(every["b"] / LOSS_LAW[2] - 1) > 0.2  # what the finals-only fit avoids
+
+
+def test_intervals_from_the_store_equal_fresh_ones_and_a_bad_entry_is_drawn_again(tmp_path,
+                                                                                monkeypatch):
+    from evalrunner.memo import Memo
+
+    targets = {"t1": _score_at(1e9), "t2": _score_at(2e9), "t3": _score_at(4e9)}
+    frames = _frames(targets, tasks=("task0", "task1"))
+    frames.scores["stderr"] = 0.002
+    config = MetricsConfig(d0=D0)
+    prep = prepare(frames, config)
+    fits = density.reference_fits(density.density_rows(prep.rows, ["ref"]), ["ref"], config)
+    fresh = density.density_table(prep.finals, fits, config)
+    assert fresh["density_low"].notna().sum() >= 6
+    memo = Memo(tmp_path)
+    drawn: list[int] = []
+    real = density._draws
+    monkeypatch.setattr(density, "_draws", lambda t, *a: drawn.append(len(t)) or real(t, *a))
+
+    def table():
+        drawn.clear()
+        return density.density_table(prep.finals, fits, config, memo)
+
+    pd.testing.assert_frame_equal(table(), fresh)  # filling: every model's rows, one pass
+    assert len(drawn) == 1
+    pd.testing.assert_frame_equal(table(), fresh)
+    assert drawn == []  # all from the store
+    entries = sorted((tmp_path / "memo" / density.INTERVAL_KIND).rglob("*.json"))
+    assert len(entries) == len(fresh["model"].unique())
+    for bad in ("[[0.5], [2.0]]", '[[1, 2], "x"]', "{torn", "[[NaN, NaN, NaN, NaN]]"):
+        entries[0].write_text(bad)
+        pd.testing.assert_frame_equal(table(), fresh)
+        assert len(drawn) == 1  # that model again, alone
+    # one target's score moves: only its model is drawn again, the rest stay
+    moved = prep.finals.assign(value=prep.finals["value"].where(
+        prep.finals["model"] != "t2", prep.finals["value"] + 0.01))
+    uncached = density.density_table(moved, fits, config)
+    drawn.clear()
+    again = density.density_table(moved, fits, config, memo)
+    pd.testing.assert_frame_equal(again, uncached)
+    assert drawn == [int(((again["model"] == "t2") & (again["status"] == "ok")).sum())] != [0]

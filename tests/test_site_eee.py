@@ -89,17 +89,35 @@ def test_a_rebuild_with_the_same_inputs_reuses_the_archive_and_a_change_remakes_
     root = build_site_tree(tmp_path / "results")
     data = load_site_data(root, with_metrics=False)
     memo = Memo(tmp_path / "store")
-    files = _eee(data, STAMP, memo)[1]
-    assert files == _eee(data, STAMP, None)[1]  # the store changes nothing
+    files = _eee(data, STAMP, memo)()[1]
+    assert files == _eee(data, STAMP, None)()[1]  # the store changes nothing
     (entry,) = (tmp_path / "store" / "memo" / KIND).rglob("*.zip")
     entry.write_bytes(b"planted")  # reused: the inputs are the same
-    assert _eee(data, "2026-12-07 23:59 UTC", memo)[1][ARCHIVE] == b"planted"
+    assert _eee(data, "2026-12-07 23:59 UTC", memo)()[1][ARCHIVE] == b"planted"
     # another day, or another results tree, makes it anew
-    assert _eee(data, "2026-12-08 00:01 UTC", memo)[1][ARCHIVE] not in (
+    assert _eee(data, "2026-12-08 00:01 UTC", memo)()[1][ARCHIVE] not in (
         b"planted", files[ARCHIVE])
     moved = replace(data, digests={**data.digests, "x.yaml": "0"})
-    assert _eee(moved, STAMP, memo)[1][ARCHIVE] == files[ARCHIVE]  # made anew: not planted
+    assert _eee(moved, STAMP, memo)()[1][ARCHIVE] == files[ARCHIVE]  # made anew: not planted
     assert len(list((tmp_path / "store" / "memo" / KIND).rglob("*.zip"))) == 3
+
+
+def test_a_rebuild_reusing_the_archive_keeps_its_records_from_the_sweep(tmp_path):
+    """The records were not read, yet the next change needs them: a sweep after a build that
+    reused the archive leaves them, so that change makes one record, not every one."""
+    from evalrunner.memo import Memo
+    from evalrunner.site.eee import RECORD_KIND
+    from evalrunner.site.pages import _eee
+
+    root = build_site_tree(tmp_path / "results")
+    data = load_site_data(root, with_metrics=False)
+    _eee(data, STAMP, Memo(tmp_path / "store"))()
+    records_before = sorted((tmp_path / "store" / "memo" / RECORD_KIND).rglob("*.json"))
+    again = Memo(tmp_path / "store")
+    _eee(data, STAMP, again)()
+    again.sweep()
+    assert sorted((tmp_path / "store" / "memo" / RECORD_KIND).rglob("*.json")) == \
+        records_before
 
 
 def test_records_from_the_store_are_the_fresh_ones_and_a_change_makes_one(tmp_path,

@@ -113,7 +113,8 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     diagnostics and pass@k tables, which are empty without them. `prepared`: what
     `prepare(frames, config)` returned, for a caller that needs the rows too (it is the
     biggest intermediate at scale: made once). `memo`: the build's store
-    (evalrunner.memo), where reference fits are kept so unchanged fits are not redone.
+    (evalrunner.memo), where reference fits and density intervals are kept so unchanged ones
+    are not redone.
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
@@ -134,13 +135,13 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
                               sets, refs, config, cache)
     predicted = clock("ladder predictions", ladder.ladder_table, prep.rows, prep.finals, refs,
                       config, cache)
-    per_task = clock("density", density.density_table, prep.finals, fits, config)
+    per_task = clock("density", density.density_table, prep.finals, fits, config, memo)
     per_model = clock("density per model", density.model_table, per_task, frames.models,
                       default or "", config)
     per_model = headline.choose_defaults(headline.attach(per_model, per_set, per_task, sets),
                                          default)
     ckpt_density = clock("checkpoint density", headline.checkpoint_table, prep.rows, set_fits,
-                         sets, per_model, config)
+                         sets, per_model, config, memo)
     fits = pd.concat([fits, set_fits], ignore_index=True) if len(set_fits) else fits
     fits = fits.drop(columns=density.BOOT)  # the draws live in the intervals, not in a table
     law = clock("densing law", densing.densing_table, per_model, config, default)

@@ -12,14 +12,19 @@ enters through its parent when the parent is scored in the same setting (MMLU co
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from evalrunner.memo import digest
+
 from . import fit, fitcache, laws, tabular
 from .config import MetricsConfig
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 TWO_STEP = "two-step"
 ACCURACY_ONLY = "accuracy-only fit"
@@ -42,6 +47,7 @@ RECORD_SCHEMA = {**dict.fromkeys((*PARAMS, "r2", "rmse", "loss_rmse_log", "d0", 
 COLUMNS = ["model", "setting", "reference", "task", "score", "n_hat", "density", "status",
            "reason", "family", "kind", "source", "metric", "n_fit", "loss_hat", "loss_true",
            "method", "d0", "bound", "n_hat_bound", "density_bound", "density_low", "density_high"]
+INTERVAL_KIND = "density-interval"  # a model's intervals in the build's store (_interval)
 BOOT = "boot"  # a fits table's column of bootstrap parameters (internal, never published)
 # the target score's error at these standard-normal quantiles, crossed with every bootstrap
 # draw of the reference fit: 20 quantiles at equal probability steps cost no refit and keep
@@ -386,10 +392,12 @@ def target_pairs(finals: pd.DataFrame, fits: pd.DataFrame,
     return li[order], ri[order]
 
 
-def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray) -> Judged:
+def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
+          memo: Memo | None = None) -> Judged:
     """Invert each target row's score with its fit (pairs of target_pairs); later conditions
     win: outside the reference's widened range (fits' n_lo, n_hi), not invertible, no parameter
-    count, metric differs from the fit's, fit not usable."""
+    count, metric differs from the fit's, fit not usable. `memo`: the build's store, for the
+    intervals (_interval)."""
     score = finals["value"].to_numpy(float)[li]
     p = {k: fits[k].to_numpy(float)[ri] for k in PARAMS}
     loss_hat, n_hat, below, above = _invert(score, p, fits["d0"].to_numpy(float)[ri])
@@ -422,59 +430,99 @@ def judge(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarr
     bounded = np.isin(status, ABOVE)
     bound = np.where(bounded, np.where(lower, ">", "<"), "").astype(object)
     n_bound = np.where(bounded, np.where(lower, n_hi, n_lo), np.nan)
-    low, high = _interval(finals, fits, li, ri, ok)
+    low, high = _interval(finals, fits, li, ri, ok, memo)
     return Judged(score, np.where(no_fit | mismatch, np.nan, loss_hat),
                   np.where(ok, n_hat, np.nan), np.where(ok, rho, np.nan), n_m, status, reason,
                   labels, bound, n_bound, low, high)
 
 
 def _interval(finals: pd.DataFrame, fits: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
-              ok: np.ndarray, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+              ok: np.ndarray, memo: Memo | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The 2.5% and 97.5% points of the density over the fit's bootstrap draws crossed with
     the target score's own normal error (its stderr, at SCORE_QUANTILES): N^ of a draw
     outside the widened range counts at the range's edge, so an interval never leaves it.
-    The same error quantiles for every row: a row's interval depends on its own inputs only."""
+    The same error quantiles for every row: a row's interval depends on its own inputs only,
+    so with `memo` (the build's store) each model's intervals are kept under the digest of
+    those inputs and only the models whose inputs changed are drawn again."""
     low, high = np.full(len(li), np.nan), np.full(len(li), np.nan)
     boot = boot_params(fits)
     at = np.flatnonzero(ok)
     if boot.shape[1] == 0 or len(at) == 0:
         return low, high
-    score = finals["value"].to_numpy(float)
     err = np.nan_to_num(finals["s"].to_numpy(float), nan=0.0) if "s" in finals else \
         np.zeros(len(finals))
-    n_m = finals["n_fit"].to_numpy(float)
-    lo_all, hi_all = fits["n_lo"].to_numpy(float), fits["n_hi"].to_numpy(float)
-    d0_all = fits["d0"].to_numpy(float)
+    target = np.column_stack([finals["value"].to_numpy(float), err,
+                              finals["n_fit"].to_numpy(float)])  # score, its error, N_M
+    edges = fits[["n_lo", "n_hi", "d0"]].to_numpy(float)
+    if memo is None or not memo.enabled:
+        low[at], high[at] = _draws(target[li[at]], ri[at], boot, edges)
+        return low, high
+    # per model, in row order: its rows' target inputs and the digests of their fits' inputs
+    codes = pd.factorize(finals["model"].to_numpy(object)[li[at]], use_na_sentinel=False)[0]
+    order = np.argsort(codes, kind="stable")
+    groups = np.split(at[order], np.cumsum(np.bincount(codes))[:-1])
+    fit_digest = np.array([digest(boot[i].tobytes(), edges[i].tobytes())
+                           for i in range(len(fits))])
+    keys = [memo.key(INTERVAL_KIND, target[li[g]].tobytes(), *fit_digest[ri[g]])
+            for g in groups]
+
+    def compute(missing: list[int]) -> list[list[list[float]]]:
+        rows = np.concatenate([groups[i] for i in missing])
+        lo, hi = _draws(target[li[rows]], ri[rows], boot, edges)
+        cuts = np.cumsum([len(groups[i]) for i in missing])[:-1]
+        return [[a.tolist(), b.tolist()] for a, b in zip(np.split(lo, cuts), np.split(hi, cuts),
+                                                         strict=True)]
+
+    def check(i: int, v: Any) -> bool:  # [low, high], a float per row of the model
+        return (isinstance(v, list) and len(v) == 2 and all(
+            isinstance(x, list) and len(x) == len(groups[i]) and
+            all(type(y) is float for y in x) for x in v))
+
+    for g, (lo, hi) in zip(groups, memo.json_many(INTERVAL_KIND, keys, compute, check),
+                           strict=True):
+        low[g], high[g] = lo, hi
+    return low, high
+
+
+def _draws(target: np.ndarray, f: np.ndarray, boot: np.ndarray, edges: np.ndarray,
+           chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """_interval's ends (density, NaN without ten draws per score quantile) of rows with
+    target (score, error, N_M) and fit `f` (positions in the fits' bootstrap draws `boot`,
+    (fits, draws, PARAMS), and edges (n_lo, n_hi, d0)); the draws are taken a chunk of rows
+    at a time (all at once they are 6 kB a row)."""
+    low, high = np.full(len(target), np.nan), np.full(len(target), np.nan)
     z = SCORE_QUANTILES[None, None, :]
-    for part in np.array_split(at, -(-len(at) // chunk)):
-        t, f = li[part], ri[part]
-        p = boot[f][..., None]  # (k, draws, 1) per parameter
+    for part in np.array_split(np.arange(len(target)), -(-len(target) // chunk)):
+        score, err, n_m = (target[part, j] for j in range(3))
+        p = boot[f[part]][..., None]  # (k, draws, 1) per parameter
         drawn = np.isfinite(p[..., 0, :]) & np.ones_like(z, dtype=bool)
         params = {k: p[:, :, j] for j, k in enumerate(PARAMS)}
-        sc = score[t][:, None, None] + z * err[t][:, None, None]
-        lo, hi = lo_all[f][:, None, None], hi_all[f][:, None, None]
+        sc = score[:, None, None] + z * err[:, None, None]
+        lo, hi, d0 = (edges[f[part], j][:, None, None] for j in range(3))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            _, n_hat, below, above = _invert(sc, params, d0_all[f][:, None, None])
+            _, n_hat, below, above = _invert(sc, params, d0)
             n_hat = np.where(below, lo, np.where(above, hi, np.clip(n_hat, lo, hi)))
         n_hat = np.where(drawn, n_hat, np.nan).reshape(len(part), -1)
         enough = np.isfinite(n_hat).sum(axis=1) >= 10 * len(SCORE_QUANTILES)
         if enough.any():
             q = np.nanpercentile(n_hat[enough], [2.5, 97.5], axis=1)
-            low[part[enough]] = q[0] / n_m[t[enough]]
-            high[part[enough]] = q[1] / n_m[t[enough]]
+            low[part[enough]] = q[0] / n_m[enough]
+            high[part[enough]] = q[1] / n_m[enough]
     return low, high
 
 
-def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig):
+def density_table(finals: pd.DataFrame, fits: pd.DataFrame, config: MetricsConfig,
+                  memo: Memo | None = None):
     """Per (model, setting, reference, task): score, N^, rho = N^/N_M with status and reason.
 
-    Every target row meets the reference fits of its (setting, task) (see judge).
+    Every target row meets the reference fits of its (setting, task) (see judge; `memo`: the
+    build's store, for the intervals).
     """
     found = target_pairs(finals, fits)
     if found is None:
         return pd.DataFrame(columns=COLUMNS)
     li, ri = found
-    j = judge(finals, fits, li, ri)
+    j = judge(finals, fits, li, ri, memo)
 
     def take(frame: pd.DataFrame, col: str, idx: np.ndarray) -> pd.Series:
         return frame[col].iloc[idx].reset_index(drop=True)

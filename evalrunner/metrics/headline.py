@@ -15,7 +15,7 @@ models (`choose_defaults`), ties to the configured default, then by id.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ import pandas as pd
 from . import fit, points
 from .config import MetricsConfig
 from .stats import tie_ranks
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 # the pseudo task of the set's mean: with a space in it no task id (a lowercase slug) is it
 TASK = "task set mean"
@@ -65,7 +68,7 @@ def headline_tables(ref_rows: pd.DataFrame, finals: pd.DataFrame, sets: Sets,
             config, cache)
         fits.append(f)
         rows.append(density.density_table(average_rows(targets, mine, config, False), f,
-                                          config))
+                                          config, cache.memo if cache is not None else None))
     if not fits:
         return (density.reference_fits(ref_rows.iloc[:0], references, config),
                 pd.DataFrame(columns=density.COLUMNS))
@@ -204,11 +207,13 @@ CHECKPOINT_COLUMNS = ["model", "revision", "setting", "reference", "tokens", "de
 
 
 def checkpoint_table(rows: pd.DataFrame, set_fits: pd.DataFrame, sets: Sets,
-                     per_model: pd.DataFrame, config: MetricsConfig) -> pd.DataFrame:
+                     per_model: pd.DataFrame, config: MetricsConfig,
+                     memo: Memo | None = None) -> pd.DataFrame:
     """Per (model, revision, setting) of every model with several revisions with tokens: the
     headline density of that revision against the setting's default reference (its mean over
     the task set inverted through the set fit), with its 95% interval, or its bound. The final
-    revision's row is the model's headline; earlier ones show how density grew in training."""
+    revision's row is the model's headline; earlier ones show how density grew in training.
+    `memo`: the build's store, for the intervals (density.judge)."""
     from . import density, tabular
 
     empty = pd.DataFrame(columns=CHECKPOINT_COLUMNS)
@@ -234,7 +239,7 @@ def checkpoint_table(rows: pd.DataFrame, set_fits: pd.DataFrame, sets: Sets,
         if found is None:
             continue
         li, ri = found
-        j = density.judge(avg, fits, li, ri)
+        j = density.judge(avg, fits, li, ri, memo)
         status = tabular.strings(density.STATUS, j.status)
         out.append(pd.DataFrame({
             "model": avg["model"].to_numpy(object)[li],

@@ -54,19 +54,26 @@ def _api(data: SiteData, results: Path, memo: Memo | None) -> Output:
     return [], api_files(data, home.boards(data), memo)
 
 
-def _eee(data: SiteData, stamp: str, memo: Memo | None) -> Output:
-    """The Every Eval Ever archive (eee.py): a record per result file, kept in `memo` under
-    the digest of its inputs (a dozen seconds saved on every rebuild of a day)."""
-    from ..eee import ARCHIVE, KIND, archive, inputs_key
+def _eee(data: SiteData, stamp: str, memo: Memo | None) -> Callable[[], Output]:
+    """The part writing the Every Eval Ever archive (eee.py): a record per result file, kept
+    in `memo` with the archive under the digest of its inputs (a dozen seconds saved on every
+    rebuild of a day). The archive is looked up here, in the building process: on a hit the
+    records are not read, and only this process can keep them from its sweep."""
+    from ..eee import ARCHIVE, KIND, RECORD_KIND, archive, inputs_key
 
     if memo is None or not memo.enabled:
-        return [], {ARCHIVE: archive(data, stamp)}
+        return lambda: ([], {ARCHIVE: archive(data, stamp)})
     key = memo.key(KIND, inputs_key(data, stamp))
-    made = memo.read(KIND, key, "zip")
-    if made is None:
+    kept = memo.read(KIND, key, "zip")
+    if kept is not None:
+        memo.hold(RECORD_KIND)  # the next change reads them again
+        return lambda: ([], {ARCHIVE: kept})
+
+    def make() -> Output:
         made = archive(data, stamp, memo)
         memo.write(KIND, key, made, "zip")
-    return [], {ARCHIVE: made}
+        return [], {ARCHIVE: made}
+    return make
 
 
 def _compare_index(data: SiteData, results: Path) -> Output:
@@ -108,7 +115,7 @@ def parts(data: SiteData, results: Path, shards: int = 1,
     every = {kind: pagecache.unit_ids(data.frames, kind) for kind in pagecache.UNIT_TABLES}
     units = every if units is None else units
     out: list[Callable[[], Output]] = [partial(_api, data, results, memo),
-                                       partial(_eee, data, stamp, memo)]
+                                       _eee(data, stamp, memo)]
     out += [partial(make, data, results) for make in (_boards, _compare_index)]
     makers = [("models", _models), ("families", _families), ("tasks", _tasks)]
     makers += [(kind, partial(_live, make, kind))
