@@ -8,14 +8,15 @@ holds what checking those files alone concludes: they parse, pass the schema and
 against the registries (validate.check_result), with their score rows and revision keys, as
 Arrow IPC (never pickle). So an entry is a pure function of its name. What spans groups is
 checked on every build: the registries against each other (cross_check) and that no two
-results share a revision key. A cold build parses every file once (in parallel, through the
-parse entries) and writes every group; a rebuild after one new file parses and checks one.
+results share a revision key. A cold build parses every file once (in parallel) and writes
+every group; a rebuild after one new file parses and checks its model's files.
 
 Any problem, or anything odd about a file, and the full validation (validate.validate_tree)
 runs instead, so every report comes from one code path.
 
 Unchanged results never become pydantic objects: `LazyResults` validates one from its bytes on
-first access, after checking they are still the bytes this build checked.
+first access (a page of that model asks), after checking they are still the bytes this build
+checked.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import cache as parse_cache
 from . import layout
 from .cache import digest
 from .load import (
@@ -119,7 +119,11 @@ def _through_store(root: Path, memo: Memo) -> Loaded | None:
             for g, rels in groups.items()}
     found = {g: t for g in groups if (t := _read_group(memo, keys[g], groups[g])) is not None}
     todo = [rel for rel in files if kinds[rel] != "result" or rel.rsplit("/", 2)[0] not in found]
-    parsed = parse_files(root, [PurePosixPath(r) for r in todo], prefix, None, memo, files)
+    # registries through their parse entries (read on every build); a result's checked rows
+    # are its group's entry, so a parse entry of it would be a second copy, written for nothing
+    parsed = [row for registry in (True, False) for row in parse_files(
+        root, [PurePosixPath(r) for r in todo if (kinds[r] != "result") == registry], prefix,
+        None, memo if registry else None, files)]
     checked = []
     for rel, _, data, problems in parsed:
         if data is None or problems:
@@ -137,14 +141,14 @@ def _through_store(root: Path, memo: Memo) -> Loaded | None:
     new = {rel: obj for rel, obj in checked if isinstance(obj, Result)}
     if any(check_result(tree, prefix + rel, rel, obj) for rel, obj in new.items()):
         return None
-    for g in groups.keys() - found.keys():
-        found[g] = _write_group(memo, keys[g], [(rel, new[rel]) for rel in groups[g]])
+    missed = [g for g in groups if g not in found]
+    if missed:
+        found.update(_write_groups(memo, {g: keys[g] for g in missed},
+                                   {g: [(rel, new[rel]) for rel in groups[g]] for g in missed}))
     if _has_duplicates(facts for _, facts in found.values()):
         return None
     scores = _scores([found[g][0] for g in groups])
-    results = LazyResults(root, {rel: digests[rel] for g in groups for rel in groups[g]}, new,
-                          memo)
-    memo.hold(parse_cache.KIND)  # unchanged files' parse entries stay current, unread
+    results = LazyResults(root, {rel: digests[rel] for g in groups for rel in groups[g]}, new)
     tree.results = _ResultPairs(results)  # type: ignore[assignment]
     return Loaded(tree, registry_frames(tree, scores), digests, results, True, len(new))
 
@@ -165,19 +169,31 @@ def _arrow_schema() -> pa.Schema:
 Group = tuple["pa.Table", dict[str, list[list]]]  # score rows, rel -> revision keys
 
 
-def _write_group(memo: Memo, key: str, results: list[tuple[str, Result]]) -> Group:
+def _write_groups(memo: Memo, keys: dict[str, str],
+                  results: dict[str, list[tuple[str, Result]]]) -> dict[str, Group]:
+    """Each group's entry, from one scores frame of all their results (a frame per group
+    cost milliseconds each: seconds on a cold build); a model's rows are contiguous in it."""
+    import numpy as np
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(scores_frame(results), schema=_arrow_schema(),
-                                 preserve_index=False)
-    facts = {rel: [list(k) for k in revision_keys(r)] for rel, r in results}
-    table = table.replace_schema_metadata({**table.schema.metadata,
-                                           _KEYS: json.dumps(facts).encode()})
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    memo.write(KIND, key, sink.getvalue().to_pybytes(), ext="arrow")
-    return table, facts
+    frame = scores_frame([pair for pairs in results.values() for pair in pairs])
+    table = pa.Table.from_pandas(frame, schema=_arrow_schema(), preserve_index=False)
+    names = np.array([rel.rsplit("/", 2)[0] for rel in frame["path"]], dtype=object)
+    cuts = np.flatnonzero(names[1:] != names[:-1]) + 1
+    spans = {str(names[a]): (int(a), int(b)) for a, b in
+             zip(np.r_[0, cuts], np.r_[cuts, len(names)], strict=True)} if len(names) else {}
+    out = {}
+    for g, pairs in results.items():
+        start, stop = spans.get(g, (0, 0))
+        facts = {rel: [list(k) for k in revision_keys(r)] for rel, r in pairs}
+        part = table.slice(start, stop - start).replace_schema_metadata(
+            {**table.schema.metadata, _KEYS: json.dumps(facts).encode()})
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, part.schema) as writer:
+            writer.write_table(part)
+        memo.write(KIND, keys[g], sink.getvalue().to_pybytes(), ext="arrow")
+        out[g] = part, facts
+    return out
 
 
 def _read_group(memo: Memo, key: str, rels: list[str]) -> Group | None:
@@ -281,13 +297,11 @@ def _read_to_end(fd: int, size: int, limit: int) -> bytes:
 
 
 class LazyResults(Mapping[str, Result]):
-    """rel -> Result for every result file of the tree, validated on first access from the
-    file's bytes (or its parse entry in the store), which must still have this build's
-    digest."""
+    """rel -> Result for every result file of the tree, parsed and validated on first access
+    from the file's bytes, which must still have this build's digest."""
 
-    def __init__(self, root: Path, digests: dict[str, str], ready: Mapping[str, Result],
-                 memo: Memo | None = None):
-        self._root, self._digests, self._memo = root, digests, memo
+    def __init__(self, root: Path, digests: dict[str, str], ready: Mapping[str, Result]):
+        self._root, self._digests = root, digests
         self._ready: dict[str, Result] = dict(ready)
         self.loads = 0  # results validated on access (tests, benchmarks)
 
@@ -310,16 +324,13 @@ class LazyResults(Mapping[str, Result]):
 
     def _load(self, rel: str) -> Result:
         raw = _read_plain(self._root / rel)
-        key = self._digests[rel]
-        if raw is None or digest(raw) != key:
+        if raw is None or digest(raw) != self._digests[rel]:
             raise ChangedDuringBuild(f"{self._root / rel}: changed while the site was being "
                                      "built; build again")
         self.loads += 1
-        data = parse_cache.cached(self._memo, key)
-        if data is None:
-            data, problems = parse_file(self._root, PurePosixPath(rel), rel, raw)
-            if data is None:  # validated bytes parse, unless the code changed under us
-                raise ChangedDuringBuild(f"{self._root / rel}: {problems[0].message}")
+        data, problems = parse_file(self._root, PurePosixPath(rel), rel, raw)
+        if data is None:  # validated bytes parse, unless the code changed under us
+            raise ChangedDuringBuild(f"{self._root / rel}: {problems[0].message}")
         return Result.model_validate(data)
 
 

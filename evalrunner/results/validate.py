@@ -390,9 +390,9 @@ def parse_files(root: Path, rels: Sequence[PurePosixPath], prefix: str, jobs: in
     misses: list[tuple[str, str | None, bytes | None]] = []
     for rel in rels:
         name = rel.as_posix()
-        raw = key = None
+        raw, key = (raws or {}).get(name), None
         if memo is not None and layout.kind_of(rel) is not None:
-            raw = raws[name] if raws is not None and name in raws else _read(root, name, prefix)
+            raw = raw if raw is not None else _read(root, name, prefix)
             if raw is not None:
                 key = digest(raw)
                 data = parse_cache.cached(memo, key)
