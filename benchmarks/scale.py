@@ -84,7 +84,9 @@ def child_cold(tree: Path, work: Path, site_url: str | None, until: str = "mkdoc
     from evalrunner.site.data import SiteData
     from evalrunner.site.metrics_bridge import compute_metrics
 
-    opts = _opts(tree, work, site_url, stamp="2026-01-01 00:00 UTC")
+    # stamped like the rebuilds after it (today): a build's Every Eval Ever records are dated
+    # by its day, so a fixed date here made the first rebuild remake all of them
+    opts = _opts(tree, work, site_url, stamp=sb.default_stamp())
     check_vendor(opts.node_modules)
     shutil.rmtree(sb.open_memo(opts).root, ignore_errors=True)
     memo = sb.open_memo(opts)  # empty: a cold build
