@@ -23,7 +23,11 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent
@@ -67,6 +71,27 @@ def digest(*parts: bytes | str) -> str:
         h.update(len(raw).to_bytes(8, "little"))
         h.update(raw)
     return h.hexdigest()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row, of every column (frame_types says which columns): what an
+    entry made from a frame's rows is keyed by."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def frame_types(frame: pd.DataFrame) -> bytes:
+    """The columns and their dtypes: part of every digest of rows."""
+    return repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
+
+
+def frame_digest(frame: pd.DataFrame | None) -> bytes:
+    """A digest of every row and column of `frame`, with its columns and dtypes."""
+    if frame is None:
+        return b"none"
+    return hashlib.blake2b(frame_types(frame) + row_hashes(frame).tobytes(),
+                           digest_size=16).digest()
 
 
 class Memo:

@@ -110,3 +110,36 @@ def test_step2_asymptotes_stay_in_the_score_range():
     score = np.clip(1.3 - 0.3 * loss, 0, 1)  # a line a free sigmoid would overshoot with
     fitted = twostage.fit_step2(loss, score, chance=0.25, ceiling=1.0, delta=1e-2)
     assert fitted.ok and fitted["top"] <= 1.0 and fitted["bottom"] >= 0.0
+
+
+def test_rows_kept_in_the_store_equal_fresh_ones_and_bad_entries_are_refitted(tmp_path):
+    """A group's row comes back from the store exactly as fitted; an entry that is not a row
+    of the table's columns is refitted, and a changed score is a new entry."""
+    from pandas.testing import assert_frame_equal
+
+    from evalrunner.memo import Memo
+
+    frames = family()
+    prep = prepare(frames, CONFIG)
+    fresh = table(frames)
+
+    def stored(memo: Memo):
+        return twostage.twostage_table(prep.rows, prep.finals, frames.scores, CONFIG, memo)
+
+    memo = Memo(tmp_path / "store")
+    assert_frame_equal(stored(memo), fresh, check_exact=True)
+    again = Memo(tmp_path / "store")
+    assert_frame_equal(stored(again), fresh, check_exact=True)
+    assert (again.hits, again.misses) == (1, 0)
+    entries = list((tmp_path / "store" / "memo" / twostage.KIND).rglob("*.json"))
+    assert len(entries) == 1
+    for bad in ('{"status": "ok"}', "[1, 2]", "{not json"):
+        entries[0].write_text(bad)
+        redo = Memo(tmp_path / "store")
+        assert_frame_equal(stored(redo), fresh, check_exact=True)
+        assert redo.misses == 1
+    other = family(e=1.1)
+    prep = prepare(other, CONFIG)
+    frames = other
+    stored(Memo(tmp_path / "store"))
+    assert len(list((tmp_path / "store" / "memo" / twostage.KIND).rglob("*.json"))) == 2

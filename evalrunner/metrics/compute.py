@@ -113,8 +113,8 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
     diagnostics and pass@k tables, which are empty without them. `prepared`: what
     `prepare(frames, config)` returned, for a caller that needs the rows too (it is the
     biggest intermediate at scale: made once). `memo`: the build's store
-    (evalrunner.memo), where reference fits and density intervals are kept so unchanged ones
-    are not redone.
+    (evalrunner.memo), where reference fits, density intervals and two-stage rows are kept so
+    unchanged ones are not redone.
     """
     config = config or MetricsConfig()
     clock = _Clock(timings)
@@ -159,7 +159,7 @@ def compute_all(frames: Any, config: MetricsConfig | None = None,
         references=tuple(refs),
         default_reference=default,
         twostage=clock("two-stage", twostage.twostage_table, prep.rows, prep.finals,
-                       frames.scores, config),
+                       frames.scores, config, memo),
         diagnostics=clock("diagnostics", diagnostics.diagnostics_table, items, prep.rows),
         passk=pk,
         coverage=cov,

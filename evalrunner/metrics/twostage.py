@@ -24,16 +24,22 @@ alone), and the direct P_pow prediction from the same final revisions.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from evalrunner.memo import frame_digest
+
 from . import fit, laws
 from .config import MetricsConfig
 from .predictability import AXIS_COMPUTE, AXIS_PARAMS, GROUP
+
+if TYPE_CHECKING:
+    from evalrunner.memo import Memo
 
 PROXIES = ("answer_nll_token", "answer_nll_byte", "ln_perplexity")
 PUBLISHED_LOSSES = {"perplexity": "ln_perplexity"}  # extra metric -> proxy (value: its ln)
@@ -216,10 +222,32 @@ def group_row(finals: pd.DataFrame, rows: pd.DataFrame, config: MetricsConfig) -
     return out
 
 
+KIND = "twostage"  # a group's row in the build's store (_stored_row)
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _stored_row(finals: pd.DataFrame, rows: pd.DataFrame, config: MetricsConfig,
+                memo: Memo | None) -> dict[str, Any]:
+    """group_row, kept in `memo` under the digest of the group's rows and the configuration:
+    its fits are most of a rebuild's metrics when nothing they read changed."""
+    if memo is None or not memo.enabled:
+        return group_row(finals, rows, config)
+    key = memo.key(KIND, frame_digest(finals), frame_digest(rows),
+                   repr(sorted(dataclasses.asdict(config).items())))
+
+    def made() -> dict[str, Any]:
+        return {k: v.item() if isinstance(v, np.generic) else v
+                for k, v in group_row(finals, rows, config).items()}
+
+    return memo.json(KIND, key, made, lambda v: isinstance(v, dict) and set(v) == set(COLUMNS)
+                     and all(type(x) in _SCALARS for x in v.values()))
+
+
 def twostage_table(rows: pd.DataFrame, finals: pd.DataFrame, scores: pd.DataFrame,
-                   config: MetricsConfig) -> pd.DataFrame:
+                   config: MetricsConfig, memo: Memo | None = None) -> pd.DataFrame:
     """One row per group with a continuous proxy on at least 3 final revisions; scores only
-    (higher is better), never the proxy itself."""
+    (higher is better), never the proxy itself. `memo`: the build's store, where each group's
+    row is kept (_stored_row)."""
     finals = with_proxies(finals[finals["higher"].astype(bool)], scores)
     has = np.zeros(len(finals), dtype=bool)
     for p in PROXIES:
@@ -232,7 +260,7 @@ def twostage_table(rows: pd.DataFrame, finals: pd.DataFrame, scores: pd.DataFram
     row_groups = dict(tuple(rows.merge(candidates, on=GROUP).groupby(GROUP, sort=False)))
     out = []
     for key, fin in finals.merge(candidates, on=GROUP).groupby(GROUP, sort=True):
-        res = group_row(fin, row_groups.get(key, rows.iloc[:0]), config)
+        res = _stored_row(fin, row_groups.get(key, rows.iloc[:0]), config, memo)
         if res["status"] == "no_proxy":
             continue
         res.update(dict(zip(GROUP, key, strict=True)))

@@ -15,9 +15,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from evalrunner.memo import Memo
+from evalrunner.memo import Memo, frame_types, row_hashes
 
-from .pagecache import frame_types, row_hashes
 from .tables import cut_csv, frame_csv
 
 KIND = "csv-run"

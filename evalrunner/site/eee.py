@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evalrunner.memo import frame_digest
+
 from . import fmt
 from .data import SiteData
-from .pagecache import frame_digest, grouped_digests
+from .pagecache import grouped_digests
 from .tables import frame_csv
 
 if TYPE_CHECKING:

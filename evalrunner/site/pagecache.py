@@ -31,7 +31,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import pandas as pd
 
-from evalrunner.memo import Memo
+from evalrunner.memo import Memo, frame_digest, frame_types, row_hashes
 from evalrunner.results import layout
 
 from . import blocks
@@ -106,23 +106,6 @@ def unit_of(rel: str) -> str | None:
         if parts[2].endswith(".json"):
             return f"{parts[1]}/{parts[2].removesuffix('.json')}"
     return None
-
-
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash per row, of every column (frame_types says which columns)."""
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-
-
-def frame_types(frame: pd.DataFrame) -> bytes:
-    """The columns and their dtypes: part of every digest of rows."""
-    return repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode()
-
-
-def frame_digest(frame: pd.DataFrame | None) -> bytes:
-    if frame is None:
-        return b"none"
-    return hashlib.blake2b(frame_types(frame) + row_hashes(frame).tobytes(),
-                           digest_size=16).digest()
 
 
 def _global(data: SiteData) -> bytes:
