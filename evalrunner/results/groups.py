@@ -21,6 +21,7 @@ checked.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -111,14 +112,14 @@ def _through_store(root: Path, memo: Memo) -> Loaded | None:
     kinds = {rel: layout.kind_of(PurePosixPath(rel)) for rel in files}
     registries = digest("\n".join(f"{rel}\0{d}" for rel, d in digests.items()
                                   if kinds[rel] != "result").encode())
+    group_of = {rel: rel.rsplit("/", 2)[0] for rel in files if kinds[rel] == "result"}
     groups: dict[str, list[str]] = {}
-    for rel in files:
-        if kinds[rel] == "result":
-            groups.setdefault(rel.rsplit("/", 2)[0], []).append(rel)
+    for rel, g in group_of.items():
+        groups.setdefault(g, []).append(rel)
     keys = {g: memo.key(KIND, registries, *(f"{rel}\0{digests[rel]}" for rel in rels))
             for g, rels in groups.items()}
     found = {g: t for g in groups if (t := _read_group(memo, keys[g], groups[g])) is not None}
-    todo = [rel for rel in files if kinds[rel] != "result" or rel.rsplit("/", 2)[0] not in found]
+    todo = [rel for rel in files if group_of.get(rel) not in found]
     # registries through their parse entries (read on every build); a result's checked rows
     # are its group's entry, so a parse entry of it would be a second copy, written for nothing
     parsed = [row for registry in (True, False) for row in parse_files(
@@ -153,6 +154,7 @@ def _through_store(root: Path, memo: Memo) -> Loaded | None:
     return Loaded(tree, registry_frames(tree, scores), digests, results, True, len(new))
 
 
+@functools.cache
 def _arrow_schema() -> pa.Schema:
     """The score rows' columns as Arrow types (declared, so a group whose column is all
     missing still has the type of every other group's)."""
